@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("courseware.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("drills/", include("drills.urls")),
+    path("simulator/", include("simulator.urls")),
+    path("grading/", include("grading.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "courseware.views.permission_denied"
+handler404 = "courseware.views.page_not_found"

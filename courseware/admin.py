@@ -1,0 +1,60 @@
+from django.contrib import admin
+
+from courseware.models import (
+    Course,
+    Lesson,
+    LessonProgress,
+    Module,
+    Question,
+    QuickCheck,
+    QuickCheckOption,
+    QuickCheckResponse,
+    Submission,
+)
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug"]
+
+
+@admin.register(Module)
+class ModuleAdmin(admin.ModelAdmin):
+    list_display = ["title", "course", "order"]
+
+
+@admin.register(Lesson)
+class LessonAdmin(admin.ModelAdmin):
+    list_display = ["title", "module", "order", "embed"]
+    list_filter = ["module"]
+    search_fields = ["title", "body_markdown"]
+    readonly_fields = ["source_path"]
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["slug", "lesson", "kind", "max_score"]
+    list_filter = ["kind", "lesson"]
+
+
+class QuickCheckOptionInline(admin.TabularInline):
+    model = QuickCheckOption
+    extra = 0
+
+
+@admin.register(QuickCheck)
+class QuickCheckAdmin(admin.ModelAdmin):
+    list_display = ["slug", "lesson", "multiple"]
+    inlines = [QuickCheckOptionInline]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["question", "learner", "status", "created_at"]
+    list_filter = ["status", "question"]
+    search_fields = ["learner__username", "answer"]
+    raw_id_fields = ["learner"]
+
+
+admin.site.register(QuickCheckResponse)
+admin.site.register(LessonProgress)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CoursewareConfig(AppConfig):
+    name = "courseware"
+    verbose_name = "Course content"
+
+    def ready(self) -> None:
+        from courseware.roles import ensure_instructor_group
+
+        post_migrate.connect(ensure_instructor_group, dispatch_uid="courseware_instructor_group")

@@ -1,0 +1,338 @@
+"""Reads the course from its files in the repository and brings the database in line with them.
+
+Layout of ``courseware/content/``::
+
+    course.yaml                    the course and its modules, in order
+    <module>/NN-<slug>.md          one lesson: YAML front matter between '---' lines, then Markdown
+    <module>/questions.yaml        check-yourself questions and quick checks of that module
+
+Every file is parsed and validated before anything is written, so a bad file changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+
+from courseware.models import Course, Lesson, Module, Question, QuickCheck, QuickCheckOption
+
+CONTENT_DIR = Path(__file__).resolve().parent / "content"
+LESSON_FILE = re.compile(r"^(?P<order>\d+)-(?P<slug>[a-z0-9-]+)\.md$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class ContentError(Exception):
+    """A content file that cannot be loaded; the message names the file and the reason."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+@dataclass
+class LoadReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def lines(self) -> list[str]:
+        lines = [f"created {name}" for name in self.created]
+        lines += [f"updated {name}" for name in self.updated]
+        lines.append(
+            f"{len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
+        )
+        return lines
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ContentError(path, f"invalid YAML ({exc})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError(path, f"cannot be read ({exc})") from exc
+
+
+def split_front_matter(path: Path) -> tuple[dict, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError(path, f"cannot be read ({exc})") from exc
+    if not text.startswith("---\n"):
+        raise ContentError(path, "must start with a '---' line opening the front matter")
+    try:
+        header, body = text[4:].split("\n---\n", 1)
+    except ValueError:
+        raise ContentError(path, "front matter is not closed by a '---' line") from None
+    try:
+        meta = yaml.safe_load(header) or {}
+    except yaml.YAMLError as exc:
+        raise ContentError(path, f"invalid front matter ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise ContentError(path, "front matter must be a mapping of keys to values")
+    return meta, body.strip() + "\n"
+
+
+def require(path: Path, data: dict, key: str, kind: type = str) -> Any:
+    value = data.get(key)
+    if value is None or (kind is str and not str(value).strip()):
+        raise ContentError(path, f"'{key}' is missing")
+    if not isinstance(value, kind):
+        raise ContentError(path, f"'{key}' must be a {kind.__name__}")
+    return value
+
+
+def require_slug(path: Path, value: Any, what: str) -> str:
+    if not isinstance(value, str) or not SLUG.match(value):
+        raise ContentError(path, f"{what} {value!r} is not a slug (lowercase letters, digits, '-')")
+    return value
+
+
+@dataclass
+class Plan:
+    """Everything the files describe, as field dictionaries keyed by slug."""
+
+    course: dict
+    modules: list[dict] = field(default_factory=list)
+    lessons: list[dict] = field(default_factory=list)
+    questions: list[dict] = field(default_factory=list)
+    quick_checks: list[dict] = field(default_factory=list)
+
+
+def read_content(root: Path = CONTENT_DIR) -> Plan:
+    course_file = root / "course.yaml"
+    data = read_yaml(course_file)
+    if not isinstance(data, dict):
+        raise ContentError(course_file, "must be a mapping with 'slug', 'title' and 'modules'")
+    plan = Plan(
+        course={
+            "slug": require_slug(course_file, data.get("slug"), "course slug"),
+            "title": require(course_file, data, "title"),
+            "summary": str(data.get("summary", "")).strip(),
+        }
+    )
+    modules = require(course_file, data, "modules", list)
+    for module_order, module in enumerate(modules, start=1):
+        if not isinstance(module, dict):
+            raise ContentError(course_file, f"module #{module_order} must be a mapping")
+        slug = require_slug(course_file, module.get("slug"), "module slug")
+        plan.modules.append(
+            {
+                "slug": slug,
+                "title": require(course_file, module, "title"),
+                "summary": str(module.get("summary", "")).strip(),
+                "order": module_order,
+            }
+        )
+        module_dir = root / slug
+        if not module_dir.is_dir():
+            raise ContentError(module_dir, "module folder named in course.yaml does not exist")
+        read_module(module_dir, slug, plan)
+    check_unique(course_file, "lesson", [lesson["slug"] for lesson in plan.lessons])
+    check_unique(course_file, "question", [q["slug"] for q in plan.questions])
+    check_unique(course_file, "quick check", [q["slug"] for q in plan.quick_checks])
+    return plan
+
+
+def check_unique(path: Path, what: str, slugs: list[str]) -> None:
+    seen = set()
+    for slug in slugs:
+        if slug in seen:
+            raise ContentError(path, f"{what} slug {slug!r} is used twice")
+        seen.add(slug)
+
+
+def read_module(module_dir: Path, module_slug: str, plan: Plan) -> None:
+    lesson_slugs = set()
+    for path in sorted(module_dir.glob("*.md")):
+        match = LESSON_FILE.match(path.name)
+        if not match:
+            raise ContentError(path, "lesson files are named NN-slug.md")
+        meta, body = split_front_matter(path)
+        slug = match["slug"]
+        lesson_slugs.add(slug)
+        plan.lessons.append(
+            {
+                "slug": slug,
+                "module": module_slug,
+                "order": int(match["order"]),
+                "title": require(path, meta, "title"),
+                "summary": str(meta.get("summary", "")).strip(),
+                "embed": str(meta.get("embed", "")).strip(),
+                "body_markdown": body,
+                "source_path": str(path.relative_to(module_dir.parent)),
+            }
+        )
+    if not lesson_slugs:
+        raise ContentError(module_dir, "module has no lesson files")
+    questions_file = module_dir / "questions.yaml"
+    if questions_file.exists():
+        read_questions(questions_file, lesson_slugs, plan)
+
+
+def read_questions(path: Path, lesson_slugs: set[str], plan: Plan) -> None:
+    data = read_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise ContentError(path, "must be a mapping with 'check_yourself' and 'quick_checks'")
+    for order, item in enumerate(data.get("check_yourself") or [], start=1):
+        where = f"check_yourself #{order}"
+        if not isinstance(item, dict):
+            raise ContentError(path, f"{where} must be a mapping")
+        lesson = item.get("lesson")
+        if lesson not in lesson_slugs:
+            raise ContentError(path, f"{where} names unknown lesson {lesson!r}")
+        kind = item.get("kind", Question.Kind.TEXT)
+        if kind not in Question.Kind.values:
+            raise ContentError(path, f"{where} has unknown kind {kind!r}")
+        rubric = item.get("rubric") or []
+        if not isinstance(rubric, list) or not all(
+            isinstance(c, dict)
+            and isinstance(c.get("label"), str)
+            and isinstance(c.get("points"), int)
+            and c["points"] > 0
+            for c in rubric
+        ):
+            raise ContentError(path, f"{where}: rubric items need a 'label' and positive 'points'")
+        key_points = item.get("key_points") or []
+        if not isinstance(key_points, list) or not all(isinstance(k, str) for k in key_points):
+            raise ContentError(path, f"{where}: key_points must be a list of sentences")
+        max_score = item.get("max_score", sum(c["points"] for c in rubric) or 10)
+        if not isinstance(max_score, int) or max_score <= 0:
+            raise ContentError(path, f"{where}: max_score must be a positive whole number")
+        plan.questions.append(
+            {
+                "slug": require_slug(path, item.get("slug"), f"{where} slug"),
+                "lesson": lesson,
+                "order": order,
+                "kind": kind,
+                "prompt": require(path, item, "prompt").strip(),
+                "model_answer_markdown": require(path, item, "model_answer").strip(),
+                "key_points": key_points,
+                "rubric": [{"label": c["label"], "points": c["points"]} for c in rubric],
+                "max_score": max_score,
+            }
+        )
+    for order, item in enumerate(data.get("quick_checks") or [], start=1):
+        where = f"quick_checks #{order}"
+        if not isinstance(item, dict):
+            raise ContentError(path, f"{where} must be a mapping")
+        lesson = item.get("lesson")
+        if lesson not in lesson_slugs:
+            raise ContentError(path, f"{where} names unknown lesson {lesson!r}")
+        options = item.get("options")
+        if not isinstance(options, list) or len(options) < 2:
+            raise ContentError(path, f"{where} needs at least two options")
+        parsed = []
+        for option in options:
+            if not isinstance(option, dict) or not str(option.get("text", "")).strip():
+                raise ContentError(path, f"{where}: every option needs a 'text'")
+            parsed.append(
+                {
+                    "text": str(option["text"]).strip(),
+                    "correct": bool(option.get("correct", False)),
+                    "feedback": str(option.get("feedback", "")).strip(),
+                }
+            )
+        right = sum(option["correct"] for option in parsed)
+        multiple = bool(item.get("multiple", False))
+        if right == 0 or (not multiple and right != 1):
+            raise ContentError(
+                path, f"{where}: a single-choice check needs exactly one correct option"
+                if not multiple else f"{where}: mark at least one option correct"
+            )
+        plan.quick_checks.append(
+            {
+                "slug": require_slug(path, item.get("slug"), f"{where} slug"),
+                "lesson": lesson,
+                "order": order,
+                "prompt": require(path, item, "prompt").strip(),
+                "multiple": multiple,
+                "explanation": str(item.get("explanation", "")).strip(),
+                "options": parsed,
+            }
+        )
+
+
+def sync(model, lookup: dict, values: dict, label: str, report: LoadReport):
+    """Create or update one row, touching the database only when something differs."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model(**lookup, **values)
+        obj.save()
+        report.created.append(label)
+        return obj
+    if any(getattr(obj, name) != value for name, value in values.items()):
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.save()
+        report.updated.append(label)
+    else:
+        report.unchanged += 1
+    return obj
+
+
+@transaction.atomic
+def apply(plan: Plan) -> LoadReport:
+    report = LoadReport()
+    course = sync(
+        Course,
+        {"slug": plan.course["slug"]},
+        {k: v for k, v in plan.course.items() if k != "slug"},
+        f"course {plan.course['slug']}",
+        report,
+    )
+    modules = {}
+    for module in plan.modules:
+        values = {k: v for k, v in module.items() if k != "slug"}
+        modules[module["slug"]] = sync(
+            Module, {"slug": module["slug"]}, {**values, "course": course},
+            f"module {module['slug']}", report,
+        )
+    lessons = {}
+    for lesson in plan.lessons:
+        values = {k: v for k, v in lesson.items() if k not in {"slug", "module"}}
+        lessons[lesson["slug"]] = sync(
+            Lesson, {"slug": lesson["slug"]}, {**values, "module": modules[lesson["module"]]},
+            f"lesson {lesson['slug']}", report,
+        )
+    for question in plan.questions:
+        values = {k: v for k, v in question.items() if k not in {"slug", "lesson"}}
+        sync(
+            Question, {"slug": question["slug"]},
+            {**values, "lesson": lessons[question["lesson"]]},
+            f"question {question['slug']}", report,
+        )
+    for check in plan.quick_checks:
+        values = {k: v for k, v in check.items() if k not in {"slug", "lesson", "options"}}
+        quick_check = sync(
+            QuickCheck, {"slug": check["slug"]}, {**values, "lesson": lessons[check["lesson"]]},
+            f"quick check {check['slug']}", report,
+        )
+        current = [
+            {"text": o.text, "correct": o.correct, "feedback": o.feedback}
+            for o in quick_check.options.all()
+        ]
+        if current != check["options"]:
+            # Options carry no identity of their own; stored responses keep the indexes chosen.
+            quick_check.options.all().delete()
+            QuickCheckOption.objects.bulk_create(
+                QuickCheckOption(quick_check=quick_check, order=order, **option)
+                for order, option in enumerate(check["options"])
+            )
+            if f"quick check {check['slug']}" not in report.created + report.updated:
+                report.updated.append(f"quick check {check['slug']} options")
+    return report
+
+
+def load(root: Path = CONTENT_DIR) -> LoadReport:
+    return apply(read_content(root))

@@ -1,0 +1,197 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from courseware.rendering import render_markdown
+
+
+class Course(models.Model):
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Module(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["course", "order"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LessonQuerySet(models.QuerySet):
+    def in_order(self) -> "LessonQuerySet":
+        return self.select_related("module").order_by("module__order", "order")
+
+
+class Lesson(models.Model):
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    order = models.PositiveIntegerField(default=0)
+    body_markdown = models.TextField(help_text="Markdown; rendered to HTML when saved.")
+    body_html = models.TextField(blank=True, editable=False)
+    toc = models.JSONField(default=list, blank=True, editable=False)
+    # Names an interactive part drawn below the text, e.g. "simulator".
+    embed = models.CharField(max_length=50, blank=True)
+    source_path = models.CharField(max_length=300, blank=True, editable=False)
+
+    objects = LessonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["module__order", "order"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        rendered = render_markdown(self.body_markdown)
+        self.body_html, self.toc = rendered.html, rendered.toc
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("courseware:lesson", kwargs={"slug": self.slug})
+
+
+class Question(models.Model):
+    """A check-yourself question: the learner writes an answer that an instructor grades."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Written answer"
+        WORKFLOW = "workflow", "Own workflow"
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="questions")
+    slug = models.SlugField(unique=True)
+    order = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TEXT)
+    prompt = models.TextField()
+    model_answer_markdown = models.TextField(blank=True)
+    model_answer_html = models.TextField(blank=True, editable=False)
+    key_points = models.JSONField(default=list, blank=True)
+    # A list of {"label": str, "points": int}: what an instructor ticks when grading.
+    rubric = models.JSONField(default=list, blank=True)
+    max_score = models.PositiveIntegerField(default=10)
+
+    class Meta:
+        ordering = ["lesson__module__order", "lesson__order", "order"]
+
+    def __str__(self) -> str:
+        return self.prompt[:80]
+
+    def save(self, *args, **kwargs) -> None:
+        self.model_answer_html = render_markdown(self.model_answer_markdown).html
+        super().save(*args, **kwargs)
+
+
+class QuickCheck(models.Model):
+    """A single- or multiple-choice question graded on the spot."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="quick_checks")
+    slug = models.SlugField(unique=True)
+    order = models.PositiveIntegerField(default=0)
+    prompt = models.TextField()
+    multiple = models.BooleanField(default=False, help_text="More than one option may be right.")
+    explanation = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["lesson__module__order", "lesson__order", "order"]
+
+    def __str__(self) -> str:
+        return self.prompt[:80]
+
+
+class QuickCheckOption(models.Model):
+    quick_check = models.ForeignKey(QuickCheck, on_delete=models.CASCADE, related_name="options")
+    order = models.PositiveIntegerField(default=0)
+    text = models.CharField(max_length=500)
+    correct = models.BooleanField(default=False)
+    feedback = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["quick_check", "order"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class QuickCheckResponse(models.Model):
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quick_check_responses"
+    )
+    quick_check = models.ForeignKey(QuickCheck, on_delete=models.CASCADE, related_name="responses")
+    selected = models.JSONField(default=list)
+    correct = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.learner} on {self.quick_check.slug}: {'right' if self.correct else 'wrong'}"
+
+
+class LessonProgress(models.Model):
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    last_visited_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "lesson"], name="one_progress_per_lesson")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} on {self.lesson.slug}"
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def awaiting_grading(self) -> "SubmissionQuerySet":
+        return self.filter(status=Submission.Status.AWAITING).order_by("created_at")
+
+    def for_learner(self, user) -> "SubmissionQuerySet":
+        return self.filter(learner=user)
+
+
+class Submission(models.Model):
+    """What a learner hands in for an instructor to grade."""
+
+    class Status(models.TextChoices):
+        AWAITING = "awaiting", "Awaiting grading"
+        GRADED = "graded", "Graded"
+        RETURNED = "returned", "Returned"
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="submissions")
+    answer = models.TextField()
+    # Structured answers, such as the rows of a learner's own workflow.
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("grade_submission", "Can grade learners' submissions"),
+            ("view_all_submissions", "Can see every learner's submissions"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} on {self.question.slug}"

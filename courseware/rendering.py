@@ -1,0 +1,59 @@
+"""Markdown to sanitized HTML, done once when content is saved rather than on every request."""
+
+from dataclasses import dataclass, field
+
+import markdown
+import nh3
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div", "dl",
+    "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd",
+    "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub", "summary", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "th": {"scope", "colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+    "ol": {"start"},
+    "figure": {"aria-labelledby", "aria-describedby"},
+}
+
+
+@dataclass
+class Rendered:
+    html: str
+    toc: list[dict] = field(default_factory=list)
+
+
+def sanitize(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+
+
+def render_markdown(source: str) -> Rendered:
+    md = markdown.Markdown(
+        extensions=["tables", "fenced_code", "attr_list", "md_in_html", "toc", "sane_lists"],
+        extension_configs={"toc": {"toc_depth": "2-3"}},
+    )
+    html = md.convert(source or "")
+    toc = [
+        {"id": token["id"], "name": nh3.clean(token["name"], tags=set()), "level": token["level"]}
+        for token in _flatten(md.toc_tokens)
+    ]
+    return Rendered(html=sanitize(html), toc=toc)
+
+
+def _flatten(tokens: list[dict]) -> list[dict]:
+    flat = []
+    for token in tokens:
+        flat.append(token)
+        flat.extend(_flatten(token.get("children", [])))
+    return flat

@@ -1,0 +1,43 @@
+"""The Instructors group and what it may do; kept in step with every migration."""
+
+from django.contrib.auth.models import Group, Permission
+
+INSTRUCTORS = "Instructors"
+
+# (app_label, codename) pairs granted to instructors.
+INSTRUCTOR_PERMISSIONS = [
+    ("courseware", "grade_submission"),
+    ("courseware", "view_all_submissions"),
+    ("courseware", "view_submission"),
+    ("courseware", "change_submission"),
+    ("courseware", "view_lesson"),
+    ("courseware", "change_lesson"),
+    ("courseware", "add_lesson"),
+    ("courseware", "view_question"),
+    ("courseware", "change_question"),
+    ("courseware", "add_question"),
+    ("courseware", "view_quickcheck"),
+    ("courseware", "change_quickcheck"),
+    ("courseware", "view_quickcheckoption"),
+    ("courseware", "change_quickcheckoption"),
+    ("courseware", "add_quickcheckoption"),
+    ("courseware", "view_module"),
+    ("courseware", "change_module"),
+]
+
+
+def ensure_instructor_group(**kwargs) -> Group:
+    group, _ = Group.objects.get_or_create(name=INSTRUCTORS)
+    wanted = []
+    for app_label, codename in INSTRUCTOR_PERMISSIONS:
+        permission = Permission.objects.filter(
+            content_type__app_label=app_label, codename=codename
+        ).first()
+        if permission is not None:
+            wanted.append(permission)
+    group.permissions.add(*wanted)
+    return group
+
+
+def is_instructor(user) -> bool:
+    return user.is_authenticated and user.has_perm("courseware.grade_submission")

@@ -1,0 +1,53 @@
+from django.db import transaction
+from django.utils import timezone
+
+from courseware.checks import OptionKey, QuickCheckResult, grade_quick_check
+from courseware.models import (
+    Lesson,
+    LessonProgress,
+    Question,
+    QuickCheck,
+    QuickCheckResponse,
+    Submission,
+)
+
+
+def submit_answer(*, learner, question: Question, answer: str, payload: dict | None = None
+                  ) -> Submission:
+    return Submission.objects.create(
+        learner=learner, question=question, answer=answer, payload=payload or {}
+    )
+
+
+def check_quick_check(*, learner, quick_check: QuickCheck, selected: set[int]) -> QuickCheckResult:
+    """Grade a quick check; a signed-in learner's response is kept for their progress."""
+    keys = [
+        OptionKey(text=o.text, correct=o.correct, feedback=o.feedback)
+        for o in quick_check.options.all()
+    ]
+    result = grade_quick_check(keys, selected)
+    if learner is not None and learner.is_authenticated:
+        QuickCheckResponse.objects.create(
+            learner=learner,
+            quick_check=quick_check,
+            selected=sorted(selected),
+            correct=result.correct,
+        )
+    return result
+
+
+def record_visit(*, learner, lesson: Lesson) -> None:
+    progress, created = LessonProgress.objects.get_or_create(learner=learner, lesson=lesson)
+    if not created:
+        progress.save(update_fields=["last_visited_at"])
+
+
+@transaction.atomic
+def mark_complete(*, learner, lesson: Lesson) -> LessonProgress:
+    progress, _ = LessonProgress.objects.select_for_update().get_or_create(
+        learner=learner, lesson=lesson
+    )
+    if progress.completed_at is None:
+        progress.completed_at = timezone.now()
+        progress.save()
+    return progress

@@ -1,0 +1,156 @@
+from importlib import import_module
+from urllib.parse import urlencode
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from courseware import services
+from courseware.forms import AnswerForm, QuickCheckForm
+from courseware.models import Lesson, Question, QuickCheck, Submission
+from courseware.progress import course_progress
+
+DRAFTS_KEY = "answer_drafts"
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    progress = course_progress(request.user)
+    return render(request, "courseware/home.html", {"progress": progress})
+
+
+def lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
+    progress = course_progress(request.user)
+    lessons = progress.lessons
+    index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
+    latest: dict[int, Submission] = {}
+    if request.user.is_authenticated:
+        for submission in Submission.objects.for_learner(request.user).filter(
+            question__lesson=lesson
+        ).order_by("created_at"):
+            latest[submission.question_id] = submission
+    drafts = request.session.get(DRAFTS_KEY, {})
+    questions = [
+        {
+            "question": question,
+            "submission": latest.get(question.pk),
+            "form": AnswerForm(initial={"answer": drafts.get(question.slug, "")}),
+        }
+        for question in lesson.questions.all()
+    ]
+    context = {
+        "lesson": lesson,
+        "progress": progress,
+        "position": index + 1,
+        "previous": lessons[index - 1] if index > 0 else None,
+        "next": lessons[index + 1] if index + 1 < len(lessons) else None,
+        "questions": questions,
+        "checks": [
+            {"check": check, "result": None, "check_form": QuickCheckForm(quick_check=check)}
+            for check in lesson.quick_checks.prefetch_related("options")
+        ],
+    }
+    if lesson.embed:
+        # An embed names an app whose embed module draws an interactive part into the lesson.
+        embed = import_module(f"{lesson.embed}.embed")
+        context.update(embed.context(request), embed_template=embed.TEMPLATE)
+    return context
+
+
+@require_GET
+def lesson(request: HttpRequest, slug: str) -> HttpResponse:
+    lesson = get_object_or_404(Lesson.objects.select_related("module__course"), slug=slug)
+    if request.user.is_authenticated:
+        services.record_visit(learner=request.user, lesson=lesson)
+    return render(request, "courseware/lesson.html", lesson_context(request, lesson))
+
+
+@require_POST
+def complete_lesson(request: HttpRequest, slug: str) -> HttpResponse:
+    lesson = get_object_or_404(Lesson, slug=slug)
+    if not request.user.is_authenticated:
+        return redirect_to_login(lesson.get_absolute_url())
+    services.mark_complete(learner=request.user, lesson=lesson)
+    context = lesson_context(request, lesson)
+    if request.htmx:
+        return render(request, "courseware/lesson.html#completion", context)
+    target = context["next"] or lesson
+    return redirect(target.get_absolute_url())
+
+
+@require_POST
+def answer_question(request: HttpRequest, slug: str) -> HttpResponse:
+    question = get_object_or_404(Question.objects.select_related("lesson"), slug=slug)
+    anchor = f"{question.lesson.get_absolute_url()}#question-{question.slug}"
+    form = AnswerForm(request.POST)
+    if not request.user.is_authenticated:
+        # Keep what they typed so it is waiting for them after they sign in.
+        drafts = request.session.get(DRAFTS_KEY, {})
+        drafts[question.slug] = request.POST.get("answer", "")[: AnswerForm.base_fields[
+            "answer"].max_length]
+        request.session[DRAFTS_KEY] = drafts
+        login_url = f"{reverse('login')}?{urlencode({'next': anchor})}"
+        if request.htmx:
+            return HttpResponseClientRedirect(login_url)
+        return redirect(login_url)
+    submission = None
+    if form.is_valid():
+        submission = services.submit_answer(
+            learner=request.user, question=question, answer=form.cleaned_data["answer"]
+        )
+        drafts = request.session.get(DRAFTS_KEY, {})
+        if drafts.pop(question.slug, None) is not None:
+            request.session[DRAFTS_KEY] = drafts
+        if not request.htmx:
+            return redirect(anchor)
+    item = {"question": question, "submission": submission, "form": form}
+    status = 200 if submission else 422
+    if request.htmx:
+        return render(request, "courseware/lesson.html#question", {"item": item}, status=200)
+    context = lesson_context(request, question.lesson)
+    context["questions"] = [
+        item if entry["question"].pk == question.pk else entry for entry in context["questions"]
+    ]
+    return render(request, "courseware/lesson.html", context, status=status)
+
+
+@require_POST
+def check_quick_check(request: HttpRequest, slug: str) -> HttpResponse:
+    quick_check = get_object_or_404(
+        QuickCheck.objects.select_related("lesson").prefetch_related("options"), slug=slug
+    )
+    form = QuickCheckForm(request.POST, quick_check=quick_check)
+    result = None
+    if form.is_valid():
+        result = services.check_quick_check(
+            learner=request.user, quick_check=quick_check, selected=form.cleaned_data["choice"]
+        )
+    context = {"check": quick_check, "result": result, "check_form": form}
+    if request.htmx:
+        return render(request, "courseware/lesson.html#quick-check", context)
+    page = lesson_context(request, quick_check.lesson)
+    page["checks"] = [
+        context if entry["check"].pk == quick_check.pk else entry for entry in page["checks"]
+    ]
+    return render(request, "courseware/lesson.html", page, status=200 if result else 422)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(
+        request,
+        "403.html",
+        {"reason": "The form had expired or was sent from elsewhere. Go back, reload the page "
+                   "and try again."},
+        status=403,
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "403.html", {"reason": str(exception or "")}, status=403)

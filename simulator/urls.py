@@ -1,0 +1,9 @@
+from django.urls import path
+
+from simulator import views
+
+app_name = "simulator"
+
+urlpatterns = [
+    path("", views.calculator, name="calculator"),
+]

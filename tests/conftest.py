@@ -1,0 +1,131 @@
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from courseware.demo import create_demo_accounts
+from courseware.roles import ensure_instructor_group
+
+# Playwright's sync API keeps an event loop running in the test thread; the ORM calls made by
+# tests are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+PASSWORD = "a-long-test-password-42"
+
+
+@pytest.fixture
+def course(db):
+    call_command("load_course", stdout=io.StringIO())
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str = "ada", *, instructor: bool = False):
+        user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+        if instructor:
+            user.groups.add(ensure_instructor_group())
+        return user
+
+    return make
+
+
+@pytest.fixture
+def learner(make_user):
+    return make_user("ada")
+
+
+@pytest.fixture
+def other_learner(make_user):
+    return make_user("grace")
+
+
+@pytest.fixture
+def instructor(make_user):
+    return make_user("teach", instructor=True)
+
+
+@pytest.fixture
+def learner_client(client, learner):
+    client.force_login(learner)
+    return client
+
+
+@pytest.fixture
+def instructor_client(client, instructor):
+    client.force_login(instructor)
+    return client
+
+
+# Browser tests -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM}; install Debian's 'chromium' package"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_course(transactional_db):
+    call_command("load_course", stdout=io.StringIO())
+    create_demo_accounts()
+
+
+@pytest.fixture
+def page(browser, live_server, live_course):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda msg: errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot():
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(page, name: str, full_page: bool = True) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
+
+
+def log_in(page, username: str, password: str = "critical-path") -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
