@@ -3,7 +3,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install run test lint
+# What `check --deploy` sees: production settings with stand-in secrets. It reads no database.
+DEPLOY_CHECK_ENV := DJANGO_DEBUG=false \
+	DJANGO_SECRET_KEY=deploy-check-only-3f9c1a7e5b2d4c6f8a0e1b3d5f7a9c2e4b6d8f0a1c3e5 \
+	DJANGO_ALLOWED_HOSTS=critical-path.example \
+	DATABASE_URL="$${DATABASE_URL:-sqlite:///deploy-check.sqlite3}"
+
+.PHONY: install run serve test lint check-deploy bench-load
 
 install: $(VENV)/.installed
 
@@ -19,8 +25,35 @@ run: install
 	$(BIN)/python manage.py create_demo_accounts
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# Production: DEBUG off, secrets and database from the environment, gunicorn on loopback behind
+# a TLS-terminating reverse proxy. See config/gunicorn.conf.py for workers and timeouts.
+serve: export DJANGO_DEBUG := false
+serve: install
+	@missing=""; \
+	for name in DJANGO_SECRET_KEY DJANGO_ALLOWED_HOSTS DATABASE_URL; do \
+	  [ -n "$$(printenv $$name)" ] || missing="$$missing $$name"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make serve: set these environment variables first:$$missing" >&2; exit 1; \
+	fi
+	$(BIN)/python manage.py check --deploy
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_course
+	PORT=$(PORT) exec $(BIN)/gunicorn --config config/gunicorn.conf.py config.wsgi
+
 lint: install
 	$(BIN)/ruff check .
 
-test: install lint
+check-deploy: install
+	$(DEPLOY_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+test: install lint check-deploy
 	$(BIN)/pytest
+
+# Load benchmark against `make serve` on PostgreSQL; needs wrk (Debian package), installed here
+# when missing.
+bench-load: install
+	command -v wrk >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python benchmarks/load.py

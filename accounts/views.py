@@ -1,6 +1,7 @@
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
@@ -16,15 +17,20 @@ def safe_next(request: HttpRequest, fallback: str = "courseware:home") -> str:
     return fallback
 
 
+def redirect_to_next(request: HttpRequest) -> HttpResponseRedirect:
+    # Not redirect(): it would look a bare word such as ?next=sync up as a view name and fail.
+    return HttpResponseRedirect(safe_next(request, "") or reverse("courseware:home"))
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect(safe_next(request))
+        return redirect_to_next(request)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect(safe_next(request))
+        return redirect_to_next(request)
     return render(
         request, "registration/signup.html", {"form": form, "next": safe_next(request, "")}
     )

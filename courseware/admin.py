@@ -50,10 +50,11 @@ class QuickCheckAdmin(admin.ModelAdmin):
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ["question", "learner", "status", "created_at"]
+    list_display = ["question", "attempt", "learner", "status", "created_at"]
     list_filter = ["status", "question"]
     search_fields = ["learner__username", "answer"]
-    raw_id_fields = ["learner"]
+    raw_id_fields = ["learner", "attempt"]
+    readonly_fields = ["fingerprint"]
 
 
 admin.site.register(QuickCheckResponse)

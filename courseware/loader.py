@@ -109,7 +109,8 @@ class Plan:
     quick_checks: list[dict] = field(default_factory=list)
 
 
-def read_content(root: Path = CONTENT_DIR) -> Plan:
+def read_content(root: Path | None = None) -> Plan:
+    root = root or CONTENT_DIR
     course_file = root / "course.yaml"
     data = read_yaml(course_file)
     if not isinstance(data, dict):
@@ -334,5 +335,5 @@ def apply(plan: Plan) -> LoadReport:
     return report
 
 
-def load(root: Path = CONTENT_DIR) -> LoadReport:
+def load(root: Path | None = None) -> LoadReport:
     return apply(read_content(root))

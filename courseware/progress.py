@@ -38,7 +38,7 @@ def course_progress(user) -> CourseProgress:
     )
     progress.completed = {row["lesson_id"] for row in rows if row["completed_at"]}
     progress.answered_questions = (
-        Submission.objects.for_learner(user).values("question").distinct().count()
+        Submission.objects.for_learner(user).for_questions().values("question").distinct().count()
     )
     # A quick check counts as right when the learner's latest try was right.
     latest: dict[int, bool] = {}

@@ -1,8 +1,323 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from drills import grading, services, workflow
+from drills.forms import (
+    MAX_OWN_ROWS,
+    DrillForm,
+    TamperedForm,
+    WorkflowForm,
+    WorkflowRowFormSet,
+    check_drill_post,
+)
+from drills.models import Attempt, Difficulty, Drill, Interaction
+
+OWN_DRAFT_KEY = "own_workflow_draft"
+# The history page lists this many of the newest attempts; the best one is always named.
+HISTORY_LENGTH = 50
+
+
+def bad_request(request: HttpRequest, reason: str) -> HttpResponse:
+    if request.htmx:
+        return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
+    return render(request, "400.html", {"reason": reason}, status=400)
+
+
+def load_drill(slug: str) -> tuple[Drill, list[Interaction]]:
+    drill = get_object_or_404(Drill.objects.select_related("lesson"), slug=slug)
+    interactions = list(drill.interactions.select_related("after").order_by("order", "pk"))
+    return drill, interactions
+
+
+def grade_attempt(attempt: Attempt, interactions: list[Interaction]) -> grading.DrillResult:
+    """The feedback for a stored attempt, against today's key for the interactions it answered."""
+    answers = {
+        answer.interaction.key: grading.Answer(answer.choice, answer.justification)
+        for answer in attempt.answers.select_related("interaction")
+    }
+    key = []
+    for interaction in interactions:
+        if interaction.key in answers:
+            item = interaction.key_item()
+            if item.after is not None and item.after not in answers:
+                item = grading.KeyItem(**{**item.__dict__, "after": None})
+            key.append(item)
+    return grading.grade(key, answers)
+
+
+def drill_context(request: HttpRequest, drill: Drill, interactions: list[Interaction],
+                  **extra) -> dict:
+    attempts = Attempt.objects.for_learner(request.user).filter(drill=drill)
+    best = attempts.order_by("-score", "-created_at").first()
+    ordered = list(Drill.objects.in_order().only("slug", "title", "difficulty"))
+    position = next((i for i, other in enumerate(ordered) if other.pk == drill.pk), -1)
+    return {
+        "drill": drill,
+        "interactions": interactions,
+        "numbers": {interaction.key: n for n, interaction in enumerate(interactions, start=1)},
+        "questions": grading.QUESTIONS.values(),
+        "max_sync_hops": grading.MAX_SYNC_HOPS,
+        "best": best,
+        "attempt_count": attempts.count(),
+        "next_drill": ordered[position + 1] if 0 <= position < len(ordered) - 1 else None,
+        "form": None,
+        "result": None,
+        "attempt": None,
+        **extra,
+    }
 
 
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
-    return render(request, "drills/catalogue.html")
+    level = request.GET.get("difficulty", "")
+    drills = Drill.objects.in_order().with_interaction_count().select_related("lesson")
+    if level in {str(value) for value in Difficulty.values}:
+        drills = drills.filter(difficulty=int(level))
+    else:
+        level = ""
+    best = Attempt.objects.best_by_drill(request.user)
+    entries = [{"drill": drill, "best": best.get(drill.pk)} for drill in drills]
+    context = {
+        "entries": entries,
+        "levels": Difficulty.choices,
+        "level": level,
+        "done": len(best),
+        "total_drills": Drill.objects.count(),
+    }
+    if request.htmx:
+        return render(request, "drills/catalogue.html#drill-list", context)
+    return render(request, "drills/catalogue.html", context)
+
+
+@never_cache
+@require_GET
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    drill, interactions = load_drill(slug)
+    form = DrillForm(initial={"token": uuid.uuid4()}, interactions=interactions)
+    return render(request, "drills/detail.html", drill_context(request, drill, interactions,
+                                                               form=form))
+
+
+@require_POST
+def submit(request: HttpRequest, slug: str) -> HttpResponse:
+    drill, interactions = load_drill(slug)
+    if not interactions:
+        return bad_request(request, "This drill has no interactions to answer yet.")
+    try:
+        check_drill_post(request.POST, [interaction.key for interaction in interactions])
+    except TamperedForm as exc:
+        return bad_request(request, str(exc))
+    form = DrillForm(request.POST, interactions=interactions)
+    if not form.is_valid():
+        if "token" in form.errors:
+            return bad_request(request, form.errors["token"][0])
+        context = drill_context(request, drill, interactions, form=form)
+        if request.htmx:
+            return render(request, "drills/detail.html#work", context)
+        return render(request, "drills/detail.html", context, status=422)
+
+    result = grading.grade(drill.answer_key(interactions), form.answers())
+    attempt = None
+    if request.user.is_authenticated:
+        try:
+            attempt, _ = services.record_attempt(
+                learner=request.user, drill=drill, interactions=interactions, result=result,
+                token=form.cleaned_data["token"],
+            )
+        except services.TokenReused as exc:
+            return bad_request(request, str(exc))
+        if not request.htmx:
+            return redirect(attempt)
+        # A repeated submit shows what was stored the first time.
+        result = grade_attempt(attempt, interactions)
+    context = drill_context(request, drill, interactions, result=result, attempt=attempt,
+                            record_oob=bool(request.htmx))
+    if request.htmx:
+        return render(request, "drills/detail.html#work", context)
+    return render(request, "drills/detail.html", context)
+
+
+@require_GET
+def history(request: HttpRequest, slug: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    drill = get_object_or_404(Drill, slug=slug)
+    attempts = Attempt.objects.for_learner(request.user).filter(drill=drill)
+    count = attempts.count()
+    best = attempts.order_by("-score", "-created_at").first()
+    recent = attempts.select_related("drill")[:HISTORY_LENGTH]
+    numbered = [(count - index, attempt) for index, attempt in enumerate(recent)]
+    return render(request, "drills/history.html", {
+        "drill": drill, "attempts": numbered, "count": count, "best": best,
+        "shown": len(numbered), "max_sync_hops": grading.MAX_SYNC_HOPS,
+    })
+
+
+@require_GET
+def attempt(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    attempt = get_object_or_404(
+        Attempt.objects.select_related("drill", "learner"), pk=pk, drill__slug=slug
+    )
+    own = attempt.learner_id == request.user.pk
+    if not own and not request.user.has_perm("courseware.view_all_submissions"):
+        # Someone else's attempt: say no more than that it is not there.
+        raise Http404("No such attempt")
+    drill, interactions = load_drill(slug)
+    result = grade_attempt(attempt, interactions)
+    number = Attempt.objects.filter(
+        learner=attempt.learner, drill=drill, created_at__lte=attempt.created_at
+    ).count()
+    context = drill_context(request, drill, interactions, result=result, attempt=attempt)
+    context.update(
+        number=number,
+        own=own,
+        key_changed=(result.score, result.total) != (attempt.score, attempt.total),
+    )
+    return render(request, "drills/attempt.html", context)
+
+
+# Own workflow ----------------------------------------------------------------------------------
+
+
+def own_context(request: HttpRequest, *, form: WorkflowForm, formset, rows: list[dict],
+                **extra) -> dict:
+    hops = workflow.count_hops(rows)
+    submissions = []
+    question = services.own_workflow_question()
+    if request.user.is_authenticated and question is not None:
+        submissions = list(
+            request.user.submissions.filter(question=question).order_by("-created_at")[:10]
+        )
+    return {
+        "form": form,
+        "formset": formset,
+        "hops": hops,
+        "over_limit": workflow.over_limit(hops),
+        "max_rows": MAX_OWN_ROWS,
+        "row_count": len(rows),
+        "question_missing": question is None,
+        "submissions": submissions,
+        "max_sync_hops": grading.MAX_SYNC_HOPS,
+        **extra,
+    }
+
+
+def render_builder(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    if request.htmx:
+        return render(request, "drills/own_workflow.html#builder", context)
+    return render(request, "drills/own_workflow.html", context, status=status)
+
+
+def unbound_builder(request: HttpRequest, *, name: str, proposal: str, token, rows: list[dict],
+                    **extra) -> dict:
+    form = WorkflowForm(initial={"name": name, "proposal": proposal, "token": token})
+    formset = WorkflowRowFormSet(initial=rows, prefix=workflow.PREFIX)
+    return own_context(request, form=form, formset=formset, rows=rows, **extra)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def own_workflow(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        draft = request.session.get(OWN_DRAFT_KEY) or {}
+        rows = draft.get("rows") or [workflow.blank_row()]
+        context = unbound_builder(
+            request, name=draft.get("name", ""), proposal=draft.get("proposal", ""),
+            token=uuid.uuid4(), rows=rows, restored=bool(draft),
+        )
+        return render(request, "drills/own_workflow.html", context)
+
+    data = request.POST
+    rows = workflow.read_rows(data)
+    name, proposal = data.get("name", "")[:200], data.get("proposal", "")[:2000]
+    token = data.get("token") or uuid.uuid4()
+
+    if "preview" in data:
+        hops = workflow.count_hops(rows)
+        return render(request, "drills/own_workflow.html#hop-count", {
+            "hops": hops, "over_limit": workflow.over_limit(hops),
+            "max_sync_hops": grading.MAX_SYNC_HOPS,
+        })
+
+    if {"add_row", "remove_row", "refresh"} & set(data):
+        notice, focus = "", None
+        if "refresh" in data:
+            pass
+        elif "add_row" in data:
+            if len(rows) >= MAX_OWN_ROWS:
+                notice = f"A workflow here has at most {MAX_OWN_ROWS} interactions."
+            else:
+                rows.append(workflow.blank_row())
+                focus = len(rows) - 1
+        else:
+            try:
+                index = int(data.get("remove_row", ""))
+            except ValueError:
+                return bad_request(request, "The form asked to remove a row that does not exist.")
+            if not 0 <= index < len(rows):
+                return bad_request(request, "The form asked to remove a row that does not exist.")
+            rows.pop(index)
+            focus = min(index, len(rows) - 1) if rows else None
+        context = unbound_builder(
+            request, name=name, proposal=proposal, token=token, rows=rows, notice=notice,
+            focus_row=focus,
+        )
+        return render_builder(request, context)
+
+    kept = [row for row in rows if not workflow.is_blank(row)]
+    form = WorkflowForm(data)
+    formset = WorkflowRowFormSet(workflow.formset_data(kept), prefix=workflow.PREFIX)
+    valid = form.is_valid() & formset.is_valid()
+    if valid:
+        cleaned = [dict(row) for row in formset.cleaned_data]
+        hops = workflow.count_hops(cleaned)
+        if workflow.over_limit(hops) and not form.cleaned_data["proposal"].strip():
+            form.add_error(
+                "proposal",
+                f"Your workflow has {hops} sync hops on the critical path. Say which one you "
+                "would make async, and why.",
+            )
+            valid = False
+    if not valid:
+        context = own_context(request, form=form, formset=formset, rows=kept, invalid=True)
+        return render_builder(request, context, status=422)
+
+    draft = {"name": form.cleaned_data["name"], "rows": cleaned,
+             "proposal": form.cleaned_data["proposal"]}
+    if not request.user.is_authenticated:
+        request.session[OWN_DRAFT_KEY] = draft
+        messages.info(request, "Log in to hand in your workflow. Your rows are kept for you.")
+        login_url = f"{reverse('login')}?next={reverse('drills:own_workflow')}"
+        if request.htmx:
+            return HttpResponseClientRedirect(login_url)
+        return redirect(login_url)
+    try:
+        submission, created = services.submit_own_workflow(
+            learner=request.user, name=draft["name"], rows=cleaned, proposal=draft["proposal"],
+            token=form.cleaned_data["token"],
+        )
+    except services.OwnWorkflowUnavailable as exc:
+        context = own_context(request, form=form, formset=formset, rows=kept, unavailable=str(exc))
+        return render_builder(request, context, status=503)
+    request.session.pop(OWN_DRAFT_KEY, None)
+    messages.success(
+        request,
+        "Your workflow was handed in. An instructor will grade it; it is listed under "
+        "“Handed in”."
+        if created else "This workflow was already handed in.",
+    )
+    # A new query string, so that the browser loads the page rather than only scrolling it.
+    target = f"{reverse('drills:own_workflow')}?handed_in={submission.pk}"
+    if request.htmx:
+        return HttpResponseClientRedirect(target)
+    return redirect(target)

@@ -6,4 +6,20 @@ app_name = "grading"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("submissions/<int:pk>/", views.grade, name="grade"),
+    path("submissions/<int:pk>/release/", views.release, name="release"),
+    path("submissions/<int:pk>/snippets/", views.add_snippet, name="add_snippet"),
+    path(
+        "submissions/<int:pk>/snippets/<int:snippet_pk>/delete/",
+        views.delete_snippet,
+        name="delete_snippet",
+    ),
+    path("release/", views.release_all, name="release_all"),
+    path("submissions.csv", views.submissions_csv, name="submissions_csv"),
+    path("gradebook/", views.gradebook, name="gradebook"),
+    path("gradebook/export.csv", views.gradebook_csv, name="gradebook_csv"),
+    path("gradebook/statistics/", views.statistics, name="statistics"),
+    path("mine/", views.my_submissions, name="my_submissions"),
+    path("mine/<int:pk>/", views.my_submission, name="my_submission"),
+    path("mine/<int:pk>/regrade/", views.request_regrade, name="request_regrade"),
 ]

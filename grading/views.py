@@ -1,8 +1,455 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, push_url
+
+from courseware.models import Submission
+from grading import export, services
+from grading.assessments import all_assessments, drill_review, for_submission
+from grading.forms import GradeForm, QueueFilterForm, RegradeRequestForm, ReleaseForm, SnippetForm
+from grading.gradebook import gradebook_page
+from grading.models import FeedbackSnippet, Grade, RegradeRequest
+from grading.permissions import GRADE, GRADEBOOK, RELEASE, perms_required
+from grading.queue import (
+    apply_filters,
+    assessment_choices,
+    next_submission,
+    queue_counts,
+    queue_queryset,
+)
+from grading.statistics import class_statistics
+
+QUEUE_PAGE_SIZE = 25
+GRADEBOOK_PAGE_SIZE = 50
+
+
+def queue_filters(request: HttpRequest, assessments=None) -> tuple[QueueFilterForm, dict]:
+    assessments = assessments if assessments is not None else all_assessments()
+    keys = ("assessment", "status", "learner")
+    form = QueueFilterForm(
+        request.GET if any(k in request.GET for k in keys) else None,
+        assessment_choices=assessment_choices(assessments),
+    )
+    return form, form.filters()
+
+
+def filter_query(filters: dict) -> str:
+    """The queue's filters as a query string, carried from page to page while grading."""
+    kept = {k: v for k, v in filters.items() if v and not (k == "status" and v == "awaiting")}
+    return urlencode(kept)
+
+
+def grade_url(submission: Submission, query: str) -> str:
+    url = reverse("grading:grade", args=[submission.pk])
+    return f"{url}?{query}" if query else url
+
+
+# Queue --------------------------------------------------------------------------------------
 
 
 @require_GET
+@perms_required(GRADE)
 def queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "grading/queue.html")
+    assessments = all_assessments()
+    form, filters = queue_filters(request, assessments)
+    submissions = apply_filters(queue_queryset(), filters)
+    page = Paginator(submissions, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = filter_query(filters)
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "query": query,
+        "counts": queue_counts(assessments),
+        "can_release": request.user.has_perms(RELEASE),
+    }
+    if request.htmx and request.htmx.target == "queue-results":
+        return render(request, "grading/queue.html#results", context)
+    return render(request, "grading/queue.html", context)
+
+
+# Grading one submission ---------------------------------------------------------------------
+
+
+def load_submission(pk: int) -> Submission:
+    return get_object_or_404(
+        Submission.objects.select_related("learner", "question__lesson", "attempt__drill"), pk=pk
+    )
+
+
+def grading_context(request: HttpRequest, submission: Submission, *, form=None, conflict=None,
+                    error: str = "", notice: str = "") -> dict:
+    assessment = for_submission(submission)
+    grade = Grade.objects.select_related("graded_by").filter(submission=submission).first()
+    regrade = RegradeRequest.objects.open().filter(submission=submission).first()
+    snippets = FeedbackSnippet.objects.for_submission(submission).select_related("author")
+    group = services.identical_submissions(submission).select_related("learner", "grade")
+    _, filters = queue_filters(request)
+    query = filter_query(filters)
+    locked = bool(grade and grade.released and regrade is None)
+    if form is None and not locked:
+        initial = {"version": 0}
+        if grade is not None:
+            initial = {
+                "version": grade.version,
+                "criteria": grade.criteria_met,
+                "score": grade.score,
+                "feedback": grade.feedback_markdown,
+            }
+        form = GradeForm(
+            initial=initial,
+            assessment=assessment,
+            snippets=snippets,
+            group_size=len(group),
+            regrade=regrade is not None,
+        )
+    return {
+        "submission": submission,
+        "assessment": assessment,
+        "grade": grade,
+        "grade_labels": assessment.labels(grade.criteria_met) if grade else [],
+        "conflict_labels": assessment.labels(conflict.criteria_met) if conflict else [],
+        "rubric_points": json.dumps([float(c.points) for c in assessment.rubric]),
+        "regrade": regrade,
+        "past_regrades": submission.regrade_requests.exclude(pk=regrade.pk if regrade else None)
+        .select_related("answered_by"),
+        "history": grade.changes.select_related("changed_by") if grade else [],
+        "snippets": snippets,
+        "snippet_form": SnippetForm(),
+        "group": group,
+        "form": form,
+        "locked": locked,
+        "conflict": conflict,
+        "error": error,
+        "notice": notice,
+        "query": query,
+        "filters": filters,
+        "drill": drill_review(submission),
+        "can_release": request.user.has_perms(RELEASE),
+        "next_submission": next_submission(submission, filters),
+    }
+
+
+def render_grading(request: HttpRequest, submission: Submission, *, status: int = 200,
+                   **kwargs) -> HttpResponse:
+    context = grading_context(request, submission, **kwargs)
+    if request.htmx:
+        # htmx only swaps successful responses; the panel carries its own error message.
+        response = render(request, "grading/grade.html#panel", context)
+        return push_url(response, grade_url(submission, context["query"]))
+    return render(request, "grading/grade.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@perms_required(GRADE)
+def grade(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = load_submission(pk)
+    if request.method == "GET":
+        return render_grading(request, submission)
+
+    assessment = for_submission(submission)
+    regrade = RegradeRequest.objects.open().filter(submission=submission).exists()
+    snippets = FeedbackSnippet.objects.for_submission(submission)
+    group_size = services.identical_submissions(submission).count()
+    form = GradeForm(
+        request.POST, assessment=assessment, snippets=snippets, group_size=group_size,
+        regrade=regrade,
+    )
+    if not form.is_valid():
+        return render_grading(request, submission, form=form, status=422)
+    data = form.cleaned_data
+    try:
+        result = services.save_grade(
+            submission=submission,
+            grader=request.user,
+            score=data["score"],
+            criteria=data["criteria"],
+            feedback=data["feedback"],
+            expected_version=data["version"],
+            regrade_answer=data.get("regrade_answer", ""),
+            apply_to_group=data.get("apply_to_group", False),
+        )
+    except services.GradeConflict as conflict:
+        # Keep the grader's own text, and base a new save on the grade they have now seen.
+        post = request.POST.copy()
+        post["version"] = str(conflict.current.version)
+        post.pop("snippet", None)
+        post["feedback"] = data["feedback"]
+        form = GradeForm(
+            post, assessment=assessment, snippets=snippets, group_size=group_size,
+            regrade=regrade,
+        )
+        return render_grading(
+            request, submission, form=form, conflict=conflict.current, error=str(conflict),
+            status=409,
+        )
+    except services.GradingError as exc:
+        form.add_error(None, str(exc))
+        return render_grading(request, submission, form=form, error=str(exc), status=409)
+
+    notice = saved_notice(submission, result, regrade=regrade)
+    _, filters = queue_filters(request)
+    target = submission
+    if request.POST.get("action") == "next":
+        target = next_submission(submission, filters)
+        if target is None:
+            messages.success(request, f"{notice} Nothing else is waiting in this queue.")
+            queue_url = f"{reverse('grading:queue')}?{filter_query(filters)}"
+            if request.htmx:
+                return HttpResponseClientRedirect(queue_url)
+            return redirect(queue_url)
+    if request.htmx:
+        return render_grading(request, load_submission(target.pk), notice=notice)
+    messages.success(request, notice)
+    return redirect(grade_url(target, filter_query(filters)))
+
+
+def saved_notice(submission: Submission, result: services.SaveResult, *, regrade: bool) -> str:
+    who = submission.learner.username
+    if regrade:
+        notice = f"Answered {who}'s regrade request and returned the grade."
+    else:
+        notice = f"Saved {who}'s grade as a draft ({result.grade.score.normalize():f})."
+    if result.group_updated:
+        count = len(result.group_updated)
+        notice += f" The same grade went to {count} identical submission{'s' * (count != 1)}."
+    if result.group_skipped:
+        notice += f" {result.group_skipped} already released were left alone."
+    return notice
+
+
+@require_POST
+@perms_required(RELEASE)
+def release(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = load_submission(pk)
+    grade = get_object_or_404(Grade, submission=submission)
+    form = ReleaseForm(request.POST)
+    error = notice = ""
+    if not form.is_valid():
+        error = "The release form was incomplete. Reload the page and try again."
+    else:
+        try:
+            services.release_grade(
+                grade=grade, by=request.user, expected_version=form.cleaned_data["version"]
+            )
+            notice = f"Released to {submission.learner.username}."
+            submission.refresh_from_db(fields=["status"])
+        except services.GradeConflict as conflict:
+            error = (
+                "The grade changed after you opened this page, so it was not released. "
+                "Check the grade below, then release it."
+            )
+            return render_grading(request, submission, conflict=conflict.current, error=error,
+                                  status=409)
+        except services.GradingError as exc:
+            error = str(exc)
+    if request.htmx:
+        return render_grading(request, submission, error=error, notice=notice)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
+    _, filters = queue_filters(request)
+    return redirect(grade_url(submission, filter_query(filters)))
+
+
+@require_POST
+@perms_required(RELEASE)
+def release_all(request: HttpRequest) -> HttpResponse:
+    key = request.POST.get("assessment", "")
+    assessment = next((a for a in all_assessments() if a.key == key), None)
+    if assessment is None:
+        return render(
+            request, "400.html", {"reason": "That question or drill does not exist."}, status=400
+        )
+    count = services.release_all(assessment=assessment, by=request.user)
+    if count:
+        messages.success(
+            request, f"Released {count} grade{'s' * (count != 1)} of “{assessment.title[:60]}”."
+        )
+    else:
+        messages.info(request, "There were no draft grades to release for that question.")
+    _, filters = queue_filters(request)
+    return redirect(f"{reverse('grading:queue')}?{filter_query(filters)}")
+
+
+# Snippets -----------------------------------------------------------------------------------
+
+
+@require_POST
+@perms_required(GRADE)
+def add_snippet(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = load_submission(pk)
+    form = SnippetForm(request.POST)
+    if form.is_valid():
+        services.add_snippet(submission=submission, author=request.user,
+                             text=form.cleaned_data["text"])
+        if not request.htmx:
+            messages.success(request, "Comment saved for this question.")
+            _, filters = queue_filters(request)
+            return redirect(grade_url(submission, filter_query(filters)))
+        form = SnippetForm()
+    context = grading_context(request, submission)
+    context["snippet_form"] = form
+    if request.htmx:
+        return render(request, "grading/grade.html#snippets", context)
+    return render(request, "grading/grade.html", context, status=422)
+
+
+@require_POST
+@perms_required(GRADE)
+def delete_snippet(request: HttpRequest, pk: int, snippet_pk: int) -> HttpResponse:
+    submission = load_submission(pk)
+    snippet = get_object_or_404(
+        FeedbackSnippet.objects.for_submission(submission), pk=snippet_pk
+    )
+    if snippet.author_id != request.user.pk:
+        raise PermissionDenied("You can only remove comments you saved yourself.")
+    snippet.delete()
+    if request.htmx:
+        return render(request, "grading/grade.html#snippets", grading_context(request, submission))
+    messages.success(request, "Comment removed.")
+    _, filters = queue_filters(request)
+    return redirect(grade_url(submission, filter_query(filters)))
+
+
+# Gradebook and exports ----------------------------------------------------------------------
+
+
+@require_GET
+@perms_required(GRADEBOOK)
+def gradebook(request: HttpRequest) -> HttpResponse:
+    book, page = gradebook_page(
+        sort=request.GET.get("sort", ""), page=request.GET.get("page"),
+        per_page=GRADEBOOK_PAGE_SIZE,
+    )
+    context = {"book": book, "page": page, "sort": book.sort}
+    if request.htmx:
+        return render(request, "grading/gradebook.html#table", context)
+    return render(request, "grading/gradebook.html", context)
+
+
+@require_GET
+@perms_required(GRADEBOOK)
+def gradebook_csv(request: HttpRequest) -> StreamingHttpResponse:
+    return export.csv_response(export.gradebook_rows(), "gradebook.csv")
+
+
+@require_GET
+@perms_required(GRADEBOOK)
+def submissions_csv(request: HttpRequest) -> StreamingHttpResponse:
+    _, filters = queue_filters(request)
+    if "status" not in request.GET:
+        filters["status"] = "all"
+    return export.csv_response(export.submission_rows(filters), "submissions.csv")
+
+
+@require_GET
+@perms_required(GRADEBOOK)
+def statistics(request: HttpRequest) -> HttpResponse:
+    stats = class_statistics()
+    return render(request, "grading/statistics.html", {"stats": stats, "figure": stats.figure()})
+
+
+# The learner's side -------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def my_submissions(request: HttpRequest) -> HttpResponse:
+    submissions = list(
+        Submission.objects.for_learner(request.user)
+        .select_related("question__lesson", "attempt__drill", "grade")
+        .order_by("-created_at")
+    )
+    items = [
+        {"submission": s, "assessment": for_submission(s), "grade": s.released_grade}
+        for s in submissions
+    ]
+    released = [item for item in items if item["grade"]]
+    context = {
+        "items": items,
+        "released": released,
+        "score": sum((item["grade"].score for item in released), 0),
+        "max_score": sum((item["assessment"].max_score for item in released), 0),
+        "new_count": sum(1 for item in released if item["grade"].seen_at is None),
+    }
+    return render(request, "grading/my_submissions.html", context)
+
+
+def learner_context(request: HttpRequest, submission: Submission, form=None) -> dict:
+    grade = submission.released_grade
+    regrades = list(submission.regrade_requests.select_related("answered_by"))
+    open_regrade = next((r for r in regrades if r.is_open), None)
+    can_request = grade is not None and open_regrade is None
+    assessment = for_submission(submission)
+    met = set(grade.criteria_met) if grade else set()
+    return {
+        "submission": submission,
+        "assessment": assessment,
+        "grade": grade,
+        "was_new": grade is not None and grade.seen_at is None,
+        "criteria": [(c, c.index in met) for c in assessment.rubric],
+        "regrades": regrades,
+        "open_regrade": open_regrade,
+        "regrade_form": (form or RegradeRequestForm()) if can_request else None,
+        "drill": drill_review(submission),
+    }
+
+
+def own_submission(request: HttpRequest, pk: int) -> Submission:
+    # Someone else's submission is reported as missing, not as forbidden.
+    return get_object_or_404(
+        Submission.objects.for_learner(request.user).select_related(
+            "question__lesson", "attempt__drill", "grade"
+        ),
+        pk=pk,
+    )
+
+
+@require_GET
+@login_required
+def my_submission(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = own_submission(request, pk)
+    context = learner_context(request, submission)
+    if context["grade"] is not None:
+        services.mark_seen(grade=context["grade"])
+    return render(request, "grading/my_submission.html", context)
+
+
+@require_POST
+@login_required
+def request_regrade(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = own_submission(request, pk)
+    form = RegradeRequestForm(request.POST)
+    status = 422
+    if form.is_valid():
+        try:
+            services.request_regrade(
+                submission=submission, learner=request.user, reason=form.cleaned_data["reason"]
+            )
+        except services.GradingError as exc:
+            form.add_error(None, str(exc))
+            status = 409
+        else:
+            messages.success(request, "Your request was sent. An instructor will look again.")
+            if request.htmx:
+                return HttpResponseClientRedirect(
+                    reverse("grading:my_submission", args=[submission.pk])
+                )
+            return redirect("grading:my_submission", pk=submission.pk)
+    submission.refresh_from_db()
+    context = learner_context(request, submission, form=form)
+    if context["regrade_form"] is None:
+        context["regrade_error"] = form.non_field_errors()
+    if request.htmx:
+        return render(request, "grading/my_submission.html#regrade", context)
+    return render(request, "grading/my_submission.html", context, status=status)

@@ -1,8 +1,152 @@
-from django.http import HttpRequest, HttpResponse
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from simulator import charts, model, report
+from simulator.forms import CalculatorForm, ChainQueryForm, FanoutQueryForm
+
+PAGE = "simulator/calculator.html"
+SECTION = "simulator/_calculator.html"
+
+PRESETS = (
+    ("The lesson's chain", {"failure": 0.01, "median_ms": 20, "p99_ms": 100, "hops": 5,
+                            "max_hops": 10}),
+    ("Checkout, all sync", {"hops": 3}),
+    ("The Tail at Scale", {"servers": 100, "slow": 0.01}),
+    ("2,000 servers × 0.01%", {"servers": 2000, "slow": 0.0001}),
+)
+
+
+def calculator_context(query: QueryDict, *, action: str) -> dict[str, Any]:
+    """Everything the calculator section needs, from a query string of inputs.
+
+    ``action`` is the page the calculator sits on: the simulator itself or a lesson. Links and
+    the form's plain (no JavaScript) submission go back there.
+    """
+    endpoint = reverse("simulator:calculator")
+    embedded = action != endpoint
+    form = CalculatorForm.from_query(query, embedded=embedded)
+    calculation = figures = None
+    current = dict(CalculatorForm.DEFAULTS)
+    if form.is_valid():
+        data = form.cleaned_data
+        calculation = report.calculate(
+            **{name: data[name] for name in CalculatorForm.DEFAULTS}
+        )
+        figures = charts.figures(calculation, from_drill=bool(data["from_drill"]))
+        current = {name: data[name] for name in CalculatorForm.DEFAULTS}
+    presets = []
+    for label, values in PRESETS:
+        merged = {**current, **values}
+        active = calculation is not None and all(current[k] == v for k, v in values.items())
+        presets.append({"label": label, "active": active, **_links(action, endpoint, merged)})
+    return {
+        "calculator_form": form,
+        "calculation": calculation,
+        "figures": figures,
+        "from_drill": calculation is not None and bool(form.cleaned_data["from_drill"]),
+        "presets": presets,
+        "reset": _links(action, endpoint, CalculatorForm.DEFAULTS),
+        "simulator_action": action + ("#simulator" if embedded else ""),
+        "simulator_embedded": embedded,
+        "full_page_url": f"{endpoint}?{query.urlencode()}" if query else endpoint,
+    }
+
+
+def _links(action: str, endpoint: str, values: dict[str, Any]) -> dict[str, str]:
+    query = urlencode(values)
+    anchor = "#simulator" if action != endpoint else ""
+    return {"href": f"{action}?{query}{anchor}", "hx_url": f"{endpoint}?{query}"}
 
 
 @require_GET
+@vary_on_headers("HX-Request", "HX-Target", "HX-Current-URL")
 def calculator(request: HttpRequest) -> HttpResponse:
-    return render(request, "simulator/calculator.html")
+    endpoint = reverse("simulator:calculator")
+    if not request.htmx or request.htmx.history_restore_request:
+        return render(request, PAGE, calculator_context(request.GET, action=endpoint))
+    # The embedded calculator sends its requests here too; the page it sits on decides where its
+    # links point and which URL the browser keeps.
+    page = urlsplit(request.htmx.current_url_abs_path or endpoint).path
+    context = calculator_context(request.GET, action=page)
+    if request.htmx.target == "simulator":
+        response = render(request, SECTION, context)
+    else:
+        response = render(request, f"{SECTION}#results", {**context, "oob": True})
+    if page != endpoint:
+        response["HX-Push-Url"] = f"{page}?{request.GET.urlencode()}"
+    return response
+
+
+def _bad_request(form: Form) -> JsonResponse:
+    field = next(name for name in form.fields if name in form.errors)
+    return JsonResponse({"error": form.errors[field][0], "field": field}, status=400)
+
+
+@require_GET
+def api_chain(request: HttpRequest) -> JsonResponse:
+    """Chain of N sync hops: exact and rule-of-thumb figures, simulated ones given a median."""
+    form = ChainQueryForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(form)
+    data = form.cleaned_data
+    hops, failure, p99_ms = data["hops"], data["failure"], data["p99_ms"]
+    body: dict[str, Any] = {
+        "hops": hops,
+        "failure": failure,
+        "p99_ms": p99_ms,
+        "failure_probability": model.chain_failure(failure, hops),
+        "failure_probability_linear": model.chain_failure_linear(failure, hops),
+        "p99_sum_ms": model.p99_sum_rule(p99_ms, hops),
+    }
+    if data["median_ms"] is not None:
+        samples = data["samples"] or min(model.DEFAULT_SAMPLES, model.MAX_DRAWS // hops)
+        seed = data["seed"] if data["seed"] is not None else int(CalculatorForm.DEFAULTS["seed"])
+        chain = model.uniform_chain(
+            hops, failure=failure, median_ms=data["median_ms"], p99_ms=p99_ms
+        )
+        run = model.simulate_chain(chain, samples=samples, seed=seed)
+        body["simulated"] = {
+            "samples": samples,
+            "seed": seed,
+            "median_ms": data["median_ms"],
+            "failure_rate": run.failure_rate,
+            "failure_rate_95": [run.failure.low, run.failure.high],
+            "p50_ms": run.p50_ms,
+            "p99_ms": run.p99_ms,
+            "p999_ms": run.p999_ms,
+        }
+    return JsonResponse(body)
+
+
+@require_GET
+def api_fanout(request: HttpRequest) -> JsonResponse:
+    """Fan-out to M servers, each slow with probability q: how often the request is slow."""
+    form = FanoutQueryForm(request.GET)
+    if not form.is_valid():
+        return _bad_request(form)
+    data = form.cleaned_data
+    servers, slow = data["servers"], data["slow"]
+    body: dict[str, Any] = {
+        "servers": servers,
+        "slow": slow,
+        "slow_request_probability": model.fanout_slow(slow, servers),
+        "slow_request_probability_linear": servers * slow,
+    }
+    if data["samples"] is not None:
+        seed = data["seed"] if data["seed"] is not None else int(CalculatorForm.DEFAULTS["seed"])
+        run = model.simulate_fanout(slow, [servers], samples=data["samples"], seed=seed)
+        estimate = run.slow[0]
+        body["simulated"] = {
+            "samples": data["samples"],
+            "seed": seed,
+            "slow_rate": estimate.rate,
+            "slow_rate_95": [estimate.low, estimate.high],
+        }
+    return JsonResponse(body)

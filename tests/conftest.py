@@ -18,6 +18,12 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "a-long-test-password-42"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real password hashing costs half a second a time; tests need not prove its strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def course(db):
     call_command("load_course", stdout=io.StringIO())

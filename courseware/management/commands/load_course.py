@@ -6,7 +6,7 @@ from django.db import transaction
 from courseware.loader import ContentError
 
 # Each module reads its files with read_content() and writes them with apply(plan).
-LOADERS = ["courseware.loader"]
+LOADERS = ["courseware.loader", "drills.loader"]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,437 @@
+"""Load benchmark: `make serve` on PostgreSQL, driven over loopback by wrk.
+
+    python benchmarks/load.py [--duration 10] [--connections 16] [--port 8104]
+
+It recreates its own database (critical_path_load by default), starts `make serve` on it,
+creates one learner, then runs wrk against each scenario: a short warm-up, then a measured run.
+For every scenario it prints requests/s, p50/p95/p99 latency and the count of responses that
+were not 2xx; for the drill submissions it also checks that the number of stored attempts equals
+the number of successful submissions. Everything runs on 127.0.0.1 and stops by itself.
+
+Needs wrk (Debian package `wrk`; `make bench-load` installs it when missing) and PostgreSQL.
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from http.client import HTTPConnection
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import psycopg
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+OUTPUT = BASE_DIR / "benchmarks" / "output"
+PASSWORD = "load-test-password-" + secrets.token_hex(8)
+LESSON = "/lessons/two-styles/"
+SIMULATOR_API = "/simulator/api/chain?" + urlencode(
+    {"hops": 5, "failure": 0.001, "p99_ms": 120, "median_ms": 30}
+)
+
+# wrk runs one copy of this per thread; done() merges the threads' status counts and prints one
+# JSON line. %(request)s is replaced by a request() function for scenarios that need one.
+WRK_SCRIPT = r"""
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  statuses = {}
+  math.randomseed(os.time() * 1000 + id)
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+%(request)s
+
+function done(summary, latency, requests)
+  local merged = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      merged[status] = (merged[status] or 0) + count
+    end
+  end
+  local parts = {}
+  for status, count in pairs(merged) do
+    table.insert(parts, string.format('"%%d": %%d', status, count))
+  end
+  io.write(string.format(
+    'RESULT {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p95_us": %%d, ' ..
+    '"p99_us": %%d, "max_us": %%d, "socket_errors": %%d, "statuses": {%%s}}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.max,
+    summary.errors.connect + summary.errors.read + summary.errors.write +
+    summary.errors.timeout, table.concat(parts, ", ")))
+end
+"""
+
+# Each submission carries a fresh idempotency token, so each one is a new attempt. wrk drops
+# the requests still in flight when its time is up, and the server would store those attempts
+# without wrk counting them; so new submissions stop a few seconds before the end (an empty
+# request leaves the connection idle) and every submission sent gets its answer counted.
+SUBMIT_REQUEST = r"""
+local deadline = os.time() + %(active)d
+
+function request()
+  if os.time() >= deadline then
+    return ""
+  end
+  counter = counter + 1
+  local token = string.format("%%08x-%%04x-4%%03x-8%%03x-%%04x%%08x",
+    math.random(0, 0x7fffffff), math.random(0, 0xffff), math.random(0, 0xfff),
+    math.random(0, 0xfff), id, counter)
+  return wrk.format(nil, nil, nil, string.gsub(wrk.body, "TOKEN", token))
+end
+"""
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    statuses: dict[int, int]
+    socket_errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+
+    @property
+    def not_2xx(self) -> int:
+        return self.requests - self.ok
+
+
+# A tiny HTTP client for setting up the learner's session ----------------------------------------
+
+
+class Client:
+    def __init__(self, base_url: str) -> None:
+        self.parts = urlsplit(base_url)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, data: dict | None = None) -> tuple[int, str]:
+        connection = HTTPConnection(self.parts.hostname, self.parts.port, timeout=30)
+        headers = {**proxy_headers(self.parts.netloc), "Cookie": cookie_header(self.cookies)}
+        body = None
+        if data is not None:
+            body = urlencode(data, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", "replace")
+            for value in response.headers.get_all("Set-Cookie") or []:
+                cookie = SimpleCookie()
+                cookie.load(value)
+                self.cookies.update({name: morsel.value for name, morsel in cookie.items()})
+            return response.status, text
+        finally:
+            connection.close()
+
+
+def proxy_headers(netloc: str) -> dict[str, str]:
+    """What the TLS-terminating proxy and a browser would add."""
+    return {"Host": netloc, "X-Forwarded-Proto": "https", "Origin": f"https://{netloc}"}
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def form_token(page: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    if not match:
+        raise SystemExit("no CSRF token on the page")
+    return match.group(1)
+
+
+# Setting up ----------------------------------------------------------------------------------
+
+
+def recreate_database(url: str) -> None:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise SystemExit(f"unexpected database name {name!r}")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {name}")
+
+
+def start_server(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    log = log_path.open("w")
+    return subprocess.Popen(
+        ["make", "--no-print-directory", "serve"],
+        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def wait_until_up(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"make serve stopped:\n{log_path.read_text()[-3000:]}")
+        try:
+            if Client(base_url).request("GET", "/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("the server did not come up within 300 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def create_learner(env: dict[str, str]) -> None:
+    code = (
+        "from django.contrib.auth import get_user_model; "
+        f"get_user_model().objects.create_user('load-learner', password='{PASSWORD}')"
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=BASE_DIR, env=env, check=True
+    )
+
+
+def sign_in(base_url: str) -> Client:
+    client = Client(base_url)
+    _, page = client.request("GET", "/accounts/login/")
+    status, _ = client.request(
+        "POST", "/accounts/login/",
+        {"csrfmiddlewaretoken": form_token(page), "username": "load-learner",
+         "password": PASSWORD},
+    )
+    if status != 302 or "sessionid" not in client.cookies:
+        raise SystemExit(f"could not sign in (HTTP {status})")
+    return client
+
+
+@dataclass
+class DrillForm:
+    action: str
+    fields: list[tuple[str, str]]
+    token_field: str
+
+
+def drill_form(client: Client) -> DrillForm:
+    """The first drill's answer form, filled in the way a learner would: one choice for each
+    interaction and a short justification."""
+    status, catalogue = client.request("GET", "/drills/")
+    slugs = re.findall(r'href="/drills/([-a-z0-9]+)/"', catalogue)
+    if status != 200 or not slugs:
+        raise SystemExit("no drill found on /drills/")
+    _, page = client.request("GET", f"/drills/{slugs[0]}/")
+    form = re.search(r'<form[^>]*action="(/drills/[-a-z0-9]+/submit/)"[^>]*>(.*?)</form>',
+                     page, re.S)
+    if not form:
+        raise SystemExit(f"no answer form on /drills/{slugs[0]}/")
+    action, body = form.groups()
+    fields: list[tuple[str, str]] = []
+    token_field = ""
+    seen_radios: set[str] = set()
+    for tag in re.findall(r"<(?:input|textarea|select)\b[^>]*>", body):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name:
+            continue
+        name = name.group(1)
+        kind = (re.search(r'type="([^"]+)"', tag) or re.search("()", "")).group(1)
+        value = (re.search(r'value="([^"]*)"', tag) or re.search("()", "")).group(1)
+        if name == "csrfmiddlewaretoken":
+            continue
+        if kind == "hidden" and re.fullmatch(r"[0-9a-f-]{36}", value):
+            token_field = name
+        elif kind == "radio":
+            if name not in seen_radios:
+                seen_radios.add(name)
+                fields.append((name, value))
+        elif kind == "hidden":
+            fields.append((name, value))
+        elif tag.startswith("<textarea") or kind in ("text", ""):
+            fields.append((name, "The user waits for this answer."))
+    if not token_field or not seen_radios:
+        raise SystemExit("the drill form has no idempotency token or no choices")
+    return DrillForm(action=action, fields=fields, token_field=token_field)
+
+
+# Running wrk ---------------------------------------------------------------------------------
+
+
+def run_wrk(
+    name: str, url: str, *, seconds: int, connections: int, headers: dict[str, str],
+    method: str = "GET", body: str = "", per_request_token: bool = False,
+) -> Result:
+    drain = max(1, min(3, seconds // 3))
+    request = SUBMIT_REQUEST % {"active": seconds - drain} if per_request_token else ""
+    script = WRK_SCRIPT % {"request": request}
+    setup = [f"wrk.method = {json.dumps(method)}", f"wrk.body = {json.dumps(body)}"]
+    setup += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write("\n".join(setup) + "\n" + script)
+    try:
+        completed = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+             "-s", handle.name, url],
+            capture_output=True, text=True, timeout=seconds + 60, check=True,
+        )
+    finally:
+        os.unlink(handle.name)
+    line = next(ln for ln in completed.stdout.splitlines() if ln.startswith("RESULT "))
+    data = json.loads(line.removeprefix("RESULT "))
+    return Result(
+        name=name,
+        requests=data["requests"],
+        # Throughput over the time requests were being sent.
+        seconds=data["duration_us"] / 1e6 - (drain if per_request_token else 0),
+        p50_ms=data["p50_us"] / 1000,
+        p95_ms=data["p95_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        max_ms=data["max_us"] / 1000,
+        statuses={int(k): v for k, v in data["statuses"].items()},
+        socket_errors=data["socket_errors"],
+    )
+
+
+def count_attempts(database_url: str) -> int:
+    with psycopg.connect(database_url) as connection:
+        return connection.execute("SELECT count(*) FROM drills_attempt").fetchone()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per scenario")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--port", type=int, default=8104)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/critical_path_load"
+        ),
+    )
+    args = parser.parse_args()
+    if args.duration < 3 or args.warmup < 2:
+        parser.error("runs shorter than 3 s (warm-up 2 s) leave no time to send submissions")
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk (make bench-load does it for you)")
+
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    recreate_database(args.database_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.pop("REDIS_URL", None)
+    env.update(
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=args.database_url,
+        DJANGO_STATIC_ROOT=str(OUTPUT / "static"),
+        PORT=str(args.port),
+    )
+    base_url = f"http://127.0.0.1:{args.port}"
+    log_path = OUTPUT / "serve.log"
+    print(f"starting make serve on {base_url} (log: {log_path.relative_to(BASE_DIR)}) …")
+    server = start_server(env, log_path)
+    try:
+        wait_until_up(base_url, server, log_path)
+        create_learner({**env, "DJANGO_DEBUG": "false"})
+        learner = sign_in(base_url)
+        netloc = urlsplit(base_url).netloc
+        anonymous = proxy_headers(netloc)
+        signed_in = {**anonymous, "Cookie": cookie_header(learner.cookies)}
+        form = drill_form(learner)
+        _, drill_page = learner.request("GET", form.action.removesuffix("submit/"))
+        body = urlencode(
+            [("csrfmiddlewaretoken", form_token(drill_page)), *form.fields,
+             (form.token_field, "TOKEN")]
+        )
+        submit = {**signed_in, "Content-Type": "application/x-www-form-urlencoded",
+                  "HX-Request": "true"}
+
+        scenarios = [
+            ("/healthz", "/healthz", {"headers": anonymous}),
+            ("lesson, anonymous", LESSON, {"headers": anonymous}),
+            ("lesson, signed in", LESSON, {"headers": signed_in}),
+            ("drill submission (POST)", form.action,
+             {"headers": submit, "method": "POST", "body": body, "per_request_token": True}),
+            ("simulator API, default samples", SIMULATOR_API, {"headers": anonymous}),
+        ]
+        results = []
+        attempts_check = None
+        load = os.getloadavg()[0]
+        for name, path, options in scenarios:
+            run_wrk(name, base_url + path, seconds=args.warmup,
+                    connections=args.connections, **options)
+            before = count_attempts(args.database_url) if "drill" in name else 0
+            result = run_wrk(name, base_url + path, seconds=args.duration,
+                             connections=args.connections, **options)
+            if "drill" in name:
+                stored = count_attempts(args.database_url) - before
+                attempts_check = (stored, result.ok)
+            results.append(result)
+            print(f"  {name}: {result.rps:.0f} requests/s")
+    finally:
+        stop_server(server)
+
+    report(results, attempts_check, args, load)
+
+
+def report(results: list[Result], attempts_check, args, load: float) -> None:
+    cores = len(os.sched_getaffinity(0))
+    print()
+    print(f"wrk, 2 threads, {args.connections} connections, {args.duration} s per scenario after "
+          f"{args.warmup} s warm-up; {cores} cores; load average before the runs {load:.2f}")
+    print()
+    print(f"| {'scenario':<32} | {'requests/s':>10} | {'p50 ms':>7} | {'p95 ms':>7} | "
+          f"{'p99 ms':>7} | {'non-2xx':>7} |")
+    print(f"|{'-' * 34}|{'-' * 12}:|{'-' * 8}:|{'-' * 8}:|{'-' * 8}:|{'-' * 8}:|")
+    for r in results:
+        print(f"| {r.name:<32} | {r.rps:>10.0f} | {r.p50_ms:>7.1f} | {r.p95_ms:>7.1f} | "
+              f"{r.p99_ms:>7.1f} | {r.not_2xx + r.socket_errors:>7} |")
+    floor = results[0].rps
+    anonymous = results[1]
+    print()
+    print(f"anonymous lesson page: {100 * anonymous.rps / floor:.0f}% of /healthz")
+    if attempts_check:
+        stored, successes = attempts_check
+        verdict = "equal" if stored == successes else "MISMATCH"
+        print(f"drill attempts stored: {stored}; successful submissions: {successes} ({verdict})")
+    (OUTPUT / "load.json").write_text(json.dumps(
+        [{**r.__dict__, "rps": r.rps, "not_2xx": r.not_2xx} for r in results], indent=2
+    ))
+    if attempts_check and attempts_check[0] != attempts_check[1]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+from django import forms
+from django.forms import BaseFormSet, formset_factory
+
+from drills import grading
+from drills.models import Choice
+
+MAX_JUSTIFICATION = 300
+MAX_OWN_ROWS = 20
+CHOICE_PREFIX = "choice-"
+WHY_PREFIX = "why-"
+
+
+class TamperedForm(Exception):
+    """The request names interactions or choices the page never offered."""
+
+
+def check_drill_post(data, keys: list[str]) -> None:
+    """Raise TamperedForm when a posted drill form does not match the drill it was sent to."""
+    known = set(keys)
+    for name in data:
+        for prefix in (CHOICE_PREFIX, WHY_PREFIX):
+            if name.startswith(prefix) and name[len(prefix):] not in known:
+                raise TamperedForm(
+                    f"The form names an interaction that is not part of this drill "
+                    f"({name[len(prefix):]!r}). Reload the drill and try again."
+                )
+    for key in keys:
+        values = data.getlist(f"{CHOICE_PREFIX}{key}")
+        if len(values) > 1:
+            raise TamperedForm(f"The form sent more than one choice for {key!r}.")
+        if values and values[0] and values[0] not in grading.CHOICES:
+            raise TamperedForm(
+                f"{values[0][:40]!r} is not a choice for {key!r}; the choices are sync and async."
+            )
+    if "token" not in data:
+        raise TamperedForm(
+            "The form is missing its one-time token. Reload the drill and try again."
+        )
+
+
+class DrillForm(forms.Form):
+    """One sync/async choice and an optional reason per interaction of a drill."""
+
+    token = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "The form's token is damaged. Reload the drill."},
+    )
+
+    def __init__(self, *args, interactions, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.interactions = list(interactions)
+        for number, interaction in enumerate(self.interactions, start=1):
+            label = f"{number}. {interaction.caller} → {interaction.callee}"
+            self.fields[f"{CHOICE_PREFIX}{interaction.key}"] = forms.ChoiceField(
+                label=label,
+                choices=Choice.choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Choose sync or async for {label}."},
+            )
+            self.fields[f"{WHY_PREFIX}{interaction.key}"] = forms.CharField(
+                label="Why? (optional, one line)",
+                required=False,
+                max_length=MAX_JUSTIFICATION,
+                strip=True,
+                error_messages={
+                    "max_length": "Keep the reason to %(limit_value)d characters "
+                    "(it has %(show_value)d)."
+                },
+            )
+
+    def rows(self) -> list[dict]:
+        """Each interaction with its bound fields, for the template."""
+        return [
+            {
+                "interaction": interaction,
+                "choice": self[f"{CHOICE_PREFIX}{interaction.key}"],
+                "why": self[f"{WHY_PREFIX}{interaction.key}"],
+            }
+            for interaction in self.interactions
+        ]
+
+    def unanswered(self) -> list:
+        return [
+            interaction for interaction in self.interactions
+            if f"{CHOICE_PREFIX}{interaction.key}" in self.errors
+            and not self.data.get(f"{CHOICE_PREFIX}{interaction.key}")
+        ]
+
+    def answers(self) -> dict[str, grading.Answer]:
+        return {
+            interaction.key: grading.Answer(
+                choice=self.cleaned_data[f"{CHOICE_PREFIX}{interaction.key}"],
+                justification=self.cleaned_data[f"{WHY_PREFIX}{interaction.key}"],
+            )
+            for interaction in self.interactions
+        }
+
+
+# Own workflow ----------------------------------------------------------------------------------
+
+
+class WorkflowRowForm(forms.Form):
+    caller = forms.CharField(
+        max_length=80, error_messages={"required": "Name the service that makes the call."}
+    )
+    callee = forms.CharField(
+        max_length=80, error_messages={"required": "Name the service that is called."}
+    )
+    exchange = forms.CharField(label="What is exchanged", max_length=160, required=False)
+    style = forms.ChoiceField(
+        label="Style",
+        choices=Choice.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose sync or async."},
+    )
+    justification = forms.CharField(
+        label="Why (one line)",
+        max_length=MAX_JUSTIFICATION,
+        error_messages={
+            "required": "Give a one-line reason.",
+            "max_length": "Keep the reason to %(limit_value)d characters (it has %(show_value)d).",
+        },
+    )
+    critical = forms.BooleanField(label="On the user's critical path", required=False)
+
+
+class BaseWorkflowRowFormSet(BaseFormSet):
+    default_error_messages = {
+        **BaseFormSet.default_error_messages,
+        "too_few_forms": "Add at least one interaction to your workflow.",
+        "too_many_forms": f"A workflow here has at most {MAX_OWN_ROWS} interactions; "
+        "remove some rows.",
+    }
+
+
+WorkflowRowFormSet = formset_factory(
+    WorkflowRowForm,
+    formset=BaseWorkflowRowFormSet,
+    extra=0,
+    min_num=1,
+    validate_min=True,
+    max_num=MAX_OWN_ROWS,
+    validate_max=True,
+)
+
+
+class WorkflowForm(forms.Form):
+    name = forms.CharField(
+        label="Name your workflow",
+        max_length=120,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Check in for a flight"}),
+        error_messages={"required": "Give your workflow a name."},
+    )
+    proposal = forms.CharField(
+        label="Which hop would you make async, and why?",
+        required=False,
+        max_length=600,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Needed when more than two sync hops sit on the critical path.",
+        error_messages={
+            "max_length": "Keep the proposal to %(limit_value)d characters "
+            "(it has %(show_value)d)."
+        },
+    )
+    token = forms.UUIDField(widget=forms.HiddenInput, required=False)

@@ -1,0 +1,103 @@
+import uuid
+
+from django.db import IntegrityError, transaction
+
+from courseware.models import Question, Submission
+from courseware.services import submit_answer
+from drills import workflow
+from drills.grading import DrillResult
+from drills.models import Attempt, AttemptAnswer, Drill, Interaction
+from grading.services import submit_attempt_for_review
+
+OWN_WORKFLOW_QUESTION = "own-workflow"
+
+
+class TokenReused(Exception):
+    """A form token that already belongs to another learner's attempt or to another drill."""
+
+
+class OwnWorkflowUnavailable(Exception):
+    """The own-workflow question has not been loaded, so there is nothing to hand in to."""
+
+
+def record_attempt(*, learner, drill: Drill, interactions: list[Interaction],
+                   result: DrillResult, token: uuid.UUID) -> tuple[Attempt, bool]:
+    """Store a graded attempt once per form token; returns (attempt, created).
+
+    A second submit of the same form (a double click, a retried request) gets the first
+    attempt back instead of a copy of it.
+    """
+    existing = Attempt.objects.filter(token=token).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return _create_attempt(learner, drill, interactions, result, token), True
+        except IntegrityError:
+            # Two requests with the same token raced; the other one stored it first.
+            existing = Attempt.objects.get(token=token)
+    if existing.learner_id != learner.pk or existing.drill_id != drill.pk:
+        raise TokenReused("This form was already used. Reload the drill to start a fresh attempt.")
+    return existing, False
+
+
+def _create_attempt(learner, drill, interactions, result, token) -> Attempt:
+    attempt = Attempt.objects.create(
+        drill=drill,
+        learner=learner,
+        score=result.score,
+        total=result.total,
+        critical_sync_hops=result.critical_sync_hops,
+        key_critical_sync_hops=result.key_critical_sync_hops,
+        token=token,
+    )
+    by_key = {interaction.key: interaction for interaction in interactions}
+    AttemptAnswer.objects.bulk_create(
+        AttemptAnswer(
+            attempt=attempt,
+            interaction=by_key[verdict.item.key],
+            choice=verdict.choice,
+            justification=verdict.justification,
+            correct=verdict.correct,
+        )
+        for verdict in result.verdicts
+    )
+    submit_attempt_for_review(attempt=attempt)
+    return attempt
+
+
+def own_workflow_question() -> Question | None:
+    return Question.objects.filter(slug=OWN_WORKFLOW_QUESTION).first()
+
+
+def submit_own_workflow(*, learner, name: str, rows: list[dict], proposal: str = "",
+                        token: uuid.UUID | None = None) -> tuple[Submission, bool]:
+    """Hand a learner's own workflow in for grading; returns (submission, created)."""
+    question = own_workflow_question()
+    if question is None:
+        raise OwnWorkflowUnavailable(
+            "Handing in your own workflow is not available yet: its question has not been set "
+            "up on this site. Your rows are still on the page; try again later."
+        )
+    if token is not None:
+        # Read before writing, outside a transaction: SQLite cannot upgrade a read lock.
+        existing = (
+            Submission.objects.for_learner(learner)
+            .filter(question=question, payload__token=str(token))
+            .first()
+        )
+        if existing is not None:
+            return existing, False
+    payload = {
+        "workflow": name,
+        "rows": rows,
+        "critical_sync_hops": workflow.count_hops(rows),
+        "proposal": proposal,
+        "token": str(token) if token else "",
+    }
+    submission = submit_answer(
+        learner=learner,
+        question=question,
+        answer=workflow.as_text(name, rows, proposal),
+        payload=payload,
+    )
+    return submission, True

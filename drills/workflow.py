@@ -1,0 +1,87 @@
+"""A learner's own workflow as plain rows: reading them from a posted form, counting the sync
+hops on the critical path, and writing them out as text an instructor can read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from drills.grading import MAX_SYNC_HOPS, SYNC
+
+PREFIX = "rows"
+FIELDS = ("caller", "callee", "exchange", "style", "justification", "critical")
+TEXT_FIELDS = ("caller", "callee", "exchange", "justification")
+# Reading stops here whatever the management form claims; validation reports the excess.
+READ_LIMIT = 50
+
+
+def blank_row() -> dict:
+    return {"caller": "", "callee": "", "exchange": "", "style": "", "justification": "",
+            "critical": False}
+
+
+def is_blank(row: Mapping) -> bool:
+    return not any(str(row.get(name) or "").strip() for name in TEXT_FIELDS) and not row.get(
+        "style"
+    )
+
+
+def read_rows(data: Mapping, prefix: str = PREFIX) -> list[dict]:
+    """The rows of a posted workflow form as they were typed, without validating them."""
+    try:
+        count = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
+    except (TypeError, ValueError):
+        count = 0
+    rows = []
+    for index in range(max(0, min(count, READ_LIMIT))):
+        row = {name: str(data.get(f"{prefix}-{index}-{name}", "")) for name in FIELDS}
+        row["critical"] = data.get(f"{prefix}-{index}-critical") in {"on", "true", "True", "1"}
+        rows.append(row)
+    return rows
+
+
+def formset_data(rows: list[dict], prefix: str = PREFIX) -> dict:
+    """Rows turned back into the data a bound formset expects."""
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "1",
+        f"{prefix}-MAX_NUM_FORMS": "20",
+    }
+    for index, row in enumerate(rows):
+        for name in FIELDS:
+            value = row.get(name)
+            if name == "critical":
+                if value:
+                    data[f"{prefix}-{index}-critical"] = "on"
+            else:
+                data[f"{prefix}-{index}-{name}"] = value or ""
+    return data
+
+
+def count_hops(rows: list[Mapping]) -> int:
+    """Sync interactions the learner put on the user's critical path."""
+    return sum(1 for row in rows if row.get("critical") and row.get("style") == SYNC)
+
+
+def over_limit(hops: int) -> bool:
+    return hops > MAX_SYNC_HOPS
+
+
+def as_text(name: str, rows: list[Mapping], proposal: str = "") -> str:
+    """A plain-text rendering of the workflow, for the grading queue and exports."""
+    hops = count_hops(rows)
+    lines = [f"Workflow: {name}", ""]
+    for number, row in enumerate(rows, start=1):
+        what = f" ({row['exchange']})" if row.get("exchange") else ""
+        path = "on the critical path" if row.get("critical") else "off the critical path"
+        lines.append(
+            f"{number}. {row['caller']} → {row['callee']}{what}: "
+            f"{str(row['style']).upper()}, {path}"
+        )
+        lines.append(f"   Why: {row['justification']}")
+    lines.append("")
+    verdict = " (more than 2)" if over_limit(hops) else ""
+    lines.append(f"Sync hops on the critical path: {hops}{verdict}")
+    if proposal:
+        lines.append(f"Proposal: {proposal}")
+    return "\n".join(lines)

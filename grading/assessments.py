@@ -1,0 +1,155 @@
+"""What can be graded: check-yourself questions and drills, seen through one shape.
+
+A question brings its own rubric and maximum. A drill reviewed by an instructor is graded on the
+justifications: one criterion per interaction, one point each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from courseware.models import Question, Submission
+from drills.models import Drill, Interaction
+
+QUESTION = "question"
+DRILL = "drill"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    index: int
+    label: str
+    points: Decimal
+
+
+@dataclass(frozen=True)
+class Assessment:
+    kind: str
+    pk: int
+    slug: str
+    title: str
+    max_score: Decimal
+    rubric: tuple[Criterion, ...] = ()
+    group: str = ""
+
+    @property
+    def key(self) -> str:
+        """A stable name used in URLs, filters and CSV headers."""
+        return f"{'q' if self.kind == QUESTION else 'd'}-{self.slug}"
+
+    @property
+    def is_drill(self) -> bool:
+        return self.kind == DRILL
+
+    def criteria_points(self, indexes: list[int]) -> Decimal:
+        chosen = set(indexes)
+        total = sum((c.points for c in self.rubric if c.index in chosen), Decimal(0))
+        return min(total, self.max_score)
+
+    def labels(self, indexes: list[int]) -> list[str]:
+        chosen = set(indexes)
+        return [c.label for c in self.rubric if c.index in chosen]
+
+
+def from_question(question: Question) -> Assessment:
+    rubric = tuple(
+        Criterion(index=i, label=str(item.get("label", "")), points=Decimal(item.get("points", 0)))
+        for i, item in enumerate(question.rubric or [])
+    )
+    return Assessment(
+        kind=QUESTION,
+        pk=question.pk,
+        slug=question.slug,
+        title=question.prompt,
+        max_score=Decimal(question.max_score),
+        rubric=rubric,
+        group=question.lesson.title if question.lesson_id else "",
+    )
+
+
+def from_drill(drill: Drill, interactions: list[Interaction] | None = None) -> Assessment:
+    interactions = list(drill.interactions.all()) if interactions is None else interactions
+    rubric = tuple(
+        Criterion(
+            index=i,
+            label=f"{item.caller} → {item.callee}: right call, justified soundly",
+            points=Decimal(1),
+        )
+        for i, item in enumerate(interactions)
+    )
+    return Assessment(
+        kind=DRILL,
+        pk=drill.pk,
+        slug=drill.slug,
+        title=drill.title,
+        max_score=Decimal(len(interactions)),
+        rubric=rubric,
+        group=drill.domain,
+    )
+
+
+def for_submission(submission: Submission) -> Assessment:
+    if submission.question_id:
+        return from_question(submission.question)
+    return from_drill(submission.attempt.drill)
+
+
+def all_assessments() -> list[Assessment]:
+    """Every gradable assessment in course order: questions first, then drills."""
+    questions = Question.objects.select_related("lesson__module").order_by(
+        "lesson__module__order", "lesson__order", "order", "pk"
+    )
+    drills = Drill.objects.in_order().prefetch_related("interactions")
+    return [from_question(question) for question in questions] + [
+        from_drill(drill, list(drill.interactions.all())) for drill in drills
+    ]
+
+
+@dataclass(frozen=True)
+class DrillAnswerRow:
+    caller: str
+    callee: str
+    choice: str
+    expected: str
+    correct: bool
+    justification: str
+    rationale: str = ""
+
+
+@dataclass(frozen=True)
+class DrillReview:
+    """A drill attempt as a grader reads it: each interaction, the answer and the auto-grade."""
+
+    drill: Drill
+    score: int
+    total: int
+    critical_sync_hops: int | None
+    key_critical_sync_hops: int | None
+    rows: tuple[DrillAnswerRow, ...]
+
+
+def drill_review(submission: Submission) -> DrillReview | None:
+    if not submission.attempt_id:
+        return None
+    attempt = submission.attempt
+    answers = attempt.answers.select_related("interaction").order_by("interaction__order")
+    return DrillReview(
+        drill=attempt.drill,
+        score=attempt.score,
+        total=attempt.total,
+        critical_sync_hops=attempt.critical_sync_hops,
+        key_critical_sync_hops=attempt.key_critical_sync_hops,
+        rows=tuple(
+            DrillAnswerRow(
+                caller=a.interaction.caller,
+                callee=a.interaction.callee,
+                choice=a.choice,
+                expected=a.interaction.answer,
+                correct=a.correct,
+                justification=a.justification,
+                rationale=a.interaction.rationale,
+            )
+            for a in answers
+        ),
+    )

@@ -1,0 +1,226 @@
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from grading.assessments import Assessment
+from grading.models import FeedbackSnippet
+
+MAX_FEEDBACK_LENGTH = 10_000
+
+
+def format_points(points: Decimal) -> str:
+    text = f"{points.normalize():f}"
+    return f"{text} pt" if points == 1 else f"{text} pts"
+
+
+class GradeForm(forms.Form):
+    criteria = forms.TypedMultipleChoiceField(
+        label="Rubric",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "That criterion is not part of this rubric."},
+    )
+    score = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=6,
+        decimal_places=2,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "invalid": "Enter the score as a number, such as 7 or 7.5.",
+            "min_value": "The score cannot be below 0.",
+            "max_decimal_places": "Use at most two decimal places.",
+            "max_digits": "That number is too long for a score.",
+        },
+    )
+    feedback = forms.CharField(
+        label="Feedback for the learner",
+        required=False,
+        max_length=MAX_FEEDBACK_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 7}),
+        help_text="Markdown: **bold**, *italic*, lists and `code`. The learner sees it once the "
+        "grade is released.",
+        error_messages={"max_length": "Keep feedback to %(limit_value)d characters."},
+    )
+    snippet = forms.ModelChoiceField(
+        label="Add a saved comment",
+        queryset=FeedbackSnippet.objects.none(),
+        required=False,
+        help_text="Appended to the feedback when you save.",
+        error_messages={"invalid_choice": "That saved comment no longer exists."},
+    )
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=0,
+        error_messages={
+            key: "This form is out of date or incomplete. Reload the page and grade again."
+            for key in ("required", "invalid", "min_value")
+        },
+    )
+
+    def __init__(
+        self,
+        *args,
+        assessment: Assessment,
+        snippets: QuerySet | None = None,
+        group_size: int = 0,
+        regrade: bool = False,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.assessment = assessment
+        self.fields["criteria"].choices = [
+            (c.index, f"{c.label} ({format_points(c.points)})") for c in assessment.rubric
+        ]
+        if not assessment.rubric:
+            del self.fields["criteria"]
+        score = self.fields["score"]
+        score.validators.append(_max(assessment))
+        score.widget.attrs["data-max-score"] = f"{assessment.max_score}"
+        score.label = f"Score (out of {assessment.max_score.normalize():f})"
+        score.help_text = "Left empty, the score is the sum of the ticked criteria."
+        if snippets is not None and snippets.exists():
+            self.fields["snippet"].queryset = snippets
+        else:
+            del self.fields["snippet"]
+        if group_size:
+            self.fields["apply_to_group"] = forms.BooleanField(
+                required=False,
+                initial=True,
+                label=f"Also apply this grade to the {group_size} other submission"
+                f"{'s' if group_size != 1 else ''} with identical answers",
+                help_text="Grades already released are left alone; each copy stays editable.",
+            )
+        if regrade:
+            self.fields["regrade_answer"] = forms.CharField(
+                label="Your answer to the regrade request",
+                max_length=MAX_FEEDBACK_LENGTH,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text="Saving answers the request and returns the grade to the learner.",
+                error_messages={"required": "Answer the learner's regrade request."},
+            )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if "score" in self.errors:
+            return data
+        criteria = data.get("criteria") or []
+        if data.get("score") is None:
+            if not criteria:
+                self.add_error("score", "Enter a score, or tick the criteria that were met.")
+            else:
+                data["score"] = self.assessment.criteria_points(criteria)
+        snippet = data.get("snippet")
+        if snippet is not None:
+            feedback = (data.get("feedback") or "").rstrip()
+            data["feedback"] = f"{feedback}\n\n{snippet.text}" if feedback else snippet.text
+        data["criteria"] = criteria
+        return data
+
+
+def _max(assessment: Assessment):
+    def check(value: Decimal) -> None:
+        if value is not None and value > assessment.max_score:
+            raise forms.ValidationError(
+                f"The score must be between 0 and {assessment.max_score.normalize():f}.",
+                code="max_value",
+            )
+
+    return check
+
+
+class ReleaseForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class SnippetForm(forms.Form):
+    text = forms.CharField(
+        label="New saved comment",
+        max_length=2000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Write the comment you want to save.",
+            "max_length": "Keep a saved comment to %(limit_value)d characters.",
+        },
+    )
+
+
+class RegradeRequestForm(forms.Form):
+    reason = forms.CharField(
+        label="Why should this be looked at again?",
+        min_length=10,
+        max_length=2000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Point to what you think was missed: a rubric criterion, a part of your answer.",
+        error_messages={
+            "required": "Give a reason for your request.",
+            "min_length": "Say a little more (at least %(limit_value)d characters).",
+            "max_length": "Keep your reason to %(limit_value)d characters.",
+        },
+    )
+
+
+STATUS_CHOICES = [
+    ("awaiting", "Awaiting grading"),
+    ("regrade", "Regrade requested"),
+    ("graded", "Graded, not released"),
+    ("returned", "Returned"),
+    ("all", "Any status"),
+]
+
+
+class QueueFilterForm(forms.Form):
+    assessment = forms.ChoiceField(
+        label="Lesson, question or drill",
+        required=False,
+        error_messages={"invalid_choice": "That lesson, question or drill does not exist."},
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        choices=STATUS_CHOICES,
+        required=False,
+        initial="awaiting",
+        error_messages={"invalid_choice": "“%(value)s” is not a status."},
+    )
+    learner = forms.CharField(label="Learner", required=False, max_length=150)
+
+    def __init__(self, *args, assessment_choices: list, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assessment"].choices = [("", "All lessons and drills"), *assessment_choices]
+        for name in ("assessment", "status"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["learner"].widget = forms.TextInput(
+            attrs={
+                "class": "form-control form-control-sm",
+                "placeholder": "username",
+                "autocomplete": "off",
+                "type": "search",
+            }
+        )
+        for name, field in self.fields.items():
+            if self.is_bound and name in self.errors:
+                field.widget.attrs["class"] += " is-invalid"
+
+    def clean_learner(self) -> str:
+        username = self.cleaned_data["learner"].strip()
+        if username and not get_user_model().objects.filter(username=username).exists():
+            raise forms.ValidationError(f"No learner is called “{username}”.")
+        return username
+
+    def filters(self) -> dict:
+        """The valid filters; a bad value is reported on the form and otherwise ignored."""
+        if not self.is_bound:
+            return {"status": "awaiting"}
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "assessment": data.get("assessment", ""),
+            "status": data.get("status") or "awaiting",
+            "learner": data.get("learner", ""),
+        }
+

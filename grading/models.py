@@ -1,0 +1,189 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from courseware.models import Question, Submission
+from courseware.rendering import render_markdown
+from drills.models import Drill
+
+
+class GradeQuerySet(models.QuerySet):
+    def released(self) -> "GradeQuerySet":
+        return self.filter(released=True)
+
+    def drafts(self) -> "GradeQuerySet":
+        return self.filter(released=False)
+
+    def unseen_by(self, user) -> "GradeQuerySet":
+        """Released grades the learner has not opened yet."""
+        return self.filter(submission__learner=user, released=True, seen_at__isnull=True)
+
+
+class Grade(models.Model):
+    """An instructor's grade of one submission: a draft until it is released to the learner."""
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="grade")
+    score = models.DecimalField(max_digits=6, decimal_places=2)
+    # Indexes into the rubric of the question (or drill) that the instructor ticked.
+    criteria_met = models.JSONField(default=list, blank=True)
+    feedback_markdown = models.TextField(blank=True)
+    feedback_html = models.TextField(blank=True, editable=False)
+    released = models.BooleanField(default=False)
+    released_at = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the learner first opened the released grade."
+    )
+    # Bumped on every change; a save that names an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    graded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = GradeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        permissions = [("release_grade", "Can release grades to learners")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0), name="grade_score_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission}: {self.score}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.feedback_html = render_markdown(self.feedback_markdown).html
+        super().save(*args, **kwargs)
+
+    @property
+    def is_new_to_learner(self) -> bool:
+        return self.released and self.seen_at is None
+
+
+class GradeChange(models.Model):
+    """One line of a grade's history: who changed what, when and why."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Graded"
+        EDITED = "edited", "Edited"
+        GROUP = "group", "Graded with identical answers"
+        RELEASED = "released", "Released"
+        REGRADED = "regraded", "Regraded on request"
+        ADMIN = "admin", "Edited in the admin"
+
+    grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="changes")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    old_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    new_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    old_criteria = models.JSONField(default=list, blank=True)
+    new_criteria = models.JSONField(default=list, blank=True)
+    old_feedback = models.TextField(blank=True)
+    new_feedback = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        when = f"{self.changed_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} by {self.changed_by} at {when}"
+
+    @property
+    def score_changed(self) -> bool:
+        return self.old_score != self.new_score
+
+    @property
+    def feedback_changed(self) -> bool:
+        return self.old_feedback != self.new_feedback
+
+
+class FeedbackSnippetQuerySet(models.QuerySet):
+    def for_submission(self, submission: Submission) -> "FeedbackSnippetQuerySet":
+        if submission.question_id:
+            return self.filter(question_id=submission.question_id)
+        return self.filter(drill_id=submission.attempt.drill_id)
+
+
+class FeedbackSnippet(models.Model):
+    """A comment an instructor wrote once and inserts wherever the same point comes up again."""
+
+    # Saved for one question or one drill.
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, null=True, blank=True, related_name="snippets"
+    )
+    drill = models.ForeignKey(
+        Drill, on_delete=models.CASCADE, null=True, blank=True, related_name="snippets"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FeedbackSnippetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(question__isnull=False, drill__isnull=True)
+                    | models.Q(question__isnull=True, drill__isnull=False)
+                ),
+                name="snippet_question_or_drill",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class RegradeRequestQuerySet(models.QuerySet):
+    def open(self) -> "RegradeRequestQuerySet":
+        return self.filter(resolved_at__isnull=True)
+
+
+class RegradeRequest(models.Model):
+    """A learner's request to look at a released grade again, and the instructor's answer."""
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="regrade_requests"
+    )
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    answer = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    score_before = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    score_after = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+
+    objects = RegradeRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_regrade_per_submission",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Regrade of {self.submission}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+

@@ -1,0 +1,138 @@
+"""The grading queue: which submissions an instructor sees, in which order, and their counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from courseware.models import Lesson, Submission
+from grading.assessments import Assessment, all_assessments
+from grading.models import RegradeRequest
+
+
+def assessment_choices(assessments: list[Assessment]) -> list:
+    """Grouped choices for the queue filter: whole lessons, single questions, drills."""
+    lessons = [(f"l-{lesson.slug}", lesson.title) for lesson in Lesson.objects.in_order()]
+    questions = [
+        (a.key, f"{a.group}: {a.title[:70]}") for a in assessments if not a.is_drill
+    ]
+    drills = [(a.key, a.title) for a in assessments if a.is_drill]
+    choices = [("Lessons", lessons), ("Questions", questions)]
+    if drills:
+        choices.append(("Drills", drills))
+    return choices
+
+
+def queue_queryset() -> QuerySet:
+    open_regrades = RegradeRequest.objects.open().filter(submission=OuterRef("pk"))
+    identical = (
+        Submission.objects.filter(fingerprint=OuterRef("fingerprint"))
+        .exclude(fingerprint="")
+        .order_by()
+        .values("fingerprint")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Submission.objects.select_related(
+            "learner", "question__lesson", "attempt__drill", "grade"
+        )
+        .annotate(
+            regrade_open=Exists(open_regrades),
+            # A regrade goes back in line from the moment it was asked for.
+            queued_at=Coalesce(
+                Subquery(open_regrades.order_by("created_at").values("created_at")[:1]),
+                "created_at",
+            ),
+            identical_count=Coalesce(Subquery(identical), 1),
+        )
+        .order_by("queued_at", "pk")
+    )
+
+
+def apply_filters(queryset: QuerySet, filters: dict) -> QuerySet:
+    key = filters.get("assessment") or ""
+    if key.startswith("l-"):
+        queryset = queryset.filter(
+            Q(question__lesson__slug=key[2:]) | Q(attempt__drill__lesson__slug=key[2:])
+        )
+    elif key.startswith("q-"):
+        queryset = queryset.filter(question__slug=key[2:])
+    elif key.startswith("d-"):
+        queryset = queryset.filter(attempt__drill__slug=key[2:])
+    status = filters.get("status") or "awaiting"
+    if status == "regrade":
+        queryset = queryset.filter(regrade_open=True)
+    elif status != "all":
+        queryset = queryset.filter(status=status)
+    if filters.get("learner"):
+        queryset = queryset.filter(learner__username=filters["learner"])
+    return queryset
+
+
+def next_submission(current: Submission, filters: dict) -> Submission | None:
+    """The submission to grade after ``current``: the next one in the queue, else the first."""
+    queue = apply_filters(queue_queryset(), filters).exclude(pk=current.pk)
+    current_position = queue_queryset().filter(pk=current.pk).values("queued_at").first()
+    if current_position:
+        later = queue.filter(
+            Q(queued_at__gt=current_position["queued_at"])
+            | Q(queued_at=current_position["queued_at"], pk__gt=current.pk)
+        ).first()
+        if later is not None:
+            return later
+    return queue.first()
+
+
+@dataclass
+class QueueCount:
+    assessment: Assessment
+    awaiting: int = 0
+    regrade: int = 0
+    graded: int = 0
+    returned: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.awaiting + self.graded + self.returned
+
+
+def queue_counts(assessments: list[Assessment] | None = None) -> list[QueueCount]:
+    """Submissions per question and drill, by status, in two queries."""
+    assessments = assessments if assessments is not None else all_assessments()
+    by_key: dict[tuple[str, int], QueueCount] = {
+        ("d" if a.is_drill else "q", a.pk): QueueCount(assessment=a) for a in assessments
+    }
+    rows = (
+        Submission.objects.order_by()
+        .values(*_assessment_columns())
+        .annotate(
+            awaiting=Count("pk", filter=Q(status=Submission.Status.AWAITING), distinct=True),
+            graded=Count("pk", filter=Q(status=Submission.Status.GRADED), distinct=True),
+            returned=Count("pk", filter=Q(status=Submission.Status.RETURNED), distinct=True),
+            regrade=Count(
+                "regrade_requests",
+                filter=Q(regrade_requests__resolved_at__isnull=True),
+                distinct=True,
+            ),
+        )
+    )
+    for row in rows:
+        key = _row_key(row)
+        if key in by_key:
+            count = by_key[key]
+            count.awaiting, count.graded = row["awaiting"], row["graded"]
+            count.returned, count.regrade = row["returned"], row["regrade"]
+    return [count for count in by_key.values() if count.total or count.regrade]
+
+
+def _assessment_columns() -> tuple[str, ...]:
+    return ("question_id", "attempt__drill_id")
+
+
+def _row_key(row: dict) -> tuple[str, int]:
+    if row["question_id"] is not None:
+        return ("q", row["question_id"])
+    return ("d", row["attempt__drill_id"])

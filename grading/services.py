@@ -1,0 +1,347 @@
+"""Every write of the grading workflow: grading, group grading, release, regrades.
+
+Each change to a grade bumps its version and leaves a GradeChange behind. A save names the
+version it was based on, so of two instructors editing the same grade the second is refused
+instead of silently overwriting the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from courseware.models import Submission
+from courseware.rendering import render_markdown
+from drills.models import Attempt
+from grading.assessments import Assessment, for_submission
+from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest
+
+
+class GradingError(Exception):
+    """A grading action that cannot be done; the message says why, in words for the user."""
+
+
+class GradeConflict(GradingError):
+    def __init__(self, current: Grade) -> None:
+        who = current.graded_by.username if current.graded_by else "someone"
+        super().__init__(
+            f"{who} saved this grade while you were editing it. Their version is shown below; "
+            "your text is still in the form. Save again to replace their grade with yours."
+        )
+        self.current = current
+
+
+class GradeLocked(GradingError):
+    pass
+
+
+@dataclass
+class SaveResult:
+    grade: Grade
+    created: bool
+    group_updated: list[Grade] = field(default_factory=list)
+    group_skipped: int = 0
+
+
+def _released_message(grade: Grade) -> str:
+    when = timezone.localtime(grade.released_at).strftime("%d %b %Y %H:%M") if grade.released_at \
+        else "earlier"
+    return (
+        f"This grade was released to the learner on {when}. A released grade changes only "
+        "through a regrade request, so the learner always knows why it moved."
+    )
+
+
+def _audit(grade: Grade, *, action: str, by, old: dict | None, reason: str = "") -> GradeChange:
+    old = old or {}
+    return GradeChange.objects.create(
+        grade=grade,
+        action=action,
+        changed_by=by,
+        old_score=old.get("score"),
+        new_score=grade.score,
+        old_criteria=old.get("criteria_met", []),
+        new_criteria=grade.criteria_met,
+        old_feedback=old.get("feedback_markdown", ""),
+        new_feedback=grade.feedback_markdown,
+        reason=reason,
+    )
+
+
+def _snapshot(grade: Grade) -> dict:
+    return {
+        "score": grade.score,
+        "criteria_met": list(grade.criteria_met),
+        "feedback_markdown": grade.feedback_markdown,
+    }
+
+
+def _check_score(assessment: Assessment, score: Decimal) -> None:
+    # Forms check this too; the service guards every other caller.
+    if score < 0 or score > assessment.max_score:
+        raise GradingError(f"The score must be between 0 and {assessment.max_score}.")
+
+
+@transaction.atomic
+def save_grade(
+    *,
+    submission: Submission,
+    grader,
+    score: Decimal,
+    criteria: list[int],
+    feedback: str,
+    expected_version: int,
+    regrade_answer: str = "",
+    apply_to_group: bool = False,
+) -> SaveResult:
+    """Create or change the grade of a submission, as a draft unless it answers a regrade.
+
+    ``expected_version`` is the version the grader's form was built from (0 for no grade yet).
+    """
+    assessment = for_submission(submission)
+    _check_score(assessment, score)
+    criteria = sorted({int(i) for i in criteria if 0 <= int(i) < len(assessment.rubric)})
+    regrade = RegradeRequest.objects.open().filter(submission=submission).first()
+    grade = Grade.objects.filter(submission=submission).first()
+
+    if grade is None:
+        if expected_version != 0:
+            raise GradingError("This grade no longer exists. Reload the page and grade again.")
+        try:
+            with transaction.atomic():
+                grade = Grade.objects.create(
+                    submission=submission,
+                    score=score,
+                    criteria_met=criteria,
+                    feedback_markdown=feedback,
+                    graded_by=grader,
+                )
+        except IntegrityError:
+            # Someone else created the grade between our read and our write.
+            raise GradeConflict(Grade.objects.get(submission=submission)) from None
+        _audit(grade, action=GradeChange.Action.CREATED, by=grader, old=None)
+        created, old = True, None
+    else:
+        if grade.released and regrade is None:
+            raise GradeLocked(_released_message(grade))
+        if regrade is not None and not regrade_answer.strip():
+            raise GradingError("Write an answer to the learner's regrade request before saving.")
+        old = _snapshot(grade)
+        now = timezone.now()
+        changes = {
+            "score": score,
+            "criteria_met": criteria,
+            "feedback_markdown": feedback,
+            "feedback_html": render_markdown(feedback).html,
+            "graded_by": grader,
+            "updated_at": now,
+        }
+        # The version check and the write are one statement, so no other save can slip between.
+        updated = Grade.objects.filter(pk=grade.pk, version=expected_version).update(
+            version=F("version") + 1, **changes
+        )
+        if not updated:
+            raise GradeConflict(Grade.objects.select_related("graded_by").get(pk=grade.pk))
+        grade.refresh_from_db()
+        created = False
+        if regrade is None:
+            _audit(grade, action=GradeChange.Action.EDITED, by=grader, old=old)
+
+    if regrade is not None:
+        _resolve_regrade(grade, regrade, by=grader, answer=regrade_answer, old=old)
+    else:
+        _set_status(submission, Submission.Status.GRADED)
+
+    result = SaveResult(grade=grade, created=created)
+    if apply_to_group:
+        result.group_updated, result.group_skipped = _grade_group(grade, by=grader)
+    return result
+
+
+def _resolve_regrade(grade: Grade, regrade: RegradeRequest, *, by, answer: str, old) -> None:
+    now = timezone.now()
+    # The learner asked, so the answer goes straight back to them.
+    Grade.objects.filter(pk=grade.pk).update(
+        released=True, released_at=now, seen_at=None, version=F("version") + 1
+    )
+    grade.refresh_from_db()
+    _audit(grade, action=GradeChange.Action.REGRADED, by=by, old=old, reason=answer.strip())
+    regrade.answer = answer.strip()
+    regrade.answered_by = by
+    regrade.resolved_at = now
+    regrade.score_after = grade.score
+    regrade.save()
+    _set_status(grade.submission, Submission.Status.RETURNED)
+
+
+def _set_status(submission: Submission, status: str) -> None:
+    Submission.objects.filter(pk=submission.pk).update(status=status, updated_at=timezone.now())
+    submission.status = status
+
+
+def identical_submissions(submission: Submission):
+    """Other submissions with exactly the same answers (the fingerprint names the drill too)."""
+    if not submission.fingerprint:
+        return Submission.objects.none()
+    return (
+        Submission.objects.filter(fingerprint=submission.fingerprint)
+        .exclude(pk=submission.pk)
+        .order_by("created_at", "pk")
+    )
+
+
+def normalise_justification(text: str) -> str:
+    """Fold the differences that do not change what a justification says: case and spacing."""
+    return " ".join(text.casefold().split()).rstrip(".!")
+
+
+def answers_fingerprint(drill_id: int, answers: list[tuple[str, str, str]]) -> str:
+    """One hash for a drill's (interaction key, choice, justification) answers."""
+    normalised = sorted(
+        (key, choice, normalise_justification(justification))
+        for key, choice, justification in answers
+    )
+    data = json.dumps([drill_id, normalised], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+@transaction.atomic
+def submit_attempt_for_review(*, attempt: Attempt) -> Submission | None:
+    """Hand a drill attempt in for grading when its drill is reviewed by an instructor.
+
+    Returns the submission (the same one if called again for the attempt), or None when the
+    drill is marked automatically only.
+    """
+    if not attempt.drill.review_by_instructor or attempt.learner_id is None:
+        return None
+    answers = list(attempt.answers.select_related("interaction").order_by("interaction__order"))
+    text = "\n".join(
+        f"{a.interaction.caller} → {a.interaction.callee}: {a.choice}"
+        + (f" — {a.justification}" if a.justification else "")
+        for a in answers
+    )
+    payload = {
+        "score": attempt.score,
+        "total": attempt.total,
+        "answers": [
+            {
+                "interaction": a.interaction.key,
+                "choice": a.choice,
+                "justification": a.justification,
+                "correct": a.correct,
+            }
+            for a in answers
+        ],
+    }
+    fingerprint = answers_fingerprint(
+        attempt.drill_id, [(a.interaction.key, a.choice, a.justification) for a in answers]
+    )
+    submission, _ = Submission.objects.get_or_create(
+        attempt=attempt,
+        defaults={
+            "learner_id": attempt.learner_id,
+            "answer": text,
+            "payload": payload,
+            "fingerprint": fingerprint,
+        },
+    )
+    return submission
+
+
+def _grade_group(source: Grade, *, by) -> tuple[list[Grade], int]:
+    """Copy a grade onto every identical submission whose grade is not released yet."""
+    updated, skipped = [], 0
+    reason = f"Same answers as submission #{source.submission_id}"
+    for member in identical_submissions(source.submission).select_for_update():
+        grade = Grade.objects.filter(submission=member).first()
+        if grade is not None and grade.released:
+            skipped += 1
+            continue
+        if grade is None:
+            grade = Grade.objects.create(
+                submission=member,
+                score=source.score,
+                criteria_met=list(source.criteria_met),
+                feedback_markdown=source.feedback_markdown,
+                graded_by=by,
+            )
+            _audit(grade, action=GradeChange.Action.GROUP, by=by, old=None, reason=reason)
+        else:
+            old = _snapshot(grade)
+            grade.score = source.score
+            grade.criteria_met = list(source.criteria_met)
+            grade.feedback_markdown = source.feedback_markdown
+            grade.graded_by = by
+            grade.version = F("version") + 1
+            grade.save()
+            grade.refresh_from_db()
+            _audit(grade, action=GradeChange.Action.GROUP, by=by, old=old, reason=reason)
+        _set_status(member, Submission.Status.GRADED)
+        updated.append(grade)
+    return updated, skipped
+
+
+@transaction.atomic
+def release_grade(*, grade: Grade, by, expected_version: int | None = None) -> Grade:
+    if grade.released:
+        raise GradingError("This grade has already been released.")
+    query = Grade.objects.filter(pk=grade.pk, released=False)
+    if expected_version is not None:
+        query = query.filter(version=expected_version)
+    now = timezone.now()
+    if not query.update(released=True, released_at=now, seen_at=None, version=F("version") + 1):
+        raise GradeConflict(Grade.objects.select_related("graded_by").get(pk=grade.pk))
+    grade.refresh_from_db()
+    _audit(grade, action=GradeChange.Action.RELEASED, by=by, old=_snapshot(grade))
+    _set_status(grade.submission, Submission.Status.RETURNED)
+    return grade
+
+
+@transaction.atomic
+def release_all(*, assessment: Assessment, by) -> int:
+    """Release every draft grade of one question or drill; returns how many were released."""
+    drafts = Grade.objects.drafts().select_related("submission").select_for_update()
+    if assessment.is_drill:
+        drafts = drafts.filter(submission__attempt__drill_id=assessment.pk)
+    else:
+        drafts = drafts.filter(submission__question_id=assessment.pk)
+    count = 0
+    for grade in drafts:
+        release_grade(grade=grade, by=by)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def request_regrade(*, submission: Submission, learner, reason: str) -> RegradeRequest:
+    if submission.learner_id != learner.pk:
+        raise GradingError("You can only ask for a regrade of your own submission.")
+    grade = Grade.objects.filter(submission=submission).first()
+    if grade is None or not grade.released:
+        raise GradingError("You can ask for a regrade once your grade has been released.")
+    if RegradeRequest.objects.open().filter(submission=submission).exists():
+        raise GradingError("You have already asked for a regrade; an instructor will answer it.")
+    request = RegradeRequest.objects.create(
+        submission=submission, reason=reason.strip(), score_before=grade.score
+    )
+    _set_status(submission, Submission.Status.AWAITING)
+    return request
+
+
+def mark_seen(*, grade: Grade) -> None:
+    if grade.released and grade.seen_at is None:
+        grade.seen_at = timezone.now()
+        Grade.objects.filter(pk=grade.pk, seen_at__isnull=True).update(seen_at=grade.seen_at)
+
+
+def add_snippet(*, submission: Submission, author, text: str) -> FeedbackSnippet:
+    assessment = for_submission(submission)
+    if assessment.is_drill:
+        return FeedbackSnippet.objects.create(drill_id=assessment.pk, author=author, text=text)
+    return FeedbackSnippet.objects.create(question_id=assessment.pk, author=author, text=text)

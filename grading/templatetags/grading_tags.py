@@ -1,0 +1,62 @@
+from decimal import Decimal
+
+from django import template
+
+from grading.models import Grade
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def new_grades_count(context) -> int:
+    """Released grades the signed-in learner has not opened yet (one query, once per page)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return 0
+    cache = request.__dict__.setdefault("_new_grades_count", {})
+    if user.pk not in cache:
+        cache[user.pk] = Grade.objects.unseen_by(user).count()
+    return cache[user.pk]
+
+
+@register.filter
+def points(value) -> str:
+    """A score without trailing zeros: 7.50 → 7.5, 8.00 → 8."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(value)
+    except (ArithmeticError, TypeError, ValueError):
+        return str(value)
+    text = f"{number.normalize():f}"
+    return text
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, key: str) -> str:
+    """The ?sort= value for a column header: ascending first, then toggles on repeat."""
+    current = context.get("sort", "")
+    return f"-{key}" if current == key else key
+
+
+@register.simple_tag(takes_context=True)
+def grade_summary(context) -> dict:
+    """The signed-in learner's released grades in brief, for their progress panel."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    summary = {"released": 0, "new": 0, "score": Decimal(0), "max_score": Decimal(0)}
+    if user is None or not user.is_authenticated:
+        return summary
+    grades = Grade.objects.released().filter(submission__learner=user).select_related(
+        "submission__question", "submission__attempt"
+    )
+    for grade in grades:
+        submission = grade.submission
+        summary["released"] += 1
+        summary["new"] += grade.seen_at is None
+        summary["score"] += grade.score
+        summary["max_score"] += (
+            submission.question.max_score if submission.question_id else submission.attempt.total
+        )
+    return summary

@@ -1,0 +1,298 @@
+"""Input rules shared by the calculator page and the JSON API.
+
+Each rule lives in one field or ``clean`` method, so the page's inline errors and the API's
+400 responses always agree. Messages name the quantity, so they read well next to a form field
+and on their own in a JSON error.
+"""
+
+import math
+import re
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
+from django import forms
+from django.core.exceptions import ValidationError
+
+from simulator import model
+
+MAX_HOPS = 10_000
+MAX_SERVERS = 10_000
+MAX_PLOTTED_HOPS = 50
+MIN_LATENCY_MS = 0.001
+MAX_LATENCY_MS = 3_600_000.0
+MAX_SEED = 2**32 - 1
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+
+
+class NumberField(forms.FloatField):
+    """A finite decimal within bounds, with messages that say which number is wrong."""
+
+    def __init__(
+        self,
+        *,
+        noun: str,
+        low: float,
+        high: float,
+        range_message: str,
+        example: str,
+        above_zero: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self.noun, self.low, self.high = noun, low, high
+        self.range_message, self.above_zero = range_message, above_zero
+        kwargs.setdefault("error_messages", {})
+        kwargs["error_messages"] = {
+            "required": f"Give the {noun}.",
+            "invalid": f"The {noun} must be a number, such as {example}.",
+            **kwargs["error_messages"],
+        }
+        super().__init__(**kwargs)
+        self.widget.attrs.update(inputmode="decimal", step="any")
+
+    def validate(self, value: float | None) -> None:
+        # FloatField.validate would reject NaN and infinity with the generic "not a number".
+        forms.Field.validate(self, value)
+        if value in self.empty_values:
+            return
+        if not math.isfinite(value):
+            raise ValidationError(
+                f"The {self.noun} must be a finite number; NaN and infinity are not allowed.",
+                code="not_finite",
+            )
+        if self.above_zero and value <= 0:
+            raise ValidationError(f"The {self.noun} must be more than 0.", code="not_positive")
+        if not self.low <= value <= self.high:
+            raise ValidationError(self.range_message, code="out_of_range")
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number within bounds, with messages that say which number is wrong."""
+
+    def __init__(self, *, noun: str, low: int, high: int, example: int, **kwargs: Any) -> None:
+        self.noun, self.low, self.high = noun, low, high
+        kwargs.setdefault("error_messages", {})
+        kwargs["error_messages"] = {
+            "required": f"Give the {noun}.",
+            "invalid": f"The {noun} must be a whole number, such as {example}.",
+            **kwargs["error_messages"],
+        }
+        super().__init__(**kwargs)
+        self.widget.attrs.update(inputmode="numeric", min=low, max=high, step=1)
+
+    def validate(self, value: int | None) -> None:
+        forms.Field.validate(self, value)
+        if value in self.empty_values:
+            return
+        if not self.low <= value <= self.high:
+            raise ValidationError(
+                f"The {self.noun} must be a whole number from {self.low:,} to {self.high:,}.",
+                code="out_of_range",
+            )
+
+
+def failure_field(**kwargs: Any) -> NumberField:
+    return NumberField(
+        noun="failure probability per hop",
+        low=0.0,
+        high=1.0,
+        range_message="The failure probability per hop must be between 0 and 1 "
+        "(0.01 means one call in 100 fails).",
+        example="0.01",
+        **kwargs,
+    )
+
+
+def slow_field(**kwargs: Any) -> NumberField:
+    return NumberField(
+        noun="chance that a server is slow",
+        low=0.0,
+        high=1.0,
+        range_message="The chance that a server is slow must be between 0 and 1 "
+        "(0.01 means one reply in 100 is slow).",
+        example="0.01",
+        **kwargs,
+    )
+
+
+def latency_field(noun: str, **kwargs: Any) -> NumberField:
+    return NumberField(
+        noun=noun,
+        low=MIN_LATENCY_MS,
+        high=MAX_LATENCY_MS,
+        above_zero=True,
+        range_message=f"The {noun} must be from {MIN_LATENCY_MS} ms to {MAX_LATENCY_MS:,.0f} ms.",
+        example="100",
+        **kwargs,
+    )
+
+
+def samples_field(**kwargs: Any) -> WholeNumberField:
+    return WholeNumberField(
+        noun="number of simulated requests",
+        low=1,
+        high=model.MAX_SAMPLES,
+        example=model.DEFAULT_SAMPLES,
+        **kwargs,
+    )
+
+
+def seed_field(**kwargs: Any) -> WholeNumberField:
+    return WholeNumberField(noun="random seed", low=0, high=MAX_SEED, example=2013, **kwargs)
+
+
+class LatencyRulesMixin:
+    """Cross-field rules: a lognormal needs its median below its p99, and one request may not
+    draw more than ``model.MAX_DRAWS`` random latencies."""
+
+    def check_latencies(self, data: dict[str, Any]) -> None:
+        median, p99 = data.get("median_ms"), data.get("p99_ms")
+        if median is not None and p99 is not None and median >= p99:
+            self.add_error(
+                "median_ms",
+                f"The median latency must be below the p99 latency ({p99:g} ms): "
+                "a typical call is faster than the slowest one in a hundred.",
+            )
+
+    def check_budget(self, data: dict[str, Any], hops: int | None) -> None:
+        samples = data.get("samples")
+        if samples is None or hops is None or samples * hops <= model.MAX_DRAWS:
+            return
+        self.add_error(
+            "samples",
+            f"Simulated requests × hops is {samples * hops:,}, above the limit of "
+            f"{model.MAX_DRAWS:,}; with {hops:,} hops use at most "
+            f"{model.MAX_DRAWS // hops:,} requests.",
+        )
+
+
+class ChainQueryForm(LatencyRulesMixin, forms.Form):
+    """Query of ``GET /simulator/api/chain``."""
+
+    hops = WholeNumberField(noun="number of hops", low=1, high=MAX_HOPS, example=5)
+    failure = failure_field()
+    p99_ms = latency_field("p99 latency per hop")
+    median_ms = latency_field("median latency per hop", required=False)
+    samples = samples_field(required=False)
+    seed = seed_field(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        self.check_latencies(data)
+        self.check_budget(data, data.get("hops"))
+        return data
+
+
+class FanoutQueryForm(forms.Form):
+    """Query of ``GET /simulator/api/fanout``."""
+
+    servers = WholeNumberField(noun="number of servers", low=1, high=MAX_SERVERS, example=100)
+    slow = slow_field()
+    samples = samples_field(required=False)
+    seed = seed_field(required=False)
+
+
+class CalculatorForm(LatencyRulesMixin, forms.Form):
+    """The calculator page and its embedded copy in the latency-math lesson."""
+
+    failure = failure_field(
+        label="Failure chance (p)",
+        help_text="0.01: 1 call in 100 fails.",
+    )
+    median_ms = latency_field(
+        "median latency per hop", label="Median (ms)", help_text="A typical call."
+    )
+    p99_ms = latency_field(
+        "p99 latency per hop",
+        label="p99 (ms)",
+        help_text="1 call in 100 is slower.",
+    )
+    hops = WholeNumberField(
+        noun="number of sync hops in your chain",
+        low=0,  # a drill answer can keep every call off the critical path
+        high=MAX_PLOTTED_HOPS,
+        example=5,
+        label="Hops (N)",
+        help_text="Your chain; marked on the charts.",
+    )
+    max_hops = WholeNumberField(
+        noun="longest chain to plot",
+        low=1,
+        high=MAX_PLOTTED_HOPS,
+        example=10,
+        label="Plot up to N =",
+        help_text=f"At most {MAX_PLOTTED_HOPS}.",
+    )
+    servers = WholeNumberField(
+        noun="number of servers",
+        low=1,
+        high=MAX_SERVERS,
+        example=100,
+        label="Servers (M)",
+        help_text="Called in parallel.",
+    )
+    slow = slow_field(
+        label="Slow chance (q)", help_text="0.01: 1 reply in 100."
+    )
+    samples = samples_field(label="Requests", help_text="At most 1,000,000.")
+    seed = seed_field(label="Seed", help_text="Same seed, same numbers.")
+    from_drill = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    DEFAULTS = {
+        "failure": "0.01",
+        "median_ms": "20",
+        "p99_ms": "100",
+        "hops": "5",
+        "max_hops": "10",
+        "servers": "100",
+        "slow": "0.01",
+        "samples": "100000",
+        "seed": "2013",
+    }
+
+    def __init__(self, *args: Any, embedded: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if not field.widget.is_hidden:
+                # Errors are drawn in a slot that is always present, so an htmx response can
+                # refresh them without replacing the input someone is typing in.
+                field.widget.attrs["aria-describedby"] = f"id_{name}_error id_{name}_helptext"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.field_template = "simulator/_field.html"
+        # On its own page the form is a narrow sidebar; inside a lesson it spans the column.
+        cell = "col-6 col-md-4" if embedded else "col-6"
+
+        def group(legend: str, *names: str) -> Fieldset:
+            return Fieldset(legend, Row(*(Column(name, css_class=cell) for name in names)))
+
+        self.helper.layout = Layout(
+            group("Each sync hop", "failure", "median_ms", "p99_ms"),
+            group("Chain of sync hops", "hops", "max_hops"),
+            group("Fan-out", "servers", "slow"),
+            group("Simulation", "samples", "seed"),
+            "from_drill",
+        )
+
+    @classmethod
+    def from_query(cls, query: Any, *, embedded: bool = False) -> "CalculatorForm":
+        """Bind to a query string; anything it leaves out takes the lesson's numbers."""
+        data = dict(cls.DEFAULTS)
+        data.update({name: query[name] for name in cls.base_fields if name in query})
+        return cls(data, embedded=embedded)
+
+    def clean_from_drill(self) -> str:
+        # The marker only labels the charts; a malformed one is dropped rather than reported
+        # against a field the learner cannot see.
+        value = self.cleaned_data["from_drill"]
+        return value if SLUG.fullmatch(value) else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        self.check_latencies(data)
+        hops, max_hops = data.get("hops"), data.get("max_hops")
+        if hops is not None and max_hops is not None:
+            data["max_hops"] = max_hops = max(hops, max_hops)
+        self.check_budget(data, max_hops)
+        return data

@@ -1,0 +1,157 @@
+"""The main pages pass axe-core with no serious or critical violations.
+
+axe-core (tests/vendor/axe.min.js, from the npm package) is injected into each page after it
+has loaded and after the learner or instructor has done what the page is for, so the checks see
+feedback and results too, not only the empty forms. Our Content Security Policy would refuse the
+injected script, so these contexts bypass it; every other browser test runs under the policy.
+"""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from courseware import services
+from courseware.models import Lesson, Question
+from drills.models import Drill
+from tests.conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+BLOCKING = {"serious", "critical"}
+
+
+@pytest.fixture
+def open_page(browser, live_server, live_course):
+    contexts = []
+
+    def make(width: int = 1280):
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": 900}, bypass_csp=True
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.js_errors = []
+        page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def violations(page) -> list[dict]:
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """async () => {
+            const results = await axe.run(document, {resultTypes: ["violations"]});
+            return results.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+            }));
+        }"""
+    )
+
+
+def assert_accessible(page, what: str) -> None:
+    found = [v for v in violations(page) if v["impact"] in BLOCKING]
+    assert not found, f"{what} ({page.url}):\n" + "\n".join(
+        f"  [{v['impact']}] {v['id']}: {v['help']} at {v['nodes']}" for v in found
+    )
+    assert not page.js_errors, page.js_errors
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_home_and_a_lesson_with_quick_check_feedback(open_page, width):
+    page = open_page(width)
+    page.goto("/")
+    assert_accessible(page, "home, anonymous")
+
+    lesson = Lesson.objects.filter(quick_checks__isnull=False, embed="").in_order().first()
+    page.goto(lesson.get_absolute_url())
+    assert_accessible(page, "lesson")
+    card = page.locator(".activity-card", has=page.locator("form[action*='/quick-checks/']"))
+    card = card.first
+    card.locator("input[name=choice]").first.check()
+    card.get_by_role("button", name="Check").click()
+    expect(card.locator("[role=status]").first).to_be_visible()
+    assert_accessible(page, "lesson with quick-check feedback")
+
+
+def test_signed_in_home_lesson_and_written_answer(open_page):
+    page = open_page()
+    log_in(page, "learner")
+    page.wait_for_url("/")
+    assert_accessible(page, "home, signed in")
+
+    question = Question.objects.filter(kind=Question.Kind.TEXT).first()
+    page.goto(f"{question.lesson.get_absolute_url()}#question-{question.slug}")
+    card = page.locator(f"#question-{question.slug}")
+    card.get_by_label("Your answer").fill("The caller needs the answer, so it waits.")
+    card.get_by_role("button", name="Submit answer").click()
+    expect(card.get_by_role("heading", name="Model answer")).to_be_visible()
+    assert_accessible(page, "lesson after a written answer")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_drill_with_its_feedback(open_page, width):
+    page = open_page(width)
+    log_in(page, "learner")
+    page.wait_for_url("/")
+    drill = Drill.objects.in_order().first()
+    page.goto(drill.get_absolute_url())
+    assert_accessible(page, "drill")
+
+    page.locator("button[type=submit]", has_text="Check my answers").click()
+    expect(page.locator("#drill-errors")).to_be_visible()
+    assert_accessible(page, "drill with missing answers")
+
+    for label in page.locator("label.btn-choice-sync").all():
+        label.click()
+    page.locator("button[type=submit]", has_text="Check my answers").click()
+    expect(page.locator(".drill-result")).to_be_visible()
+    assert_accessible(page, "drill with feedback")
+
+
+def test_the_simulator_and_its_embed(open_page):
+    page = open_page()
+    page.goto("/simulator/")
+    page.locator(".js-plotly-plot").first.wait_for()
+    assert_accessible(page, "simulator")
+
+    lesson = Lesson.objects.exclude(embed="").first()
+    page.goto(lesson.get_absolute_url())
+    page.locator(".js-plotly-plot").first.wait_for()
+    assert_accessible(page, "lesson with the simulator embedded")
+
+
+def test_the_grading_pages(open_page, django_user_model):
+    learner = django_user_model.objects.get(username="learner")
+    question = Question.objects.filter(kind=Question.Kind.TEXT).first()
+    submission = services.submit_answer(
+        learner=learner, question=question,
+        answer="Sync, because the user waits for the payment result before the order shows.",
+    )
+    page = open_page()
+    log_in(page, "instructor")
+    page.wait_for_url("/")
+
+    page.goto("/grading/")
+    assert_accessible(page, "grading queue")
+    page.goto(f"/grading/submissions/{submission.pk}/")
+    assert_accessible(page, "grading a submission")
+    page.goto("/grading/gradebook/")
+    assert_accessible(page, "gradebook")
+
+
+def test_account_and_error_pages(open_page):
+    page = open_page()
+    for path in ("/accounts/login/", "/accounts/signup/", "/no-such-page/"):
+        page.goto(path)
+        assert_accessible(page, path)
+    page.get_by_role("link", name="Log in", exact=True).click()
+    page.get_by_role("button", name="Log in").click()
+    assert_accessible(page, "login with errors")

@@ -1,0 +1,385 @@
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from courseware.models import (
+    Lesson,
+    LessonProgress,
+    Question,
+    QuickCheck,
+    QuickCheckResponse,
+    Submission,
+)
+from courseware.roles import INSTRUCTORS
+from courseware.views import DRAFTS_KEY
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+LESSON_SLUGS = [
+    "two-styles", "why-it-matters", "worked-example", "misconceptions", "decision-procedure",
+    "rest-grpc-and-backbones", "choreography-orchestration", "latency-math", "check-yourself",
+    "further-reading",
+]
+
+
+@pytest.fixture
+def question(course) -> Question:
+    return Question.objects.filter(kind=Question.Kind.TEXT).first()
+
+
+@pytest.fixture
+def quick_check(course) -> QuickCheck:
+    return QuickCheck.objects.filter(multiple=False).prefetch_related("options").first()
+
+
+def right_index(check: QuickCheck) -> int:
+    return next(i for i, option in enumerate(check.options.all()) if option.correct)
+
+
+def wrong_index(check: QuickCheck) -> int:
+    return next(i for i, option in enumerate(check.options.all()) if not option.correct)
+
+
+def answer_url(question: Question) -> str:
+    return reverse("courseware:answer_question", args=[question.slug])
+
+
+# Pages ------------------------------------------------------------------------------------
+
+
+def test_home_lists_every_lesson(client, course):
+    response = client.get(reverse("courseware:home"))
+    assert response.status_code == 200
+    for lesson in Lesson.objects.all():
+        assert lesson.get_absolute_url() in response.content.decode()
+    assert b"Start the course" in response.content
+    assert b"plotly" not in response.content
+
+
+@pytest.mark.parametrize("slug", LESSON_SLUGS)
+def test_every_lesson_page_renders_with_navigation(client, course, slug):
+    response = client.get(reverse("courseware:lesson", args=[slug]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    lesson = response.context["lesson"]
+    assert lesson.body_html in html
+    assert f"Lesson {LESSON_SLUGS.index(slug) + 1} of 10" in html
+    if slug != LESSON_SLUGS[0]:
+        assert 'rel="prev"' in html
+    if slug != LESSON_SLUGS[-1]:
+        assert 'rel="next"' in html
+    for entry in lesson.toc:
+        assert f'href="#{entry["id"]}"' in html
+
+
+def test_unknown_lesson_is_a_styled_404(client, course):
+    response = client.get("/lessons/no-such-lesson/")
+    assert response.status_code == 404
+    assert b"We could not find that page" in response.content
+    assert b"navbar" in response.content
+
+
+def test_model_answer_hidden_until_learner_submits(learner_client, question):
+    response = learner_client.get(question.lesson.get_absolute_url())
+    assert question.model_answer_html.encode() not in response.content
+    assert b"Submit answer" in response.content
+
+
+# Check-yourself answers --------------------------------------------------------------------
+
+
+def test_anonymous_answer_goes_to_login_and_keeps_the_text(client, question, learner):
+    response = client.post(answer_url(question), {"answer": "Failures multiply along a chain."})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert f"question-{question.slug}" in response["Location"]
+    assert not Submission.objects.exists()
+    assert client.session[DRAFTS_KEY][question.slug] == "Failures multiply along a chain."
+
+    response = client.post(
+        response["Location"], {"username": learner.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#question-{question.slug}")
+    page = client.get(question.lesson.get_absolute_url())
+    assert b"Failures multiply along a chain.</textarea>" in page.content
+
+
+def test_anonymous_htmx_answer_asks_the_browser_to_go_to_login(client, question):
+    response = client.post(answer_url(question), {"answer": "x"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(reverse("login"))
+
+
+def test_learner_answer_is_stored_and_reveals_model_answer(learner_client, learner, question):
+    response = learner_client.post(answer_url(question), {"answer": "  Timeouts and retries.  "})
+    assert response.status_code == 302
+    submission = Submission.objects.get()
+    assert (submission.learner, submission.question) == (learner, question)
+    assert submission.answer == "Timeouts and retries."
+    assert submission.status == Submission.Status.AWAITING
+    assert list(Submission.objects.awaiting_grading()) == [submission]
+    page = learner_client.get(question.lesson.get_absolute_url()).content.decode()
+    assert question.model_answer_html in page
+    for point in question.key_points:
+        assert point in page or point.replace("'", "&#x27;") in page
+
+
+def test_htmx_answer_returns_only_the_question_fragment(learner_client, question):
+    response = learner_client.post(
+        answer_url(question), {"answer": "Async frees the caller."}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<div class="activity-card" id="question-{question.slug}"')
+    assert "<html" not in html and "navbar" not in html
+    assert question.model_answer_html in html
+
+
+def test_the_draft_is_dropped_once_submitted(client, learner, question):
+    client.post(answer_url(question), {"answer": "draft"})
+    client.force_login(learner)
+    client.post(answer_url(question), {"answer": "final"})
+    assert question.slug not in client.session[DRAFTS_KEY]
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("", "Write an answer before submitting."),
+        ("    ", "Write an answer before submitting."),
+        ("x" * 5001, "Keep your answer to 5000 characters"),
+    ],
+)
+def test_bad_answers_are_form_errors_and_store_nothing(learner_client, question, answer, message):
+    response = learner_client.post(answer_url(question), {"answer": answer})
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert not Submission.objects.exists()
+    htmx = learner_client.post(
+        answer_url(question), {"answer": answer}, headers={"HX-Request": "true"}
+    )
+    assert message in htmx.content.decode() and "<html" not in htmx.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_answer_of_exactly_5000_characters_is_accepted(learner_client, question):
+    learner_client.post(answer_url(question), {"answer": "y" * 5000})
+    assert Submission.objects.get().answer == "y" * 5000
+
+
+def test_learner_html_is_shown_escaped(learner_client, question):
+    learner_client.post(answer_url(question), {"answer": "<script>alert('x')</script><b>hi</b>"})
+    page = learner_client.get(question.lesson.get_absolute_url()).content.decode()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&lt;b&gt;hi&lt;/b&gt;" in page
+
+
+def test_unknown_question_is_404(learner_client, course):
+    assert learner_client.post("/questions/nope/answer/", {"answer": "a"}).status_code == 404
+
+
+def test_post_without_csrf_token_is_a_styled_403(learner, question):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(learner)
+    response = client.post(answer_url(question), {"answer": "hello"})
+    assert response.status_code == 403
+    assert b"The form had expired" in response.content
+    assert not Submission.objects.exists()
+
+
+def test_get_on_a_post_endpoint_is_405(learner_client, question):
+    assert learner_client.get(answer_url(question)).status_code == 405
+
+
+# Quick checks ------------------------------------------------------------------------------
+
+
+def check_url(check: QuickCheck) -> str:
+    return reverse("courseware:check_quick_check", args=[check.slug])
+
+
+def test_quick_check_right_answer_via_htmx(learner_client, learner, quick_check):
+    response = learner_client.post(
+        check_url(quick_check), {"choice": right_index(quick_check)}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<div class="activity-card" id="check-{quick_check.slug}"')
+    assert "Right." in html and "<html" not in html
+    right = quick_check.options.get(correct=True)
+    assert right.feedback[:30].replace("'", "&#x27;") in html
+    response = QuickCheckResponse.objects.get()
+    assert (response.learner, response.correct) == (learner, True)
+
+
+def test_quick_check_wrong_answer_explains_both_options(learner_client, quick_check):
+    response = learner_client.post(
+        check_url(quick_check), {"choice": wrong_index(quick_check)}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert "Not quite." in html
+    assert "you chose it, but it is wrong" in html
+    assert "right, but you left it out" in html
+    assert QuickCheckResponse.objects.get().correct is False
+
+
+def test_quick_check_without_javascript_renders_the_lesson(client, quick_check):
+    response = client.post(check_url(quick_check), {"choice": right_index(quick_check)})
+    assert response.status_code == 200
+    assert b"<html" in response.content and b"Right." in response.content
+    assert not QuickCheckResponse.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "Choose an option before checking."),
+        ({"choice": "99"}, "That option is not part of this question."),
+        ({"choice": "abc"}, "That option is not part of this question."),
+        ({"choice": ["0", "1"]}, "Choose one option only."),
+    ],
+)
+def test_quick_check_bad_input_is_a_form_error(learner_client, quick_check, data, message):
+    response = learner_client.post(check_url(quick_check), data, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not QuickCheckResponse.objects.exists()
+
+
+def test_multiple_choice_check_needs_every_right_option(learner_client, course):
+    check = QuickCheck.objects.filter(multiple=True).first()
+    options = list(check.options.all())
+    right = [i for i, option in enumerate(options) if option.correct]
+    response = learner_client.post(
+        check_url(check), {"choice": right}, headers={"HX-Request": "true"}
+    )
+    assert "Right." in response.content.decode()
+    if len(right) > 1:
+        response = learner_client.post(
+            check_url(check), {"choice": right[:1]}, headers={"HX-Request": "true"}
+        )
+        assert "Not quite." in response.content.decode()
+
+
+# Progress ----------------------------------------------------------------------------------
+
+
+def test_completing_a_lesson_moves_on_and_shows_progress(learner_client, learner, course):
+    first, second = Lesson.objects.in_order()[:2]
+    response = learner_client.post(reverse("courseware:complete_lesson", args=[first.slug]))
+    assert response["Location"] == second.get_absolute_url()
+    assert LessonProgress.objects.get(learner=learner, lesson=first).completed_at is not None
+    learner_client.get(second.get_absolute_url())
+    home = learner_client.get(reverse("courseware:home")).content.decode()
+    assert "1 / 10" in home
+    assert f"Continue: {second.title}" in home
+
+
+def test_htmx_completion_returns_the_fragment(learner_client, course):
+    lesson = Lesson.objects.in_order().first()
+    response = learner_client.post(
+        reverse("courseware:complete_lesson", args=[lesson.slug]), headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="completion"') and "Lesson done" in html
+
+
+def test_anonymous_completion_asks_to_log_in(client, course):
+    lesson = Lesson.objects.in_order().first()
+    response = client.post(reverse("courseware:complete_lesson", args=[lesson.slug]))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_progress_counts_answers_and_quick_checks(learner_client, question, quick_check):
+    learner_client.post(answer_url(question), {"answer": "one"})
+    learner_client.post(answer_url(question), {"answer": "two"})
+    learner_client.post(check_url(quick_check), {"choice": wrong_index(quick_check)})
+    learner_client.post(check_url(quick_check), {"choice": right_index(quick_check)})
+    progress = learner_client.get(reverse("courseware:home")).context["progress"]
+    assert progress.answered_questions == 1
+    assert progress.quick_checks_correct == 1
+
+
+# Accounts ----------------------------------------------------------------------------------
+
+
+def test_signup_logs_in_and_returns_to_next(client, course):
+    response = client.post(
+        reverse("signup") + "?next=/lessons/two-styles/",
+        {"username": "newbie", "password1": "a-strong-pass-9876", "password2": "a-strong-pass-9876",
+         "next": "/lessons/two-styles/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/lessons/two-styles/"
+    assert client.get("/").context["user"].username == "newbie"
+
+
+def test_signup_refuses_an_outside_next(client, course):
+    response = client.post(
+        reverse("signup"),
+        {"username": "newbie", "password1": "a-strong-pass-9876", "password2": "a-strong-pass-9876",
+         "next": "https://evil.example/"},
+    )
+    assert response["Location"] == reverse("courseware:home")
+
+
+def test_signup_errors_are_shown(client, course):
+    response = client.post(
+        reverse("signup"), {"username": "x", "password1": "abc", "password2": "abd"}
+    )
+    assert response.status_code == 200
+    assert b"The two password fields" in response.content
+    assert not get_user_model().objects.filter(username="x").exists()
+
+
+def test_auth_pages_render(client, learner_client):
+    for name in ("login", "signup"):
+        assert Client().get(reverse(name)).status_code == 200
+    assert learner_client.get(reverse("password_change")).status_code == 200
+
+
+def test_password_change(learner_client, learner):
+    response = learner_client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "another-pass-5678",
+         "new_password2": "another-pass-5678"},
+    )
+    assert response["Location"] == reverse("password_change_done")
+    learner.refresh_from_db()
+    assert learner.check_password("another-pass-5678")
+
+
+def test_logout_is_post_only_and_ends_session(learner_client):
+    response = learner_client.post(reverse("logout"))
+    assert response.status_code in (200, 302)
+    assert "_auth_user_id" not in learner_client.session
+
+
+# Demo accounts -----------------------------------------------------------------------------
+
+
+def test_demo_accounts_need_debug(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only created when DEBUG is on"):
+        call_command("create_demo_accounts", stdout=io.StringIO())
+    assert not get_user_model().objects.exists()
+
+
+def test_demo_accounts_are_created_once(db, settings):
+    settings.DEBUG = True
+    call_command("create_demo_accounts", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("create_demo_accounts", stdout=out)
+    assert "already there" in out.getvalue()
+    User = get_user_model()
+    assert User.objects.count() == 2
+    instructor = User.objects.get(username="instructor")
+    assert instructor.check_password("critical-path")
+    assert instructor.groups.filter(name=INSTRUCTORS).exists()
+    assert instructor.has_perm("courseware.grade_submission")
+    assert not User.objects.get(username="learner").has_perm("courseware.grade_submission")

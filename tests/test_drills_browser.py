@@ -1,0 +1,210 @@
+"""Drills in a real browser: the learner's whole journey, keyboard use, phones and no-JS."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from courseware.models import Submission
+from drills.models import Attempt
+from tests.conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+PLACE_ORDER_KEY = {
+    "orders-payments": "sync", "payments-processor": "sync", "orders-inventory": "async",
+    "orders-fulfillment": "async", "fulfillment-courier": "sync", "orders-email": "async",
+    "orders-analytics": "async",
+}
+PHONE = {"width": 390, "height": 844}
+
+
+def choose(page, key: str, choice: str) -> None:
+    row = page.locator(f"#row-{key}")
+    row.locator(f"label[for='id_choice-{key}_{0 if choice == 'sync' else 1}']").click()
+
+
+def test_learner_completes_a_drill_retries_and_sees_the_history(page, screenshot):
+    log_in(page, "learner")
+    page.goto("/drills/")
+    expect(page.get_by_text("Not started").first).to_be_visible()
+    screenshot(page, "drill-catalogue-1280")
+    page.get_by_role("link", name="Start Place an order").click()
+    expect(page.get_by_role("heading", name="Place an order", level=1)).to_be_visible()
+
+    # The first answer by keyboard alone: the radios are native and grouped per interaction.
+    first = page.locator("#row-orders-payments").get_by_role("radio", name=re.compile("^Sync"))
+    first.focus()
+    page.keyboard.press("Space")
+    expect(first).to_be_checked()
+    for key in PLACE_ORDER_KEY:
+        if key != "orders-payments":
+            choose(page, key, "sync")
+    page.locator("#id_why-orders-inventory").fill("Never sell what we do not have")
+    screenshot(page, "drill-form-1280")
+    page.get_by_role("button", name="Check my answers").click()
+
+    result = page.locator(".drill-result")
+    expect(result.get_by_role("heading", name="You got 3 of 7 right.")).to_be_visible()
+    expect(result.locator(".verdict-row")).to_have_count(7)
+    expect(result.locator(".verdict-wrong")).to_have_count(4)
+    inventory = result.locator("#verdict-orders-inventory")
+    expect(inventory).to_contain_text("Not quite")
+    expect(inventory).to_contain_text("Settled by question 3")
+    expect(inventory).to_contain_text("Why sync hurts here")
+    expect(inventory).to_contain_text("Never sell what we do not have")
+    summary = result.locator(".hop-summary")
+    expect(summary.locator(".hop-count").first).to_have_text("7")
+    expect(summary).to_contain_text("make Orders → Fulfillment async first")
+    expect(summary).to_contain_text("from 7 to 5 sync hops")
+    simulator = summary.get_by_role("link", name="See 7 hops in the latency simulator")
+    expect(simulator).to_have_attribute("href", "/simulator/?hops=7&from_drill=place-an-order")
+    # The side card is brought up to date in the same response.
+    expect(page.locator("#drill-record")).to_contain_text("3/7")
+    expect(page.locator(".drill-result")).to_be_focused()
+    screenshot(page, "drill-result-1280")
+
+    page.get_by_role("link", name="Try again").click()
+    for key, choice in PLACE_ORDER_KEY.items():
+        choose(page, key, choice)
+    page.get_by_role("button", name="Check my answers").click()
+    expect(page.get_by_role("heading", name="All 7 right.")).to_be_visible()
+    expect(page.locator(".verdict-wrong")).to_have_count(0)
+    expect(page.locator(".hop-summary")).to_contain_text("Within the limit of 2")
+
+    page.locator(".result-actions").get_by_role("link", name="Your attempts").click()
+    expect(page.get_by_text("Best score 7/7 from 2 attempts")).to_be_visible()
+    rows = page.locator(".attempts-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("Best")
+    screenshot(page, "drill-history-1280")
+    rows.nth(1).get_by_role("link", name=re.compile("Review")).click()
+    expect(page.get_by_role("heading", name="You got 3 of 7 right.")).to_be_visible()
+    assert Attempt.objects.filter(learner__username="learner").count() == 2
+
+    page.goto("/drills/")
+    expect(page.get_by_text("Best 7/7 · 2 attempts")).to_be_visible()
+    assert page.js_errors == []
+
+
+def test_a_drill_works_on_a_phone(page, screenshot):
+    page.set_viewport_size(PHONE)
+    page.goto("/drills/request-a-ride/")
+    screenshot(page, "drill-form-390", full_page=False)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for key in ["rides-payments", "rides-fraud", "rides-dispatch", "dispatch-locations",
+                "dispatch-offer", "dispatch-rider-push", "rides-marketplace"]:
+        choose(page, key, "sync")
+    page.get_by_role("button", name="Check my answers").click()
+    expect(page.get_by_text("This attempt was not saved.")).to_be_visible()
+    expect(page.locator(".advice")).to_contain_text("make Rides → Dispatch async first")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "drill-result-390")
+    screenshot(page, "drill-result-top-390", full_page=False)
+    page.locator(".hop-summary").scroll_into_view_if_needed()
+    screenshot(page, "drill-hops-390", full_page=False)
+    assert Attempt.objects.count() == 0
+    assert page.js_errors == []
+
+
+def test_unanswered_rows_are_named_and_can_be_fixed(page):
+    page.goto("/drills/reset-password/")
+    choose(page, "auth-rate-limit", "sync")
+    page.get_by_role("button", name="Check my answers").click()
+    errors = page.locator("#drill-errors")
+    expect(errors).to_contain_text("4 interactions still need an answer")
+    expect(errors).to_be_focused()
+    expect(page.locator("#row-auth-rate-limit").get_by_role("radio", name=re.compile("^Sync"))
+           ).to_be_checked()
+    for key, choice in [("auth-token-store", "sync"), ("auth-email", "async"),
+                        ("email-provider", "sync"), ("auth-audit", "async")]:
+        choose(page, key, choice)
+    page.get_by_role("button", name="Check my answers").click()
+    expect(page.get_by_role("heading", name="All 5 right.")).to_be_visible()
+    assert page.js_errors == []
+
+
+def test_a_drill_works_without_javascript(browser, live_server, live_course, screenshot):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False,
+                                  viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    log_in(page, "learner")
+    page.goto("/drills/upload-photo/")
+    choose(page, "photos-storage", "sync")
+    page.get_by_role("button", name="Check my answers").click()
+    expect(page.locator("#drill-errors")).to_contain_text("5 interactions still need an answer")
+    for key, choice in [("photos-thumbnails", "async"), ("thumbnails-storage", "sync"),
+                        ("photos-labels", "async"), ("photos-usage", "sync"),
+                        ("photos-album-notify", "async")]:
+        choose(page, key, choice)
+    page.get_by_role("button", name="Check my answers").click()
+    expect(page).to_have_url(re.compile(r"/drills/upload-photo/attempts/\d+/$"))
+    expect(page.get_by_role("heading", name="You got 5 of 6 right.")).to_be_visible()
+    assert Attempt.objects.get().score == 5
+    context.close()
+
+
+def test_own_workflow_is_built_with_htmx_and_handed_in(page, screenshot):
+    log_in(page, "learner")
+    page.goto("/drills/own/")
+    page.get_by_label("Name your workflow").fill("Check in for a flight")
+
+    def fill_row(index, caller, callee, style, why, critical):
+        page.locator(f"#id_rows-{index}-caller").fill(caller)
+        page.locator(f"#id_rows-{index}-callee").fill(callee)
+        page.locator(f"label[for='id_rows-{index}-style_{0 if style == 'sync' else 1}']").click()
+        page.locator(f"#id_rows-{index}-justification").fill(why)
+        if critical:
+            page.locator(f"#id_rows-{index}-critical").check()
+
+    fill_row(0, "Check-in", "Bookings", "sync", "Must find the booking", True)
+    counter = page.locator("#hop-count")
+    expect(counter).to_contain_text("1 sync hop on the critical path")
+    page.get_by_role("button", name="Add an interaction").click()
+    expect(page.locator("#id_rows-1-caller")).to_be_focused()
+    fill_row(1, "Check-in", "Seats", "sync", "The passenger picks a seat", True)
+    page.get_by_role("button", name="Add an interaction").click()
+    fill_row(2, "Check-in", "Loyalty", "sync", "Show the status on the pass", True)
+    expect(counter).to_contain_text("3 sync hops on the critical path")
+    expect(counter).to_contain_text("more than 2")
+    page.get_by_role("button", name="Add an interaction").click()
+    fill_row(3, "Check-in", "Analytics", "async", "Bookkeeping", False)
+    expect(page.locator("#id_rows-0-caller")).to_have_value("Check-in")
+    screenshot(page, "drill-own-1280")
+
+    page.get_by_role("button", name="Hand in for grading").click()
+    expect(page.locator("#own-errors")).to_be_visible()
+    expect(page.get_by_text("Your workflow has 3 sync hops on the critical path.")).to_be_visible()
+    page.get_by_label("Which hop would you make async, and why?").fill(
+        "Loyalty: the status can be added to the pass a moment later.")
+    page.get_by_role("button", name="Remove interaction 4").click()
+    expect(page.locator("#id_rows-3-caller")).to_have_count(0)
+    expect(page.locator("#id_rows-2-callee")).to_have_value("Loyalty")
+    page.get_by_role("button", name="Hand in for grading").click()
+
+    expect(page.get_by_text("Your workflow was handed in.")).to_be_visible()
+    expect(page.locator("#your-workflows")).to_contain_text("Check in for a flight")
+    submission = Submission.objects.get(learner__username="learner", question__slug="own-workflow")
+    assert submission.status == Submission.Status.AWAITING
+    assert submission.payload["critical_sync_hops"] == 3
+    assert len(submission.payload["rows"]) == 3
+    assert submission.payload["proposal"].startswith("Loyalty")
+    page.set_viewport_size(PHONE)
+    page.goto("/drills/own/")
+    page.get_by_role("button", name="Add an interaction").click()
+    expect(page.locator("#id_rows-1-caller")).to_be_focused()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "drill-own-390")
+    assert page.js_errors == []
+
+
+def test_lesson_pages_point_to_their_drills(page, screenshot):
+    page.goto("/lessons/worked-example/")
+    card = page.locator(".practice-card")
+    expect(card).to_contain_text("Practise this")
+    card.scroll_into_view_if_needed()
+    screenshot(page, "drill-lesson-card-1280", full_page=False)
+    card.get_by_role("link", name="Place an order").click()
+    expect(page).to_have_url(re.compile("/drills/place-an-order/$"))
+    expect(page.get_by_role("link", name=re.compile("worked", re.I))).to_be_visible()
+    assert page.js_errors == []

@@ -1,0 +1,199 @@
+"""The drill grading rules, as plain Python: no database, no requests."""
+
+import pytest
+
+from drills import grading
+from drills.grading import ASYNC, EITHER, SYNC, Answer, GradingError, KeyItem, grade
+
+
+def item(key, answer, *, critical=True, after=None, question=None, caller="A", callee="B",
+         condition="") -> KeyItem:
+    if question is None:
+        question = 1 if answer == SYNC else 3
+    return KeyItem(
+        key=key, caller=caller, callee=callee, exchange=f"{key} data", on_critical_path=critical,
+        answer=answer, rationale=f"why {key}", deciding_question=question,
+        wrong_answer_why=f"{key} hurts", condition=condition or (
+            f"when {key} must block" if answer == EITHER else ""), after=after,
+    )
+
+
+def answers(**choices) -> dict[str, Answer]:
+    return {key.replace("_", "-"): Answer(choice) for key, choice in choices.items()}
+
+
+# A shop: Orders -> Payments -> Processor must be sync; the rest should be async.
+SHOP = [
+    item("payments", SYNC),
+    item("processor", SYNC, after="payments"),
+    item("inventory", ASYNC),
+    item("fulfilment", ASYNC, question=2),
+    item("courier", SYNC, after="fulfilment"),
+    item("email", ASYNC),
+    item("report", ASYNC, critical=False, question=4),
+]
+RIGHT = dict(payments=SYNC, processor=SYNC, inventory=ASYNC, fulfilment=ASYNC, courier=SYNC,
+             email=ASYNC, report=ASYNC)
+
+
+def test_all_correct_scores_full_marks_without_advice():
+    result = grade(SHOP, answers(**RIGHT))
+    assert (result.score, result.total) == (7, 7)
+    assert result.all_correct and result.percent == 100
+    assert result.critical_sync_hops == 2 == result.key_critical_sync_hops
+    assert [i.key for i in result.critical_sync_path] == ["payments", "processor"]
+    assert result.advice is None and not result.over_limit
+    assert all(v.correct for v in result.verdicts)
+
+
+def test_all_wrong_scores_zero_and_keeps_each_verdict():
+    flipped = {key: ASYNC if choice == SYNC else SYNC for key, choice in RIGHT.items()}
+    result = grade(SHOP, answers(**flipped))
+    assert result.score == 0 and not result.all_correct
+    assert [v.choice for v in result.verdicts] == [flipped[i.key] for i in SHOP]
+    # Payments async takes the processor off the path; fulfilment sync puts the courier on it.
+    assert result.critical_sync_hops == 3  # inventory, fulfilment and email
+    on_path = {v.item.key for v in result.verdicts if v.on_critical_path}
+    assert "processor" not in on_path and "courier" in on_path
+    assert "report" not in on_path  # off the path, whatever the choice
+
+
+def test_wrong_verdicts_carry_the_key_and_why_it_hurts():
+    result = grade(SHOP, answers(**{**RIGHT, "inventory": SYNC}))
+    wrong = [v for v in result.verdicts if not v.correct]
+    assert len(wrong) == 1
+    assert wrong[0].item.answer == ASYNC and wrong[0].item.wrong_answer_why == "inventory hurts"
+    assert wrong[0].item.question.number == 3
+
+
+@pytest.mark.parametrize("choice", [SYNC, ASYNC])
+def test_either_accepts_both_choices_and_shows_the_condition(choice):
+    key = [item("auth", SYNC), item("fraud", EITHER, condition="when money is irreversible")]
+    result = grade(key, answers(auth=SYNC, fraud=choice))
+    fraud = result.verdicts[1]
+    assert fraud.correct and fraud.either
+    assert fraud.item.condition == "when money is irreversible"
+    assert result.score == 2
+
+
+def test_key_counts_either_hops_as_async_and_reports_the_maximum():
+    key = [item("auth", SYNC), item("fraud", EITHER), item("email", ASYNC)]
+    result = grade(key, answers(auth=SYNC, fraud=SYNC, email=ASYNC))
+    assert result.key_critical_sync_hops == 1
+    assert result.key_max_critical_sync_hops == 2
+    assert result.critical_sync_hops == 2
+
+
+def test_hops_off_the_critical_path_never_count():
+    key = [item("a", SYNC), item("nightly", SYNC, critical=False)]
+    assert grade(key, answers(a=SYNC, nightly=SYNC)).critical_sync_hops == 1
+
+
+def test_a_chain_counts_only_while_every_hop_before_it_is_sync():
+    key = [
+        item("rides-dispatch", ASYNC, question=5),
+        item("locations", SYNC, after="rides-dispatch"),
+        item("offer", ASYNC, after="rides-dispatch"),
+        item("deep", SYNC, after="locations"),
+    ]
+    all_sync = {k.key: SYNC for k in key}
+    assert grading.count_critical_sync_hops(key, all_sync) == 4
+    broken = {**all_sync, "rides-dispatch": ASYNC}
+    assert grading.count_critical_sync_hops(key, broken) == 0
+    middle = {**all_sync, "locations": ASYNC}
+    assert grading.count_critical_sync_hops(key, middle) == 2  # dispatch and offer
+
+
+def test_no_advice_at_exactly_two_hops():
+    key = [item("a", SYNC), item("b", ASYNC), item("c", ASYNC)]
+    result = grade(key, answers(a=SYNC, b=SYNC, c=ASYNC))
+    assert result.critical_sync_hops == 2 and result.advice is None
+
+
+def test_advice_prefers_the_chain_breaker_of_question_5():
+    key = [
+        item("payments", SYNC),
+        item("email", ASYNC),
+        item("dispatch", ASYNC, question=5),
+        item("locations", SYNC, after="dispatch"),
+    ]
+    result = grade(key, answers(payments=SYNC, email=SYNC, dispatch=SYNC, locations=SYNC))
+    assert result.critical_sync_hops == 4 and result.over_limit
+    advice = result.advice
+    assert advice.item.key == "dispatch"
+    assert advice.reason == "why dispatch"
+    assert (advice.hops_before, advice.hops_after) == (4, 2)
+    assert [i.key for i in advice.also_removes] == ["locations"]
+
+
+def test_advice_otherwise_picks_the_hop_that_removes_most():
+    result = grade(SHOP, answers(**{k: SYNC for k in RIGHT}))
+    # fulfilment takes the courier with it; inventory and email only remove themselves.
+    assert result.advice.item.key == "fulfilment"
+    assert result.advice.hops_after == result.critical_sync_hops - 2
+
+
+def test_advice_prefers_a_hop_the_key_marks_async_over_an_either_hop():
+    key = [item("a", SYNC), item("fraud", EITHER), item("b", ASYNC), item("c", SYNC)]
+    result = grade(key, answers(a=SYNC, fraud=SYNC, b=SYNC, c=SYNC))
+    assert result.advice.item.key == "b"
+
+
+def test_advice_on_an_either_hop_explains_its_condition():
+    key = [item("a", SYNC), item("b", SYNC), item("fraud", EITHER, condition="it must block")]
+    result = grade(key, answers(a=SYNC, b=SYNC, fraud=SYNC))
+    assert result.advice.item.key == "fraud"
+    assert "it must block" in result.advice.reason
+
+
+def test_advice_still_names_a_hop_when_the_key_itself_is_too_long():
+    key = [item("a", SYNC), item("b", SYNC), item("c", SYNC)]
+    result = grade(key, answers(a=SYNC, b=SYNC, c=SYNC))
+    assert result.advice.item.key == "c" and result.advice.hops_after == 2
+
+
+def test_failure_rate_shows_the_exact_figure_next_to_the_rule_of_thumb():
+    assert grading.chain_failure_rate(0) == 0
+    assert grading.chain_failure_rate(5) == pytest.approx(0.049, abs=0.0005)
+    assert grading.chain_failure_rate(5) < 5 * grading.HOP_FAILURE_RATE
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({**answers(**RIGHT), "ghost": Answer(SYNC)}, "not part of this drill: ghost"),
+        ({k: v for k, v in answers(**RIGHT).items() if k != "email"}, "no answer for: email"),
+        ({**answers(**RIGHT), "email": Answer("maybe")}, "neither sync nor async"),
+        ({**answers(**RIGHT), "email": Answer(EITHER)}, "neither sync nor async"),
+    ],
+)
+def test_answers_that_do_not_fit_the_key_are_refused(given, message):
+    with pytest.raises(GradingError, match=message):
+        grade(SHOP, given)
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ([item("a", SYNC), item("a", ASYNC)], "appears twice"),
+        ([item("b", SYNC, after="a"), item("a", SYNC)], "must come before it"),
+        ([item("a", SYNC, question=6)], "not one of 1 to 5"),
+        ([item("a", "sometimes")], "unknown answer"),
+    ],
+)
+def test_a_broken_key_is_refused(key, message):
+    with pytest.raises(GradingError, match=message):
+        grade(key, {k.key: Answer(SYNC) for k in key})
+
+
+def test_justifications_are_carried_through():
+    given = answers(**RIGHT)
+    given["email"] = Answer(ASYNC, "the page already confirms")
+    result = grade(SHOP, given)
+    assert result.verdicts[5].justification == "the page already confirms"
+
+
+def test_every_deciding_question_points_to_a_style():
+    assert set(grading.QUESTIONS) == {1, 2, 3, 4, 5}
+    assert grading.QUESTIONS[1].points_to == SYNC
+    assert {grading.QUESTIONS[n].points_to for n in (2, 3, 4, 5)} == {ASYNC}

@@ -1,0 +1,302 @@
+"""Loading drills from drills/content/*.yaml: validation, idempotence, reporting."""
+
+import io
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from courseware.loader import ContentError
+from courseware.models import Course, Lesson, Module
+from drills import grading, loader
+from drills.models import Attempt, AttemptAnswer, Drill, Interaction
+
+REQUIRED_SLUGS = {
+    "place-an-order", "post-to-feed", "upload-photo", "request-a-ride", "transfer-money",
+    "sign-up-user", "publish-video", "search-catalogue", "book-hotel", "reset-password",
+}
+
+GOOD = """\
+title: Check in for a flight
+domain: Travel
+difficulty: intro
+order: 1
+lesson: {lesson}
+summary: A passenger checks in and picks a seat.
+entry: App → Check-in
+scenario: |
+  The passenger taps "Check in".
+
+  Then picks a seat.
+interactions:
+  - key: checkin-seats
+    caller: Check-in
+    callee: Seats
+    exchange: Reserve the chosen seat
+    critical_path: true
+    answer: sync
+    question: 1
+    rationale: The passenger must see the seat is theirs.
+    wrong_answer_why: Two passengers could get the same seat.
+  - key: seats-cache
+    caller: Seats
+    callee: Seat cache
+    after: checkin-seats
+    exchange: Refresh the seat map copy
+    answer: async
+    question: 4
+    rationale: A read copy can catch up.
+    wrong_answer_why: The passenger waits for a cache.
+  - key: checkin-boarding-pass
+    caller: Check-in
+    callee: Wallet
+    exchange: Issue a boarding pass to the phone wallet
+    critical_path: true
+    answer: either
+    condition: Sync when the airport scans passes at the gate within minutes.
+    question: 1
+    rationale: It depends on how soon the pass is needed.
+    wrong_answer_why: Choosing without the condition.
+  - key: checkin-analytics
+    caller: Check-in
+    callee: Analytics
+    exchange: Record the check-in
+    critical_path: true
+    answer: async
+    question: 4
+    rationale: Bookkeeping.
+    wrong_answer_why: Analytics outages block check-in.
+  - key: checkin-email
+    caller: Check-in
+    callee: E-mail sender
+    exchange: E-mail the boarding pass as a PDF
+    critical_path: true
+    answer: async
+    question: 3
+    rationale: The e-mail can arrive a minute later.
+    wrong_answer_why: A slow mail relay stops check-in.
+"""
+
+
+@pytest.fixture
+def lesson(db):
+    course = Course.objects.create(slug="c", title="Course")
+    module = Module.objects.create(course=course, slug="m", title="Module")
+    return Lesson.objects.create(module=module, slug="latency-math", title="Latency math",
+                                 body_markdown="Text")
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    path = root / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def content(tmp_path) -> Path:
+    write(tmp_path, "check-in.yaml", GOOD.format(lesson="latency-math"))
+    return tmp_path
+
+
+# The real content ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_course_ships_ten_valid_drills():
+    plan = loader.read_content()
+    slugs = {drill["slug"] for drill in plan.drills}
+    assert REQUIRED_SLUGS <= slugs
+    assert {drill["difficulty"] for drill in plan.drills} == {1, 2, 3}
+    assert len({drill["domain"] for drill in plan.drills}) >= 10
+    for drill in plan.drills:
+        assert 4 <= len(drill["interactions"]) <= 8, drill["slug"]
+        assert drill["lesson"], drill["slug"]
+        assert drill["debrief"], drill["slug"]
+        for item in drill["interactions"]:
+            assert len(item["rationale"]) > 40 and len(item["wrong_answer_why"]) > 40, item["key"]
+
+
+@pytest.mark.django_db
+def test_real_drills_keep_the_key_within_two_hops_and_break_long_chains():
+    chain_breakers = 0
+    used_questions = set()
+    for drill in loader.read_content().drills:
+        key = [loader.key_item(item) for item in drill["interactions"]]
+        used_questions |= {item.deciding_question for item in key}
+        assert grading.count_critical_sync_hops(key, grading.key_choices(key)) <= 2
+        all_sync = {item.key: grading.SYNC for item in key}
+        if any(i.deciding_question == 5 for i in key) and \
+                grading.count_critical_sync_hops(key, all_sync) > 3:
+            chain_breakers += 1
+        result = grading.grade(key, {i.key: grading.Answer(
+            grading.SYNC if i.answer == grading.EITHER else i.answer) for i in key})
+        assert result.all_correct
+    assert chain_breakers >= 2
+    assert used_questions == {1, 2, 3, 4, 5}
+
+
+@pytest.mark.django_db
+def test_load_course_loads_the_drills_and_is_idempotent():
+    out = io.StringIO()
+    call_command("load_course", stdout=out)
+    assert Drill.objects.filter(slug__in=REQUIRED_SLUGS).count() == 10
+    place = Drill.objects.get(slug="place-an-order")
+    assert place.lesson is not None and place.lesson.slug == "worked-example"
+    processor = place.interactions.get(key="payments-processor")
+    assert processor.after.key == "orders-payments"
+    again = io.StringIO()
+    call_command("load_course", stdout=again)
+    assert "drills: 0 created, 0 updated" in again.getvalue()
+    assert "nothing changed" in again.getvalue()
+
+
+# Applying and re-applying ----------------------------------------------------------------------
+
+
+def test_apply_creates_then_reports_nothing_changed(content, lesson):
+    report = loader.apply(loader.read_content(content))
+    assert "drill check-in" in report.created
+    assert len(report.created) == 6 and report.changed
+    drill = Drill.objects.get(slug="check-in")
+    assert drill.lesson == lesson
+    assert drill.scenario == 'The passenger taps "Check in".\n\nThen picks a seat.'
+    assert drill.source_path == "drills/content/check-in.yaml"
+    cache = drill.interactions.get(key="seats-cache")
+    assert cache.after.key == "checkin-seats" and cache.on_critical_path is False
+    assert drill.interactions.get(key="checkin-boarding-pass").condition.startswith("Sync when")
+
+    second = loader.apply(loader.read_content(content))
+    assert not second.changed and second.unchanged == 6
+    assert second.lines()[-1] == "drills: 0 created, 0 updated, 6 unchanged"
+
+
+def test_an_edited_file_updates_only_what_changed(content, lesson):
+    loader.apply(loader.read_content(content))
+    path = content / "check-in.yaml"
+    path.write_text(path.read_text().replace("Bookkeeping.", "Internal record-keeping."))
+    report = loader.apply(loader.read_content(content))
+    assert report.updated == ["interaction check-in/checkin-analytics"]
+    assert Interaction.objects.get(key="checkin-analytics").rationale == "Internal record-keeping."
+
+
+def test_an_interaction_dropped_from_the_file_is_removed(content, lesson):
+    loader.apply(loader.read_content(content))
+    path = content / "check-in.yaml"
+    text = path.read_text()
+    start, end = text.index("  - key: checkin-analytics"), text.index("  - key: checkin-email")
+    path.write_text(text[:start] + text[end:])
+    report = loader.apply(loader.read_content(content))
+    assert "interaction check-in/checkin-analytics removed" in report.updated
+    assert not Interaction.objects.filter(key="checkin-analytics").exists()
+
+
+def test_an_answered_interaction_cannot_be_dropped(content, lesson, learner):
+    loader.apply(loader.read_content(content))
+    drill = Drill.objects.get(slug="check-in")
+    attempt = Attempt.objects.create(drill=drill, learner=learner, score=1, total=4,
+                                     critical_sync_hops=1, key_critical_sync_hops=1)
+    AttemptAnswer.objects.create(attempt=attempt, choice="async", correct=True,
+                                 interaction=drill.interactions.get(key="checkin-analytics"))
+    path = content / "check-in.yaml"
+    text = path.read_text()
+    start, end = text.index("  - key: checkin-analytics"), text.index("  - key: checkin-email")
+    path.write_text(text[:start] + text[end:])
+    with pytest.raises(ContentError, match="learners have answered it"):
+        loader.read_content(content)
+    assert Interaction.objects.filter(key="checkin-analytics").exists()
+
+
+def test_a_missing_lesson_is_a_warning_not_an_error(content, db):
+    report = loader.apply(loader.read_content(content))
+    assert Drill.objects.get(slug="check-in").lesson is None
+    assert any("lesson 'latency-math' does not exist" in w for w in report.warnings)
+    assert report.lines()[0].startswith("warning: drill check-in")
+
+
+def test_a_drill_missing_from_the_files_is_kept(content, lesson):
+    loader.apply(loader.read_content(content))
+    (content / "check-in.yaml").unlink()
+    loader.apply(loader.read_content(content))
+    assert Drill.objects.filter(slug="check-in").exists()
+
+
+# Malformed files -------------------------------------------------------------------------------
+
+
+def broken(old: str, new: str) -> str:
+    text = GOOD.format(lesson="latency-math")
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("title: [unclosed\n", "invalid YAML"),
+        ("- just\n- a list\n", "must be a mapping"),
+        (broken("title: Check in for a flight\n", ""), "'title' is missing"),
+        (broken("difficulty: intro", "difficulty: expert"), "'difficulty' must be intro"),
+        (broken("order: 1", "order: first"), "'order' must be a whole number"),
+        (broken("domain: Travel", "domain: Travel\ncolour: blue"), "unknown field(s): colour"),
+        (broken("    answer: sync\n", "    answer: maybe\n"), "must be sync, async or either"),
+        (broken("    question: 1\n", "    question: 7\n"), "must be one of 1 to 5"),
+        (broken("    answer: sync\n    question: 1\n", "    answer: sync\n    question: 3\n"),
+         "question 3 points to async, but the answer is sync"),
+        (broken("    condition: Sync when the airport scans passes at the gate within minutes.\n",
+                ""), "'condition' is missing"),
+        (broken("    answer: async\n    question: 4\n    rationale: Bookkeeping.",
+                "    answer: async\n    condition: never\n    question: 4\n"
+                "    rationale: Bookkeeping."), "'condition' belongs to 'either' answers only"),
+        (broken("after: checkin-seats", "after: nowhere"), "which must be listed before it"),
+        (broken("    caller: Seats\n", "    caller: Check-in\n"), "its caller must be 'Seats'"),
+        (broken("  - key: seats-cache", "  - key: checkin-seats"), "is used twice"),
+        (broken("  - key: seats-cache", "  - key: Seats Cache"), "is not a slug"),
+        (broken("    critical_path: true\n    answer: sync",
+                "    critical_path: maybe\n    answer: sync"), "'critical_path' must be true"),
+        (broken("    after: checkin-seats\n",
+                "    after: checkin-seats\n    critical_path: true\n"),
+         "leave out 'critical_path'"),
+        (broken("    answer: async\n    question: 4\n    rationale: Bookkeeping.",
+                "    answer: sync\n    question: 1\n    rationale: Bookkeeping.").replace(
+            "    answer: either\n", "    answer: sync\n").replace(
+            "    condition: Sync when the airport scans passes at the gate within minutes.\n", ""),
+         "puts 3 sync hops on the critical path"),
+        (GOOD.format(lesson="latency-math").split("  - key: checkin-boarding-pass")[0],
+         "4 to 8 interactions, this one has 2"),
+        (broken("lesson: latency-math", "lesson: Latency Math"), "is not a slug"),
+    ],
+)
+def test_malformed_files_are_refused_with_the_reason(tmp_path, db, text, reason):
+    path = write(tmp_path, "check-in.yaml", text)
+    with pytest.raises(ContentError) as caught:
+        loader.read_content(tmp_path)
+    assert caught.value.path == str(path)
+    assert reason in caught.value.reason
+    assert not Drill.objects.exists()
+
+
+@pytest.mark.parametrize(("name", "reason"), [("own.yaml", "reserved"),
+                                              ("Bad_Name.yaml", "named <slug>.yaml")])
+def test_file_names_must_be_usable_slugs(tmp_path, db, name, reason):
+    write(tmp_path, name, GOOD.format(lesson="latency-math"))
+    with pytest.raises(ContentError, match=reason):
+        loader.read_content(tmp_path)
+
+
+def test_two_drills_cannot_share_an_order(content, db):
+    shutil.copy(content / "check-in.yaml", content / "check-in-again.yaml")
+    with pytest.raises(ContentError, match="order 1 is already used"):
+        loader.read_content(content)
+
+
+@pytest.mark.django_db
+def test_load_course_changes_nothing_when_a_drill_file_is_bad(monkeypatch, tmp_path):
+    write(tmp_path, "broken.yaml", "title: [unclosed\n")
+    monkeypatch.setattr(loader, "CONTENT_DIR", tmp_path)
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="Nothing was changed.*broken.yaml"):
+        call_command("load_course", stdout=io.StringIO())
+    assert not Drill.objects.exists() and not Lesson.objects.exists()

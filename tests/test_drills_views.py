@@ -1,0 +1,707 @@
+"""Drill pages: catalogue, drill, submit (htmx and plain POST), history, review, own workflow."""
+
+import html
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from courseware.models import Course, Lesson, Module, Question, Submission
+from drills.models import Attempt, AttemptAnswer, Drill, Interaction
+from drills.views import OWN_DRAFT_KEY
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+# key, caller, callee, critical, after, answer, question
+SHOP = [
+    ("orders-payments", "Orders", "Payments", True, None, "sync", 1),
+    ("payments-processor", "Payments", "Processor", None, "orders-payments", "sync", 1),
+    ("orders-stock", "Orders", "Stock", True, None, "async", 3),
+    ("orders-fraud", "Orders", "Fraud", True, None, "either", 1),
+    ("orders-email", "Orders", "E-mail", True, None, "async", 3),
+]
+RIGHT = {"orders-payments": "sync", "payments-processor": "sync", "orders-stock": "async",
+         "orders-fraud": "async", "orders-email": "async"}
+
+
+@pytest.fixture
+def lesson(db):
+    course = Course.objects.create(slug="course", title="Course")
+    module = Module.objects.create(course=course, slug="module", title="Module", order=1)
+    return Lesson.objects.create(module=module, slug="worked-example", title="Worked example",
+                                 order=1, body_markdown="The lesson text.")
+
+
+@pytest.fixture
+def drill(lesson):
+    drill = Drill.objects.create(
+        slug="shop", title="Buy a thing", domain="Retail", difficulty=1, order=1, lesson=lesson,
+        summary="A shopper buys a thing.", scenario="The shopper presses Buy.",
+        entry="Web → Orders", debrief="Only the payment is waited for.",
+    )
+    saved = {}
+    for order, (key, caller, callee, critical, after, answer, question) in enumerate(SHOP, 1):
+        saved[key] = Interaction.objects.create(
+            drill=drill, key=key, order=order, caller=caller, callee=callee,
+            exchange=f"{key} exchange", on_critical_path=bool(critical), after=saved.get(after),
+            answer=answer, condition="Sync when fraud must block." if answer == "either" else "",
+            rationale=f"Rationale of {key}.", deciding_question=question,
+            wrong_answer_why=f"Why the other choice hurts for {key}.",
+        )
+    return drill
+
+
+@pytest.fixture
+def other_drill(db):
+    drill = Drill.objects.create(slug="sign-up", title="Sign up", domain="SaaS", difficulty=3,
+                                 order=2, summary="Join.", scenario="A user joins.")
+    for order, answer in enumerate(["sync", "async", "async", "async"], 1):
+        Interaction.objects.create(
+            drill=drill, key=f"step-{order}", order=order, caller="Accounts", callee=f"S{order}",
+            exchange="x", answer=answer, rationale="r", deciding_question=1 if answer == "sync"
+            else 4, wrong_answer_why="w",
+        )
+    return drill
+
+
+def post_data(choices=None, token=None, **extra) -> dict:
+    data = {"token": str(token or uuid.uuid4())}
+    for key, choice in (RIGHT if choices is None else choices).items():
+        data[f"choice-{key}"] = choice
+    data.update(extra)
+    return data
+
+
+def submit_url(drill) -> str:
+    return reverse("drills:submit", args=[drill.slug])
+
+
+# Catalogue -------------------------------------------------------------------------------------
+
+
+def test_catalogue_lists_drills_for_anyone(client, drill, other_drill):
+    response = client.get(reverse("drills:catalogue"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Buy a thing" in html and "Sign up" in html
+    assert drill.get_absolute_url() in html
+    assert "5 interactions" in html
+    assert "Log in</a> to save your attempts" in html
+    assert reverse("drills:own_workflow") in html
+
+
+def test_catalogue_shows_status_per_drill(learner_client, learner, drill, other_drill):
+    Attempt.objects.create(drill=drill, learner=learner, score=3, total=5,
+                           critical_sync_hops=3, key_critical_sync_hops=2)
+    Attempt.objects.create(drill=drill, learner=learner, score=4, total=5,
+                           critical_sync_hops=2, key_critical_sync_hops=2)
+    html = learner_client.get(reverse("drills:catalogue")).content.decode()
+    assert "Best 4/5 · 2 attempts" in html
+    assert "Not started" in html  # the other drill
+    assert "You have tried <strong>1</strong> of 2 drills" in html
+
+
+def test_catalogue_filters_by_difficulty(client, drill, other_drill):
+    html = client.get(reverse("drills:catalogue"), {"difficulty": "3"}).content.decode()
+    assert "Sign up" in html and "Buy a thing" not in html
+    assert 'aria-current="page" href="?difficulty=3"' in html
+
+
+def test_catalogue_ignores_an_unknown_difficulty(client, drill, other_drill):
+    response = client.get(reverse("drills:catalogue"), {"difficulty": "hard"})
+    assert response.status_code == 200
+    assert "Sign up" in response.content.decode() and "Buy a thing" in response.content.decode()
+
+
+def test_catalogue_filter_over_htmx_returns_only_the_list(client, drill, other_drill):
+    response = client.get(reverse("drills:catalogue"), {"difficulty": "1"}, **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="drill-list"')
+    assert "<html" not in html and "Buy a thing" in html and "Sign up" not in html
+
+
+# Drill page ------------------------------------------------------------------------------------
+
+
+def test_drill_page_has_one_fieldset_of_native_radios_per_interaction(client, drill):
+    response = client.get(drill.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('<fieldset class="interaction-row') == 5
+    assert html.count('type="radio"') == 10
+    assert 'name="choice-orders-payments"' in html and 'name="why-orders-payments"' in html
+    assert 'maxlength="300"' in html
+    assert 'name="token"' in html
+    assert "Follows step 1" in html  # the processor hop follows the payments hop
+    assert "this attempt won't be saved" in html
+    assert reverse("courseware:lesson", args=["worked-example"]) in html
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_every_visit_gets_a_fresh_token(client, drill):
+    first = client.get(drill.get_absolute_url()).context["form"]["token"].value()
+    second = client.get(drill.get_absolute_url()).context["form"]["token"].value()
+    assert first != second
+
+
+def test_unknown_drill_is_a_styled_404(client, db):
+    response = client.get(reverse("drills:detail", args=["no-such-drill"]))
+    assert response.status_code == 404
+
+
+def test_drill_page_refuses_post(client, drill):
+    assert client.post(drill.get_absolute_url()).status_code == 405
+
+
+# Submitting ------------------------------------------------------------------------------------
+
+
+def test_anonymous_plain_post_gets_feedback_and_is_not_saved(client, drill):
+    choices = {**RIGHT, "orders-stock": "sync", "orders-email": "sync"}
+    response = client.post(submit_url(drill), post_data(choices))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" in html
+    assert "You got 3 of 5 right." in html
+    assert "This attempt was not saved." in html
+    assert "Rationale of orders-stock." in html
+    assert "Why the other choice hurts for orders-stock." in html
+    assert "Settled by question 3" in html
+    assert "either answer is accepted" in html and "Sync when fraud must block." in html
+    assert Attempt.objects.count() == 0
+
+
+def test_anonymous_htmx_post_returns_only_the_feedback_fragment(client, drill):
+    response = client.post(submit_url(drill), post_data(), **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html and "<nav" not in html
+    assert 'id="result-heading"' in html and "All 5 right." in html
+    assert 'id="drill-record"' not in html  # nothing to update for a visitor
+    assert Attempt.objects.count() == 0
+
+
+def test_learner_plain_post_stores_the_attempt_and_redirects_to_it(learner_client, learner,
+                                                                   drill):
+    choices = {**RIGHT, "orders-stock": "sync", "orders-email": "sync"}
+    data = post_data(choices, **{"why-orders-stock": "Stock must be certain"})
+    response = learner_client.post(submit_url(drill), data)
+    attempt = Attempt.objects.get()
+    assert response.status_code == 302 and response["Location"] == attempt.get_absolute_url()
+    assert (attempt.learner, attempt.drill) == (learner, drill)
+    assert (attempt.score, attempt.total) == (3, 5)
+    assert (attempt.critical_sync_hops, attempt.key_critical_sync_hops) == (4, 2)
+    assert str(attempt.token) == data["token"]
+    answers = {a.interaction.key: a for a in attempt.answers.select_related("interaction")}
+    assert answers["orders-stock"].choice == "sync" and not answers["orders-stock"].correct
+    assert answers["orders-stock"].justification == "Stock must be certain"
+    assert answers["orders-fraud"].correct
+
+    page = learner_client.get(response["Location"])
+    html = page.content.decode()
+    assert "You got 3 of 5 right." in html and "Saved to" in html
+    assert 'hop-count">4<' in html
+    # Stock and e-mail would each save one hop; the earlier one in the workflow is named.
+    assert 'make <span class="text-nowrap">Orders → Stock</span> async first' in html
+    assert "from 4 to 3 sync hops" in html
+    simulator = reverse("simulator:calculator") + "?hops=4&amp;from_drill=shop"
+    assert simulator in html
+
+
+def test_learner_htmx_post_stores_and_returns_fragment_with_record(learner_client, drill):
+    response = learner_client.post(submit_url(drill), post_data(), **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html and "All 5 right." in html
+    assert 'id="drill-record" hx-swap-oob="true"' in html and "Best score <strong>5/5" in html
+    assert Attempt.objects.count() == 1
+    assert reverse("simulator:calculator") + "?hops=2&amp;from_drill=shop" in html
+
+
+def test_double_submit_with_the_same_token_stores_one_attempt(learner_client, drill):
+    data = post_data()
+    first = learner_client.post(submit_url(drill), data)
+    second = learner_client.post(submit_url(drill), data)
+    assert Attempt.objects.count() == 1 and AttemptAnswer.objects.count() == 5
+    assert first["Location"] == second["Location"]
+    again = learner_client.post(submit_url(drill), data, **HTMX)
+    assert again.status_code == 200 and "All 5 right." in again.content.decode()
+    assert Attempt.objects.count() == 1
+
+
+def test_a_repeated_token_shows_what_was_stored_first(learner_client, drill):
+    token = uuid.uuid4()
+    learner_client.post(submit_url(drill), post_data(token=token))
+    changed = {**RIGHT, "orders-email": "sync"}
+    response = learner_client.post(submit_url(drill), post_data(changed, token=token), **HTMX)
+    assert "All 5 right." in response.content.decode()
+    assert Attempt.objects.get().score == 5
+
+
+def test_a_token_of_another_learner_is_refused(client, make_user, drill):
+    data = post_data()
+    client.force_login(make_user("first"))
+    client.post(submit_url(drill), data)
+    client.force_login(make_user("second"))
+    response = client.post(submit_url(drill), data)
+    assert response.status_code == 400
+    assert "already used" in response.content.decode()
+    assert Attempt.objects.count() == 1
+
+
+def test_retries_are_separate_attempts(learner_client, drill):
+    learner_client.post(submit_url(drill), post_data({**RIGHT, "orders-email": "sync"}))
+    learner_client.post(submit_url(drill), post_data())
+    assert sorted(Attempt.objects.values_list("score", flat=True)) == [4, 5]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_unanswered_interactions_are_named_and_nothing_is_stored(learner_client, drill, htmx):
+    choices = {k: v for k, v in RIGHT.items() if k not in {"orders-stock", "orders-email"}}
+    response = learner_client.post(submit_url(drill), post_data(choices), **(HTMX if htmx else {}))
+    assert response.status_code == (200 if htmx else 422)
+    html = response.content.decode()
+    assert "2 interactions still need an answer" in html
+    assert '<a href="#row-orders-stock">Orders → Stock</a>' in html
+    assert "Choose sync or async for 5. Orders → E-mail." in html
+    assert ("<html" in html) is not htmx
+    # What the learner had chosen is kept.
+    assert 'value="sync" checked' in html
+    assert Attempt.objects.count() == 0
+
+
+def test_a_justification_over_300_characters_is_a_form_error(learner_client, drill):
+    data = post_data(**{"why-orders-email": "x" * 301})
+    response = learner_client.post(submit_url(drill), data)
+    assert response.status_code == 422
+    assert "Keep the reason to 300 characters (it has 301)." in response.content.decode()
+    assert Attempt.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (post_data(**{"choice-ghost": "sync"}), "not part of this drill ('ghost')"),
+        (post_data(**{"why-ghost": "hello"}), "not part of this drill ('ghost')"),
+        (post_data({**RIGHT, "orders-email": "maybe"}), "'maybe' is not a choice"),
+        (post_data({**RIGHT, "orders-email": "either"}), "'either' is not a choice"),
+        ({k: v for k, v in post_data().items() if k != "token"}, "missing its one-time token"),
+        (post_data(token="not-a-uuid"), "token is damaged"),
+    ],
+)
+def test_a_tampered_form_is_a_400_with_the_reason(learner_client, drill, data, reason):
+    response = learner_client.post(submit_url(drill), data)
+    assert response.status_code == 400
+    assert reason in html.unescape(response.content.decode())
+    assert "<html" in response.content.decode()
+    assert Attempt.objects.count() == 0
+
+
+def test_a_tampered_htmx_form_gets_a_plain_text_reason(learner_client, drill):
+    response = learner_client.post(submit_url(drill), post_data(**{"choice-ghost": "sync"}),
+                                   **HTMX)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert "not part of this drill" in response.content.decode()
+    assert Attempt.objects.count() == 0
+
+
+def test_two_choices_for_one_interaction_are_refused(learner_client, drill):
+    data = post_data()
+    data["choice-orders-email"] = ["sync", "async"]
+    response = learner_client.post(submit_url(drill), data)
+    assert response.status_code == 400 and "more than one choice" in response.content.decode()
+
+
+def test_an_interaction_of_another_drill_is_tampering(learner_client, drill, other_drill):
+    response = learner_client.post(submit_url(drill), post_data(**{"choice-step-1": "sync"}))
+    assert response.status_code == 400
+
+
+def test_a_drill_without_interactions_cannot_be_answered(client, db):
+    empty = Drill.objects.create(slug="empty", title="Empty", domain="X", summary="s",
+                                 scenario="s")
+    assert "no interactions yet" in client.get(empty.get_absolute_url()).content.decode()
+    response = client.post(submit_url(empty), {"token": str(uuid.uuid4())})
+    assert response.status_code == 400 and not Attempt.objects.exists()
+
+
+def test_submit_refuses_get(client, drill):
+    assert client.get(submit_url(drill)).status_code == 405
+
+
+def test_a_reviewed_drill_hands_the_attempt_in_for_grading(learner_client, drill):
+    drill.review_by_instructor = True
+    drill.save()
+    learner_client.post(submit_url(drill), post_data(**{"why-orders-email": "Can wait"}))
+    submission = Submission.objects.get()
+    assert submission.attempt == Attempt.objects.get()
+    assert submission.status == Submission.Status.AWAITING
+
+
+def test_an_unreviewed_drill_makes_no_submission(learner_client, drill):
+    learner_client.post(submit_url(drill), post_data())
+    assert not Submission.objects.exists()
+
+
+# History and review ----------------------------------------------------------------------------
+
+
+def make_attempt(drill, learner, score=5) -> Attempt:
+    attempt = Attempt.objects.create(drill=drill, learner=learner, score=score, total=5,
+                                     critical_sync_hops=2, key_critical_sync_hops=2)
+    for interaction in drill.interactions.all():
+        choice = RIGHT[interaction.key]
+        AttemptAnswer.objects.create(attempt=attempt, interaction=interaction, choice=choice,
+                                     correct=True)
+    return attempt
+
+
+def test_history_needs_a_login(client, drill):
+    url = reverse("drills:history", args=[drill.slug])
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_history_lists_only_the_learners_own_attempts(client, learner, other_learner, drill):
+    mine = [make_attempt(drill, learner, 3), make_attempt(drill, learner, 5)]
+    theirs = make_attempt(drill, other_learner, 4)
+    client.force_login(learner)
+    html = client.get(reverse("drills:history", args=[drill.slug])).content.decode()
+    assert "Best score <strong>5/5</strong> from 2 attempts" in html
+    for attempt in mine:
+        assert attempt.get_absolute_url() in html
+    assert theirs.get_absolute_url() not in html
+
+
+def test_history_of_a_drill_not_tried_yet(learner_client, drill):
+    html = learner_client.get(reverse("drills:history", args=[drill.slug])).content.decode()
+    assert "You have not tried this drill yet." in html
+
+
+def test_review_anonymous_then_wrong_user_then_owner(client, learner, other_learner, drill):
+    attempt = make_attempt(drill, learner)
+    url = attempt.get_absolute_url()
+    assert client.get(url).status_code == 302
+    client.force_login(other_learner)
+    assert client.get(url).status_code == 404
+    client.force_login(learner)
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "attempt 1" in html and "All 5 right." in html
+    assert "Rationale of orders-payments." in html
+
+
+def test_instructors_may_review_any_attempt(client, learner, instructor, drill):
+    attempt = make_attempt(drill, learner)
+    client.force_login(instructor)
+    response = client.get(attempt.get_absolute_url())
+    assert response.status_code == 200
+    assert f"Attempt by {learner.username}" in response.content.decode()
+
+
+def test_review_under_the_wrong_drill_is_404(learner_client, learner, drill, other_drill):
+    attempt = make_attempt(drill, learner)
+    url = reverse("drills:attempt", args=[other_drill.slug, attempt.pk])
+    assert learner_client.get(url).status_code == 404
+
+
+def test_review_says_when_the_key_has_changed(learner_client, learner, drill):
+    attempt = make_attempt(drill, learner)
+    Interaction.objects.filter(key="orders-email").update(answer="sync", deciding_question=1)
+    html = learner_client.get(attempt.get_absolute_url()).content.decode()
+    assert "The answer key of this drill has changed" in html
+
+
+# Lesson pages ----------------------------------------------------------------------------------
+
+
+def test_lesson_page_shows_a_practise_card_for_its_drills(client, drill, lesson):
+    html = client.get(lesson.get_absolute_url()).content.decode()
+    assert "Practise this" in html and drill.get_absolute_url() in html
+
+
+def test_lesson_without_drills_has_no_practise_card(client, drill, lesson):
+    drill.lesson = None
+    drill.save()
+    assert "Practise this" not in client.get(lesson.get_absolute_url()).content.decode()
+
+
+def test_lesson_card_shows_the_learners_best(learner_client, learner, drill, lesson):
+    make_attempt(drill, learner, 4)
+    assert "Best 4/5" in learner_client.get(lesson.get_absolute_url()).content.decode()
+
+
+def test_lesson_links_to_the_own_workflow_builder(client, own_question, lesson):
+    html = client.get(lesson.get_absolute_url()).content.decode()
+    assert f'href="{reverse("drills:own_workflow")}"' in html
+
+
+# Own workflow ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_question(lesson):
+    return Question.objects.create(lesson=lesson, slug="own-workflow", kind="workflow",
+                                   prompt="Take a workflow you know.", model_answer_markdown="-")
+
+
+OWN_URL = "/drills/own/"
+
+
+def row(caller="Web", callee="Orders", style="sync", why="The user waits", critical=True,
+        exchange="") -> dict:
+    return {"caller": caller, "callee": callee, "exchange": exchange, "style": style,
+            "justification": why, "critical": critical}
+
+
+def own_data(rows, name="Check in", proposal="", **extra) -> dict:
+    data = {"name": name, "proposal": proposal, "token": str(uuid.uuid4()),
+            "rows-TOTAL_FORMS": str(len(rows)), "rows-INITIAL_FORMS": "0"}
+    for index, values in enumerate(rows):
+        for key, value in values.items():
+            if key == "critical":
+                if value:
+                    data[f"rows-{index}-critical"] = "on"
+            else:
+                data[f"rows-{index}-{key}"] = value
+    data.update(extra)
+    return data
+
+
+def test_own_workflow_url_is_the_named_one():
+    assert reverse("drills:own_workflow") == OWN_URL
+
+
+def test_own_workflow_page_starts_with_one_blank_row(client, own_question):
+    response = client.get(OWN_URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="rows-0-caller"' in html and 'name="rows-1-caller"' not in html
+    assert 'name="add_row"' in html and 'name="remove_row"' in html
+    assert "0</span> sync hops on the critical path" in html
+
+
+def test_add_row_without_javascript_rerenders_with_one_more_row(client, own_question):
+    data = own_data([row()], add_row="1")
+    response = client.post(OWN_URL, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" in html
+    assert 'value="Web"' in html and 'name="rows-1-caller"' in html
+    assert 'name="rows-1-caller" id="id_rows-1-caller" maxlength="80" value="" ' \
+           'placeholder="e.g. Check-in" autofocus' in html
+    assert not Submission.objects.exists()
+
+
+def test_add_row_over_htmx_returns_the_builder_fragment(client, own_question):
+    response = client.post(OWN_URL, own_data([row()], add_row="1"), **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<form id="own-form"')
+    assert "<html" not in html and 'name="rows-1-caller"' in html
+
+
+def test_remove_row_drops_that_row_only(client, own_question):
+    data = own_data([row(caller="A"), row(caller="B"), row(caller="C")], remove_row="1")
+    html = client.post(OWN_URL, data).content.decode()
+    assert 'value="A"' in html and 'value="C"' in html and 'value="B"' not in html
+    assert 'name="rows-2-caller"' not in html
+
+
+@pytest.mark.parametrize("index", ["7", "-1", "x"])
+def test_removing_a_row_that_does_not_exist_is_a_400(client, own_question, index):
+    response = client.post(OWN_URL, own_data([row()], remove_row=index))
+    assert response.status_code == 400
+
+
+def test_add_row_stops_at_twenty(client, own_question):
+    html = client.post(OWN_URL, own_data([row()] * 20, add_row="1")).content.decode()
+    assert "at most 20 interactions" in html and 'name="rows-20-caller"' not in html
+
+
+def test_preview_returns_the_hop_count_only(client, own_question):
+    rows = [row(), row(callee="Pay"), row(callee="Stock"), row(style="async")]
+    response = client.post(OWN_URL, own_data(rows, preview="1"), **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="hop-counter hop-counter-over">')
+    assert "<form" not in html
+    assert "3</span> sync hops on the critical path" in html and "more than 2" in html
+
+
+def test_own_workflow_lands_in_the_queue_awaiting_grading(learner_client, learner, own_question):
+    rows = [row(exchange="Place the order"), row(caller="Orders", callee="E-mail",
+                                                 style="async", why="Can wait", critical=False)]
+    response = learner_client.post(OWN_URL, own_data(rows, name="Checkout", hand_in="1"))
+    assert response.status_code == 302
+    assert response["Location"] == f"{OWN_URL}?handed_in={Submission.objects.get().pk}"
+    submission = Submission.objects.get()
+    assert submission.learner == learner and submission.question == own_question
+    assert submission.status == Submission.Status.AWAITING
+    assert submission.payload["workflow"] == "Checkout"
+    assert submission.payload["critical_sync_hops"] == 1
+    assert submission.payload["rows"][0] == {
+        "caller": "Web", "callee": "Orders", "exchange": "Place the order", "style": "sync",
+        "justification": "The user waits", "critical": True,
+    }
+    assert "1. Web → Orders (Place the order): SYNC, on the critical path" in submission.answer
+    assert "Sync hops on the critical path: 1" in submission.answer
+    assert Submission.objects.awaiting_grading().filter(pk=submission.pk).exists()
+    page = learner_client.get(response["Location"]).content.decode()
+    assert "Your workflow was handed in" in page and "Checkout" in page
+
+
+def test_own_workflow_over_htmx_redirects_the_client(learner_client, own_question):
+    response = learner_client.post(OWN_URL, own_data([row()], hand_in="1"), **HTMX)
+    assert response.status_code == 200 and response["HX-Redirect"].startswith(OWN_URL)
+    assert Submission.objects.count() == 1
+
+
+def test_own_workflow_double_submit_makes_one_submission(learner_client, own_question):
+    data = own_data([row()], hand_in="1")
+    learner_client.post(OWN_URL, data)
+    learner_client.post(OWN_URL, data)
+    assert Submission.objects.count() == 1
+
+
+def test_own_workflow_with_no_rows_is_a_form_error(learner_client, own_question):
+    response = learner_client.post(OWN_URL, own_data([], hand_in="1"))
+    assert response.status_code == 422
+    assert "Add at least one interaction to your workflow." in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_blank_rows_do_not_count_as_interactions(learner_client, own_question):
+    blank = row(caller="", callee="", style="", why="", critical=False)
+    response = learner_client.post(OWN_URL, own_data([blank, blank], hand_in="1"))
+    assert response.status_code == 422
+    assert "Add at least one interaction" in response.content.decode()
+
+
+def test_own_workflow_with_more_than_twenty_rows_is_a_form_error(learner_client, own_question):
+    rows = [row(callee=f"S{i}", critical=False) for i in range(21)]
+    response = learner_client.post(OWN_URL, own_data(rows, hand_in="1"))
+    assert response.status_code == 422
+    assert "at most 20 interactions" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_own_workflow_rows_need_a_reason_of_one_line(learner_client, own_question):
+    rows = [row(why=""), row(why="y" * 301)]
+    html = learner_client.post(OWN_URL, own_data(rows, hand_in="1")).content.decode()
+    assert "Give a one-line reason." in html
+    assert "Keep the reason to 300 characters (it has 301)." in html
+    assert not Submission.objects.exists()
+
+
+def test_more_than_two_hops_needs_a_proposal(learner_client, own_question):
+    rows = [row(callee=name) for name in ("A", "B", "C")]
+    response = learner_client.post(OWN_URL, own_data(rows, hand_in="1"))
+    assert response.status_code == 422
+    assert "Your workflow has 3 sync hops on the critical path." in response.content.decode()
+    assert not Submission.objects.exists()
+    proposal = "Make Web → C async: the user does not need it."
+    learner_client.post(OWN_URL, own_data(rows, proposal=proposal, hand_in="1"))
+    submission = Submission.objects.get()
+    assert submission.payload["proposal"] == proposal
+    assert "(more than 2)" in submission.answer and proposal in submission.answer
+
+
+def test_anonymous_hand_in_asks_to_log_in_and_keeps_the_rows(client, learner, own_question):
+    response = client.post(OWN_URL, own_data([row(caller="Kiosk")], name="Kiosk flow",
+                                              hand_in="1"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert client.session[OWN_DRAFT_KEY]["name"] == "Kiosk flow"
+    assert not Submission.objects.exists()
+    client.force_login(learner)
+    html = client.get(OWN_URL).content.decode()
+    assert 'value="Kiosk flow"' in html and 'value="Kiosk"' in html
+    client.post(OWN_URL, own_data([row(caller="Kiosk")], name="Kiosk flow", hand_in="1"))
+    assert Submission.objects.count() == 1
+    assert OWN_DRAFT_KEY not in client.session
+
+
+def test_own_workflow_without_its_question_says_so_and_keeps_the_rows(learner_client, db):
+    page = learner_client.get(OWN_URL)
+    assert page.status_code == 200
+    assert "handing it in for grading is not available yet" in page.content.decode()
+    response = learner_client.post(OWN_URL, own_data([row(caller="Kept")], hand_in="1"))
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "not available yet" in html and 'value="Kept"' in html
+    assert not Submission.objects.exists()
+
+
+def test_own_workflow_lists_what_the_learner_handed_in(learner_client, learner, other_learner,
+                                                      own_question):
+    Submission.objects.create(learner=other_learner, question=own_question, answer="theirs",
+                              payload={"workflow": "Their flow"})
+    Submission.objects.create(learner=learner, question=own_question, answer="mine",
+                              payload={"workflow": "My flow"})
+    html = learner_client.get(OWN_URL).content.decode()
+    assert "My flow" in html and "Their flow" not in html
+
+
+# Admin and query counts ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client, make_user):
+    user = make_user("boss")
+    user.is_staff = user.is_superuser = True
+    user.save()
+    client.force_login(user)
+    return client
+
+
+def test_drills_are_editable_in_the_admin_with_their_interactions(admin_client, drill):
+    response = admin_client.get(reverse("admin:drills_drill_change", args=[drill.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="interactions-0-rationale"' in html and 'name="review_by_instructor"' in html
+    assert admin_client.get(reverse("admin:drills_drill_changelist")).status_code == 200
+
+
+def test_attempts_are_read_only_in_the_admin(admin_client, learner, drill):
+    attempt = make_attempt(drill, learner)
+    response = admin_client.get(reverse("admin:drills_attempt_change", args=[attempt.pk]))
+    assert response.status_code == 200
+    assert 'name="score"' not in response.content.decode()
+    assert admin_client.get(reverse("admin:drills_attempt_add")).status_code == 403
+
+
+def test_instructors_may_edit_drills(client, instructor):
+    assert instructor.has_perm("drills.change_drill")
+    assert instructor.has_perm("drills.change_interaction")
+    assert not instructor.has_perm("drills.change_attempt")
+
+
+def count_queries(client, url) -> int:
+    client.get(url)  # Warm up: the first request of a session may write to it.
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_catalogue_queries_do_not_grow_with_drills(learner_client, learner, drill, other_drill):
+    make_attempt(drill, learner)
+    before = count_queries(learner_client, reverse("drills:catalogue"))
+    for n in range(3):
+        extra = Drill.objects.create(slug=f"extra-{n}", title=f"Extra {n}", domain="X", order=9 + n,
+                                     summary="s", scenario="s")
+        make_attempt(extra, learner)
+    assert count_queries(learner_client, reverse("drills:catalogue")) == before
+
+
+def test_drill_page_queries_do_not_grow_with_interactions(learner_client, learner, drill):
+    make_attempt(drill, learner)
+    before = count_queries(learner_client, drill.get_absolute_url())
+    for n in range(3):
+        Interaction.objects.create(drill=drill, key=f"more-{n}", order=10 + n, caller="Orders",
+                                   callee=f"More {n}", exchange="x", answer="async",
+                                   rationale="r", deciding_question=4, wrong_answer_why="w",
+                                   after=drill.interactions.get(key="orders-payments"))
+    assert count_queries(learner_client, drill.get_absolute_url()) == before

@@ -1,0 +1,230 @@
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from courseware.models import Submission
+from grading import services
+from grading.models import Grade, GradeChange
+from tests.conftest import log_in
+from tests.grading_factories import (
+    make_attempt,
+    make_drill,
+    make_lesson,
+    make_question,
+    make_submission,
+)
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def log_out(page) -> None:
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in", exact=True)).to_be_visible()
+
+
+def both_widths(page, screenshot, name: str) -> None:
+    screenshot(page, f"grading-{name}-1280")
+    page.set_viewport_size(PHONE)
+    screenshot(page, f"grading-{name}-390")
+    page.set_viewport_size(DESKTOP)
+
+
+@pytest.fixture
+def question(live_course):
+    lesson = make_lesson("Choosing per interaction")
+    return make_question(
+        lesson, prompt="The checkout calls payments. Should it wait for the answer? Why?"
+    )
+
+
+@pytest.fixture
+def drill_answers(live_course, django_user_model):
+    """A few drill attempts, so the class statistics have misconceptions to chart."""
+    drill = make_drill(title="Food delivery order")
+    for i in range(4):
+        person = django_user_model.objects.create_user(f"drill-taker-{i}", password="x" * 12)
+        wrong_email = "sync" if i % 2 else "async"
+        make_attempt(drill, person, [("async", "Payment can wait"), (wrong_email, "Mail"),
+                                     ("async", "Stats are bookkeeping")])
+    return drill
+
+
+def test_instructor_grades_and_releases_and_the_learner_sees_it(
+    page, screenshot, question, drill_answers
+):
+    # The learner answers the question on its lesson page.
+    log_in(page, "learner")
+    page.goto(f"/lessons/{question.lesson.slug}/")
+    card = page.locator(f"#question-{question.slug}")
+    card.get_by_label("Your answer").fill(
+        "Sync: the shopper waits for <b>the payment</b> before the order is confirmed."
+    )
+    card.get_by_role("button", name="Submit answer").click()
+    expect(card.get_by_text("Awaiting grading")).to_be_visible()
+    log_out(page)
+
+    # The instructor finds it in the queue and grades it with the rubric and feedback.
+    log_in(page, "instructor")
+    page.get_by_role("link", name="Grading").click()
+    expect(page.get_by_role("heading", name="Grading queue")).to_be_visible()
+    both_widths(page, screenshot, "queue")
+    page.locator("#queue-results").get_by_role(
+        "link", name=re.compile("Should it wait for the answer")
+    ).click()
+    expect(page.get_by_role("heading", name="Grade this answer")).to_be_visible()
+    # The learner's markup is shown as text, never run or rendered.
+    expect(page.locator(".learner-answer")).to_contain_text("<b>the payment</b>")
+
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("1")  # keyboard shortcut: first criterion
+    page.get_by_label(re.compile("Picks async for the bookkeeping step")).check()
+    expect(page.get_by_label(re.compile("Names the caller"))).to_be_checked()
+    expect(page.get_by_label("Score (out of 10)")).to_have_value("7")
+
+    page.get_by_label("New saved comment").fill("Say what the user sees while payments is down.")
+    page.get_by_role("button", name="Save comment").click()
+    snippets = page.locator("#snippets")
+    expect(snippets.get_by_text("Say what the user sees while payments is down.")).to_be_visible()
+    feedback = page.get_by_label("Feedback for the learner")
+    feedback.fill("Right call, and **well argued**.")
+    snippets.get_by_role("button", name="Insert").click()
+    expect(feedback).to_have_value(
+        "Right call, and **well argued**.\n\nSay what the user sees while payments is down."
+    )
+    both_widths(page, screenshot, "grade-form")
+
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Saved learner's grade as a draft (7).")).to_be_visible()
+    grade = Grade.objects.get(submission__learner__username="learner")
+    assert (grade.score, grade.criteria_met, grade.released) == (7, [0, 2], False)
+
+    page.get_by_role("button", name="Release to learner").click()
+    expect(page.get_by_text("Released to learner.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Released grade")).to_be_visible()
+    both_widths(page, screenshot, "released")
+    assert list(GradeChange.objects.filter(grade=grade).values_list("action", flat=True)) == [
+        "released", "created",
+    ]
+
+    page.get_by_role("link", name="Grading queue").click()
+    page.get_by_role("link", name="Gradebook").click()
+    expect(page.get_by_role("heading", name="Gradebook")).to_be_visible()
+    both_widths(page, screenshot, "gradebook")
+    page.get_by_role("link", name="Statistics").click()
+    expect(page.locator(".misconceptions-chart .main-svg").first).to_be_visible()
+    expect(page.get_by_role("cell", name="orders → email")).to_be_visible()
+    screenshot(page, "grading-statistics-1280")
+    # A phone draws the chart at its own width.
+    page.set_viewport_size(PHONE)
+    page.reload()
+    expect(page.locator(".misconceptions-chart .main-svg").first).to_be_visible()
+    screenshot(page, "grading-statistics-390")
+    page.set_viewport_size(DESKTOP)
+
+    # A drill attempt: the auto-grade, the justifications, and the identical answers.
+    page.get_by_role("link", name="Queue").click()
+    page.locator("#queue-results").get_by_role("link", name="Food delivery order").first.click()
+    expect(page.get_by_text("Automatic score:")).to_be_visible()
+    expect(page.get_by_label(re.compile("Also apply this grade to the 1 other submission"))) \
+        .to_be_checked()
+    both_widths(page, screenshot, "drill")
+    log_out(page)
+
+    # The learner sees a badge, then the score, the rubric and the feedback.
+    log_in(page, "learner")
+    nav_link = page.get_by_role("link", name=re.compile("My submissions"))
+    expect(nav_link).to_contain_text("1")
+    nav_link.click()
+    expect(page.get_by_text("New grade", exact=True)).to_be_visible()
+    both_widths(page, screenshot, "my-submissions")
+    page.get_by_role("link", name=re.compile("Should it wait for the answer")).click()
+    expect(page.locator(".grade-score")).to_contain_text("7")
+    expect(page.locator(".feedback strong")).to_have_text("well argued")
+    expect(page.get_by_text("Say what the user sees while payments is down.")).to_be_visible()
+    expect(page.locator(".rubric-result")).to_contain_text("Names the caller waiting")
+    both_widths(page, screenshot, "my-submission")
+    # Opened, so the navbar badge is gone.
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="My submissions", exact=True)).to_be_visible()
+    assert Grade.objects.get(pk=grade.pk).seen_at is not None
+    assert Submission.objects.get(pk=grade.submission_id).status == "returned"
+    assert page.js_errors == []
+
+
+def test_save_and_next_walks_the_queue_with_htmx(page, screenshot, question, django_user_model):
+    for name in ("first-learner", "second-learner"):
+        person = django_user_model.objects.create_user(name, password="x" * 12)
+        make_submission(person, question, answer=f"Answer by {name}")
+    log_in(page, "instructor")
+    page.goto("/grading/")
+    queue = page.locator("#queue-results")
+    queue.get_by_role("link", name=re.compile("Should it wait")).first.click()
+    expect(page.locator(".learner-answer")).to_have_text("Answer by first-learner")
+    page.get_by_label("Score (out of 10)").fill("4")
+    page.get_by_label("Score (out of 10)").press("Control+Enter")  # shortcut: save and next
+    expect(page.locator(".learner-answer")).to_have_text("Answer by second-learner")
+    expect(page.get_by_text("Saved first-learner's grade as a draft (4).")).to_be_visible()
+    assert re.search(r"/grading/submissions/\d+/$", page.url)
+    page.get_by_label("Score (out of 10)").fill("twelve")
+    page.get_by_role("button", name="Save and next").click()
+    expect(page.get_by_text("Enter the score as a number")).to_be_visible()
+    screenshot(page, "grading-form-error-1280")
+    page.get_by_label("Score (out of 10)").fill("9")
+    page.get_by_role("button", name="Save and next").click()
+    expect(page).to_have_url(re.compile(r"/grading/\?$"))
+    expect(page.get_by_text("Nothing else is waiting in this queue.")).to_be_visible()
+    assert sorted(Grade.objects.values_list("score", flat=True)) == [4, 9]
+    assert page.js_errors == []
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+
+
+def serious_violations(page) -> list[str]:
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+            .filter((v) => ["serious", "critical"].includes(v.impact))
+            .map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)"""
+    )
+    return [f"{page.url}: {item}" for item in found]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_grading_pages_pass_axe(browser, live_server, live_course, question, drill_answers,
+                                django_user_model, width):
+    learner = django_user_model.objects.get(username="learner")
+    instructor = django_user_model.objects.get(username="instructor")
+    submission = make_submission(learner, question, answer="<b>Sync</b>, the user waits.")
+    grade = services.save_grade(submission=submission, grader=instructor, score=Decimal(5),
+                                criteria=[0], feedback="**Good**", expected_version=0).grade
+    services.release_grade(grade=grade, by=instructor)
+    drill_submission = drill_answers.attempts.first().submission
+    found = []
+    for username, paths in (
+        ("instructor", [
+            "/grading/", "/grading/?status=all", f"/grading/submissions/{submission.pk}/",
+            f"/grading/submissions/{drill_submission.pk}/", "/grading/gradebook/",
+            "/grading/gradebook/statistics/",
+        ]),
+        ("learner", ["/grading/mine/", f"/grading/mine/{submission.pk}/",
+                     question.lesson.get_absolute_url()]),
+    ):
+        # axe is injected into the page, which our script-src policy would refuse.
+        context = browser.new_context(base_url=live_server.url, bypass_csp=True,
+                                      viewport={"width": width, "height": 900})
+        page = context.new_page()
+        log_in(page, username)
+        page.wait_for_url("/")
+        for path in paths:
+            page.goto(path)
+            found += serious_violations(page)
+        context.close()
+    assert found == []
