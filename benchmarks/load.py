@@ -112,6 +112,9 @@ class Result:
     max_ms: float
     statuses: dict[int, int]
     socket_errors: int
+    # Server CPU time (all gunicorn processes) per request: unlike requests/s, it does not
+    # depend on what else the machine is doing.
+    cpu_ms_per_request: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -324,6 +327,28 @@ def run_wrk(
     )
 
 
+def server_cpu_seconds(root_pid: int) -> float:
+    """User + system CPU time of a process tree (make, gunicorn master and workers) so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    total, stack = 0.0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += times.get(pid, 0.0)
+        stack += children.get(pid, [])
+    return total
+
+
 def count_attempts(database_url: str) -> int:
     with psycopg.connect(database_url) as connection:
         return connection.execute("SELECT count(*) FROM drills_attempt").fetchone()[0]
@@ -393,8 +418,11 @@ def main() -> None:
             run_wrk(name, base_url + path, seconds=args.warmup,
                     connections=args.connections, **options)
             before = count_attempts(args.database_url) if "drill" in name else 0
+            cpu_before = server_cpu_seconds(server.pid)
             result = run_wrk(name, base_url + path, seconds=args.duration,
                              connections=args.connections, **options)
+            cpu = server_cpu_seconds(server.pid) - cpu_before
+            result.cpu_ms_per_request = 1000 * cpu / max(result.requests, 1)
             if "drill" in name:
                 stored = count_attempts(args.database_url) - before
                 attempts_check = (stored, result.ok)
@@ -412,12 +440,13 @@ def report(results: list[Result], attempts_check, args, load: float) -> None:
     print(f"wrk, 2 threads, {args.connections} connections, {args.duration} s per scenario after "
           f"{args.warmup} s warm-up; {cores} cores; load average before the runs {load:.2f}")
     print()
-    print(f"| {'scenario':<32} | {'requests/s':>10} | {'p50 ms':>7} | {'p95 ms':>7} | "
-          f"{'p99 ms':>7} | {'non-2xx':>7} |")
-    print(f"|{'-' * 34}|{'-' * 12}:|{'-' * 8}:|{'-' * 8}:|{'-' * 8}:|{'-' * 8}:|")
+    print(f"| {'scenario':<30} | {'requests/s':>10} | {'p50 ms':>6} | {'p95 ms':>6} | "
+          f"{'p99 ms':>6} | {'non-2xx':>7} | {'server CPU ms/request':>21} |")
+    print(f"|{'-' * 32}|{'-' * 11}:|{'-' * 7}:|{'-' * 7}:|{'-' * 7}:|{'-' * 8}:|{'-' * 22}:|")
     for r in results:
-        print(f"| {r.name:<32} | {r.rps:>10.0f} | {r.p50_ms:>7.1f} | {r.p95_ms:>7.1f} | "
-              f"{r.p99_ms:>7.1f} | {r.not_2xx + r.socket_errors:>7} |")
+        print(f"| {r.name:<30} | {r.rps:>10.0f} | {r.p50_ms:>6.1f} | {r.p95_ms:>6.1f} | "
+              f"{r.p99_ms:>6.1f} | {r.not_2xx + r.socket_errors:>7} | "
+              f"{r.cpu_ms_per_request:>21.2f} |")
     floor = results[0].rps
     anonymous = results[1]
     print()

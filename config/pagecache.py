@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import _unmask_cipher_token, get_token
@@ -37,7 +38,8 @@ class AnonymousPageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         key = getattr(request, "_page_cache_key", None)
-        if key and self.storable(response):
+        # A view that wrote to the session made this page the visitor's own.
+        if key and self.storable(response) and not request.session.modified:
             content = self.without_tokens(request, response.content)
             caches[CACHE_ALIAS].set(
                 key, (content, response["Content-Type"]), settings.ANONYMOUS_PAGE_CACHE_SECONDS
@@ -69,7 +71,7 @@ class AnonymousPageCacheMiddleware:
             and not request.META.get("QUERY_STRING")
             and "HTTP_HX_REQUEST" not in request.META
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
-            and getattr(settings, "MESSAGE_COOKIE_NAME", "messages") not in request.COOKIES
+            and CookieStorage.cookie_name not in request.COOKIES
             and match is not None
             and match.view_name in settings.ANONYMOUS_PAGE_CACHE_VIEWS
         )

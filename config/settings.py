@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "courseware.middleware.method_not_allowed_page",
     "config.pagecache.AnonymousPageCacheMiddleware",
     # Last, so that it turns a throttled login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -129,9 +130,10 @@ DATABASES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Everything that must outlive a request or be seen by every app server (sessions, the cache and
-# the idempotency tokens kept in it, login-failure counts) lives in the database, or in Redis
-# when REDIS_URL is set. Nothing is kept in one process's memory.
+# Everything that must outlive a request or be seen by every app server lives in the database
+# (sessions, the cache, drill idempotency tokens, login-failure counts), or in Redis when
+# REDIS_URL is set, so any number of app servers can share one database. No process keeps state
+# of its own beyond a few seconds' copy of anonymous pages (see below).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -268,6 +270,8 @@ LOGGING = {
         "critical_path.security": {
             "level": os.environ.get("DJANGO_SECURITY_LOG_LEVEL", "INFO"),
         },
+        # Refusals are already in the security log, one line each; keep server errors here.
+        "django.request": {"level": "ERROR"},
     },
 }
 

@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.health import healthz
+from courseware import views as courseware_views
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", courseware_views.favicon),
     path("", include("courseware.urls")),
     path("accounts/", include("accounts.urls")),
     path("drills/", include("drills.urls")),

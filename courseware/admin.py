@@ -29,6 +29,19 @@ class LessonAdmin(admin.ModelAdmin):
     list_filter = ["module"]
     search_fields = ["title", "body_markdown"]
     readonly_fields = ["source_path"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["module", "slug", "title", "summary", "order", "embed",
+                           "body_markdown", "source_path"],
+                "description": (
+                    "Edits made here stay when the course is reloaded, until the lesson's file "
+                    "in the repository changes; then the file's version replaces them."
+                ),
+            },
+        )
+    ]
 
 
 @admin.register(Question)

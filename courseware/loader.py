@@ -11,6 +11,8 @@ Every file is parsed and validated before anything is written, so a bad file cha
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,15 @@ from typing import Any
 import yaml
 from django.db import transaction
 
-from courseware.models import Course, Lesson, Module, Question, QuickCheck, QuickCheckOption
+from courseware.models import (
+    ContentSource,
+    Course,
+    Lesson,
+    Module,
+    Question,
+    QuickCheck,
+    QuickCheckOption,
+)
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 LESSON_FILE = re.compile(r"^(?P<order>\d+)-(?P<slug>[a-z0-9-]+)\.md$")
@@ -39,6 +49,10 @@ class ContentError(Exception):
 class LoadReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    # Rows edited in the admin whose files have not changed since they were last loaded.
+    kept: list[str] = field(default_factory=list)
+    # Rows whose files changed since the last load (or were never loaded before).
+    refreshed: set[str] = field(default_factory=set)
     unchanged: int = 0
 
     @property
@@ -48,6 +62,9 @@ class LoadReport:
     def lines(self) -> list[str]:
         lines = [f"created {name}" for name in self.created]
         lines += [f"updated {name}" for name in self.updated]
+        lines += [
+            f"kept {name}: edited in the admin, and its file has not changed" for name in self.kept
+        ]
         lines.append(
             f"{len(self.created)} created, {len(self.updated)} updated, {self.unchanged} unchanged"
         )
@@ -264,15 +281,38 @@ def read_questions(path: Path, lesson_slugs: set[str], plan: Plan) -> None:
         )
 
 
-def sync(model, lookup: dict, values: dict, label: str, report: LoadReport):
-    """Create or update one row, touching the database only when something differs."""
+def digest(values: dict, extra: Any = None) -> str:
+    def plain(value: Any) -> Any:
+        return f"{type(value).__name__}:{value.pk}" if hasattr(value, "pk") else value
+
+    data = {name: plain(value) for name, value in values.items()}
+    return hashlib.sha256(
+        json.dumps([data, extra], sort_keys=True, default=str).encode()
+    ).hexdigest()
+
+
+def sync(model, lookup: dict, values: dict, label: str, report: LoadReport, extra: Any = None):
+    """Create or update one row, touching the database only when something differs.
+
+    The file's version wins only when the file changed since it was last loaded, so an
+    instructor's edit in the admin survives reloads until someone edits the file itself.
+    """
+    source_digest = digest(values, extra)
+    source = ContentSource.objects.filter(label=label).first()
+    file_changed = source is None or source.digest != source_digest
+    if file_changed:
+        report.refreshed.add(label)
+        ContentSource.objects.update_or_create(label=label, defaults={"digest": source_digest})
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model(**lookup, **values)
         obj.save()
         report.created.append(label)
         return obj
-    if any(getattr(obj, name) != value for name, value in values.items()):
+    differs = any(getattr(obj, name) != value for name, value in values.items())
+    if differs and not file_changed:
+        report.kept.append(label)
+    elif differs:
         for name, value in values.items():
             setattr(obj, name, value)
         obj.save()
@@ -315,23 +355,24 @@ def apply(plan: Plan) -> LoadReport:
         )
     for check in plan.quick_checks:
         values = {k: v for k, v in check.items() if k not in {"slug", "lesson", "options"}}
+        label = f"quick check {check['slug']}"
         quick_check = sync(
             QuickCheck, {"slug": check["slug"]}, {**values, "lesson": lessons[check["lesson"]]},
-            f"quick check {check['slug']}", report,
+            label, report, extra=check["options"],
         )
         current = [
             {"text": o.text, "correct": o.correct, "feedback": o.feedback}
             for o in quick_check.options.all()
         ]
-        if current != check["options"]:
+        if current != check["options"] and label in report.refreshed:
             # Options carry no identity of their own; stored responses keep the indexes chosen.
             quick_check.options.all().delete()
             QuickCheckOption.objects.bulk_create(
                 QuickCheckOption(quick_check=quick_check, order=order, **option)
                 for order, option in enumerate(check["options"])
             )
-            if f"quick check {check['slug']}" not in report.created + report.updated:
-                report.updated.append(f"quick check {check['slug']} options")
+            if label not in report.created + report.updated:
+                report.updated.append(f"{label} options")
     return report
 
 

@@ -5,6 +5,17 @@ from django.urls import reverse
 from courseware.rendering import render_markdown
 
 
+class ContentSource(models.Model):
+    """The digest of what a content file said when it was last loaded, per loaded row."""
+
+    label = models.CharField(max_length=200, unique=True)
+    digest = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class Course(models.Model):
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)

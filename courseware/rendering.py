@@ -48,7 +48,19 @@ def render_markdown(source: str) -> Rendered:
         {"id": token["id"], "name": nh3.clean(token["name"], tags=set()), "level": token["level"]}
         for token in _flatten(md.toc_tokens)
     ]
-    return Rendered(html=sanitize(html), toc=toc)
+    return Rendered(html=keyboard_scrollable(sanitize(html)), toc=toc)
+
+
+SCROLLER = '<div class="table-responsive">'
+
+
+def keyboard_scrollable(html: str) -> str:
+    # A wide table scrolls sideways on a phone; keyboard users can only scroll what takes focus.
+    return html.replace(
+        SCROLLER,
+        '<div class="table-responsive" tabindex="0" role="region" aria-label="Table, scrolls '
+        'sideways on narrow screens">',
+    )
 
 
 def _flatten(tokens: list[dict]) -> list[dict]:

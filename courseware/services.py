@@ -19,13 +19,16 @@ def submit_answer(*, learner, question: Question, answer: str, payload: dict | N
     )
 
 
-def check_quick_check(*, learner, quick_check: QuickCheck, selected: set[int]) -> QuickCheckResult:
-    """Grade a quick check; a signed-in learner's response is kept for their progress."""
-    keys = [
+def option_keys(quick_check: QuickCheck) -> list[OptionKey]:
+    return [
         OptionKey(text=o.text, correct=o.correct, feedback=o.feedback)
         for o in quick_check.options.all()
     ]
-    result = grade_quick_check(keys, selected)
+
+
+def check_quick_check(*, learner, quick_check: QuickCheck, selected: set[int]) -> QuickCheckResult:
+    """Grade a quick check; a signed-in learner's response is kept for their progress."""
+    result = grade_quick_check(option_keys(quick_check), selected)
     if learner is not None and learner.is_authenticated:
         QuickCheckResponse.objects.create(
             learner=learner,

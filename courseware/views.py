@@ -4,16 +4,19 @@ from urllib.parse import urlencode
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from courseware import services
+from courseware.checks import grade_quick_check
 from courseware.forms import AnswerForm, QuickCheckForm
 from courseware.models import Lesson, Question, QuickCheck, Submission
 from courseware.progress import course_progress
 
 DRAFTS_KEY = "answer_drafts"
+CHECKED_KEY = "quick_checks_answered"
 
 
 @require_GET
@@ -33,6 +36,8 @@ def lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
         ).order_by("created_at"):
             latest[submission.question_id] = submission
     drafts = request.session.get(DRAFTS_KEY, {})
+    # Feedback for a quick check answered without JavaScript, shown once after its redirect.
+    answered = request.session.pop(CHECKED_KEY, {})
     questions = [
         {
             "question": question,
@@ -49,7 +54,12 @@ def lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
         "next": lessons[index + 1] if index + 1 < len(lessons) else None,
         "questions": questions,
         "checks": [
-            {"check": check, "result": None, "check_form": QuickCheckForm(quick_check=check)}
+            {
+                "check": check,
+                "result": answered.get(check.slug)
+                and grade_quick_check(services.option_keys(check), set(answered[check.slug])),
+                "check_form": QuickCheckForm(quick_check=check),
+            }
             for check in lesson.quick_checks.prefetch_related("options")
         ],
     }
@@ -131,11 +141,20 @@ def check_quick_check(request: HttpRequest, slug: str) -> HttpResponse:
     context = {"check": quick_check, "result": result, "check_form": form}
     if request.htmx:
         return render(request, "courseware/lesson.html#quick-check", context)
+    if result:
+        request.session[CHECKED_KEY] = {quick_check.slug: sorted(result.selected)}
+        return redirect(f"{quick_check.lesson.get_absolute_url()}#check-{quick_check.slug}")
     page = lesson_context(request, quick_check.lesson)
     page["checks"] = [
         context if entry["check"].pk == quick_check.pk else entry for entry in page["checks"]
     ]
-    return render(request, "courseware/lesson.html", page, status=200 if result else 422)
+    return render(request, "courseware/lesson.html", page, status=422)
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Browsers ask for /favicon.ico whatever the page links; point them at the real icon.
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

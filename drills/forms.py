@@ -122,6 +122,10 @@ class WorkflowRowForm(forms.Form):
         },
     )
     critical = forms.BooleanField(label="On the user's critical path", required=False)
+    entry = forms.BooleanField(
+        label="The user's own request (browser or app → first service), not counted",
+        required=False,
+    )
 
 
 class BaseWorkflowRowFormSet(BaseFormSet):

@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from drills.grading import MAX_SYNC_HOPS, SYNC
 
 PREFIX = "rows"
-FIELDS = ("caller", "callee", "exchange", "style", "justification", "critical")
+FIELDS = ("caller", "callee", "exchange", "style", "justification", "critical", "entry")
+FLAGS = ("critical", "entry")
+TRUE_VALUES = {"on", "true", "True", "1"}
 TEXT_FIELDS = ("caller", "callee", "exchange", "justification")
 # Reading stops here whatever the management form claims; validation reports the excess.
 READ_LIMIT = 50
@@ -16,7 +18,7 @@ READ_LIMIT = 50
 
 def blank_row() -> dict:
     return {"caller": "", "callee": "", "exchange": "", "style": "", "justification": "",
-            "critical": False}
+            "critical": False, "entry": False}
 
 
 def is_blank(row: Mapping) -> bool:
@@ -34,7 +36,8 @@ def read_rows(data: Mapping, prefix: str = PREFIX) -> list[dict]:
     rows = []
     for index in range(max(0, min(count, READ_LIMIT))):
         row = {name: str(data.get(f"{prefix}-{index}-{name}", "")) for name in FIELDS}
-        row["critical"] = data.get(f"{prefix}-{index}-critical") in {"on", "true", "True", "1"}
+        for flag in FLAGS:
+            row[flag] = data.get(f"{prefix}-{index}-{flag}") in TRUE_VALUES
         rows.append(row)
     return rows
 
@@ -50,17 +53,23 @@ def formset_data(rows: list[dict], prefix: str = PREFIX) -> dict:
     for index, row in enumerate(rows):
         for name in FIELDS:
             value = row.get(name)
-            if name == "critical":
+            if name in FLAGS:
                 if value:
-                    data[f"{prefix}-{index}-critical"] = "on"
+                    data[f"{prefix}-{index}-{name}"] = "on"
             else:
                 data[f"{prefix}-{index}-{name}"] = value or ""
     return data
 
 
+def counts_as_hop(row: Mapping) -> bool:
+    # The user's own request to the first service is where the critical path starts, not a hop
+    # on it: the lessons and every drill leave it out of the count.
+    return bool(row.get("critical")) and row.get("style") == SYNC and not row.get("entry")
+
+
 def count_hops(rows: list[Mapping]) -> int:
-    """Sync interactions the learner put on the user's critical path."""
-    return sum(1 for row in rows if row.get("critical") and row.get("style") == SYNC)
+    """Sync service-to-service calls the learner put on the user's critical path."""
+    return sum(1 for row in rows if counts_as_hop(row))
 
 
 def over_limit(hops: int) -> bool:
@@ -73,7 +82,12 @@ def as_text(name: str, rows: list[Mapping], proposal: str = "") -> str:
     lines = [f"Workflow: {name}", ""]
     for number, row in enumerate(rows, start=1):
         what = f" ({row['exchange']})" if row.get("exchange") else ""
-        path = "on the critical path" if row.get("critical") else "off the critical path"
+        if row.get("entry"):
+            path = "the user's own request, not counted"
+        elif row.get("critical"):
+            path = "on the critical path"
+        else:
+            path = "off the critical path"
         lines.append(
             f"{number}. {row['caller']} → {row['callee']}{what}: "
             f"{str(row['style']).upper()}, {path}"

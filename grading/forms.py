@@ -89,7 +89,7 @@ class GradeForm(forms.Form):
         if group_size:
             self.fields["apply_to_group"] = forms.BooleanField(
                 required=False,
-                initial=True,
+                initial=False,
                 label=f"Also apply this grade to the {group_size} other submission"
                 f"{'s' if group_size != 1 else ''} with identical answers",
                 help_text="Grades already released are left alone; each copy stays editable.",

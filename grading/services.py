@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -304,13 +305,30 @@ def release_grade(*, grade: Grade, by, expected_version: int | None = None) -> G
 
 
 @transaction.atomic
-def release_all(*, assessment: Assessment, by) -> int:
-    """Release every draft grade of one question or drill; returns how many were released."""
-    drafts = Grade.objects.drafts().select_related("submission").select_for_update()
+def save_and_release(*, submission: Submission, grader, **grade: Any) -> SaveResult:
+    """Save the grader's form and release that very grade, so nothing typed is left behind."""
+    result = save_grade(submission=submission, grader=grader, **grade)
+    if not result.grade.released:
+        result.grade = release_grade(
+            grade=result.grade, by=grader, expected_version=result.grade.version
+        )
+    return result
+
+
+def drafts_of(assessment: Assessment):
+    """The draft grades of one question or drill, oldest submission first."""
+    drafts = Grade.objects.drafts().select_related("submission__learner", "graded_by")
     if assessment.is_drill:
         drafts = drafts.filter(submission__attempt__drill_id=assessment.pk)
     else:
         drafts = drafts.filter(submission__question_id=assessment.pk)
+    return drafts.order_by("submission__created_at", "pk")
+
+
+@transaction.atomic
+def release_all(*, assessment: Assessment, by) -> int:
+    """Release every draft grade of one question or drill; returns how many were released."""
+    drafts = drafts_of(assessment).select_for_update(of=("self",))
     count = 0
     for grade in drafts:
         release_grade(grade=grade, by=by)

@@ -166,8 +166,12 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return render_grading(request, submission, form=form, status=422)
     data = form.cleaned_data
+    releasing = request.POST.get("action") == "release" and not regrade
+    if releasing and not request.user.has_perms(RELEASE):
+        raise PermissionDenied("Your account may grade but not release grades.")
+    save = services.save_and_release if releasing else services.save_grade
     try:
-        result = services.save_grade(
+        result = save(
             submission=submission,
             grader=request.user,
             score=data["score"],
@@ -195,7 +199,7 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, str(exc))
         return render_grading(request, submission, form=form, error=str(exc), status=409)
 
-    notice = saved_notice(submission, result, regrade=regrade)
+    notice = saved_notice(submission, result, regrade=regrade, released=releasing)
     _, filters = queue_filters(request)
     target = submission
     if request.POST.get("action") == "next":
@@ -212,10 +216,13 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(grade_url(target, filter_query(filters)))
 
 
-def saved_notice(submission: Submission, result: services.SaveResult, *, regrade: bool) -> str:
+def saved_notice(submission: Submission, result: services.SaveResult, *, regrade: bool,
+                 released: bool = False) -> str:
     who = submission.learner.username
     if regrade:
         notice = f"Answered {who}'s regrade request and returned the grade."
+    elif released:
+        notice = f"Saved and released {who}'s grade ({result.grade.score.normalize():f})."
     else:
         notice = f"Saved {who}'s grade as a draft ({result.grade.score.normalize():f})."
     if result.group_updated:
@@ -261,15 +268,24 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(grade_url(submission, filter_query(filters)))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @perms_required(RELEASE)
 def release_all(request: HttpRequest) -> HttpResponse:
-    key = request.POST.get("assessment", "")
+    """Release every draft of one question or drill, after a confirmation page listing them."""
+    key = (request.POST if request.method == "POST" else request.GET).get("assessment", "")
     assessment = next((a for a in all_assessments() if a.key == key), None)
     if assessment is None:
         return render(
             request, "400.html", {"reason": "That question or drill does not exist."}, status=400
         )
+    _, filters = queue_filters(request)
+    if request.method == "GET" or request.POST.get("confirm") != "yes":
+        context = {
+            "assessment": assessment,
+            "drafts": services.drafts_of(assessment),
+            "query": filter_query(filters),
+        }
+        return render(request, "grading/release_all.html", context)
     count = services.release_all(assessment=assessment, by=request.user)
     if count:
         messages.success(
@@ -277,7 +293,6 @@ def release_all(request: HttpRequest) -> HttpResponse:
         )
     else:
         messages.info(request, "There were no draft grades to release for that question.")
-    _, filters = queue_filters(request)
     return redirect(f"{reverse('grading:queue')}?{filter_query(filters)}")
 
 

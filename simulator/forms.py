@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Fieldset, Layout, Row
+from crispy_forms.layout import Column, Div, Fieldset, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -65,6 +65,11 @@ class NumberField(forms.FloatField):
         if not self.low <= value <= self.high:
             raise ValidationError(self.range_message, code="out_of_range")
 
+    def clean(self, value: Any) -> float | None:
+        number = super().clean(value)
+        # "-0" is a valid zero, but a negative zero would leak into every figure as -0.0.
+        return number + 0.0 if number is not None else None
+
 
 class WholeNumberField(forms.IntegerField):
     """A whole number within bounds, with messages that say which number is wrong."""
@@ -99,6 +104,18 @@ def failure_field(**kwargs: Any) -> NumberField:
         range_message="The failure probability per hop must be between 0 and 1 "
         "(0.01 means one call in 100 fails).",
         example="0.01",
+        **kwargs,
+    )
+
+
+def availability_field(**kwargs: Any) -> NumberField:
+    return NumberField(
+        noun="availability per hop",
+        low=0.0,
+        high=100.0,
+        range_message="The availability per hop must be a percentage from 0 to 100 "
+        "(99.9 means one call in 1,000 fails).",
+        example="99.9",
         **kwargs,
     )
 
@@ -192,12 +209,43 @@ class FanoutQueryForm(forms.Form):
     seed = seed_field(required=False)
 
 
+def format_number(value: float) -> str:
+    """A number as a person would type it: 20 rather than 20.0, 0.001 rather than 0.0010."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.12g}"
+
+
+def availability_of(failure: float) -> str:
+    return format_number(round((1 - failure) * 100, 10))
+
+
+def failure_of(availability: float) -> float:
+    # Rounding drops the float noise of 1 - 99.9 / 100 (0.0009999999999998899).
+    return round(1 - availability / 100, 12) + 0.0
+
+
 class CalculatorForm(LatencyRulesMixin, forms.Form):
     """The calculator page and its embedded copy in the latency-math lesson."""
 
+    P_AS_CHOICES = (("p", "Failure chance p"), ("availability", "Availability %"))
+
+    p_as = forms.ChoiceField(
+        choices=P_AS_CHOICES,
+        initial="p",
+        required=False,
+        widget=forms.RadioSelect,
+        label="Give each hop's reliability as",
+    )
     failure = failure_field(
         label="Failure chance (p)",
         help_text="0.01: 1 call in 100 fails.",
+        required=False,
+    )
+    availability = availability_field(
+        label="Availability (%)",
+        help_text="99.9: 1 call in 1,000 fails.",
+        required=False,
     )
     median_ms = latency_field(
         "median latency per hop", label="Median (ms)", help_text="A typical call."
@@ -239,6 +287,7 @@ class CalculatorForm(LatencyRulesMixin, forms.Form):
     from_drill = forms.CharField(required=False, widget=forms.HiddenInput)
 
     DEFAULTS = {
+        "p_as": "p",
         "failure": "0.01",
         "median_ms": "20",
         "p99_ms": "100",
@@ -268,7 +317,12 @@ class CalculatorForm(LatencyRulesMixin, forms.Form):
             return Fieldset(legend, Row(*(Column(name, css_class=cell) for name in names)))
 
         self.helper.layout = Layout(
-            group("Each sync hop", "failure", "median_ms", "p99_ms"),
+            Fieldset(
+                "Each sync hop",
+                Div("p_as", css_class="simulator-p-as"),
+                Row(*(Column(name, css_class=cell)
+                      for name in ("failure", "availability", "median_ms", "p99_ms"))),
+            ),
             group("Chain of sync hops", "hops", "max_hops"),
             group("Fan-out", "servers", "slow"),
             group("Simulation", "samples", "seed"),
@@ -280,7 +334,25 @@ class CalculatorForm(LatencyRulesMixin, forms.Form):
         """Bind to a query string; anything it leaves out takes the lesson's numbers."""
         data = dict(cls.DEFAULTS)
         data.update({name: query[name] for name in cls.base_fields if name in query})
+        if "availability" in query and "failure" not in query and "p_as" not in query:
+            data["p_as"] = "availability"
+        if "availability" not in data:
+            data["availability"] = cls.mirror(data.get("failure", ""), availability_of)
         return cls(data, embedded=embedded)
+
+    @staticmethod
+    def mirror(raw: str, convert: Any) -> str:
+        """The other field's value for a raw input, or "" when the input is not a usable number."""
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            return ""
+        if not math.isfinite(value):
+            return ""
+        return convert(value)
+
+    def clean_p_as(self) -> str:
+        return self.cleaned_data["p_as"] or "p"
 
     def clean_from_drill(self) -> str:
         # The marker only labels the charts; a malformed one is dropped rather than reported
@@ -290,9 +362,30 @@ class CalculatorForm(LatencyRulesMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        self.resolve_failure(data)
         self.check_latencies(data)
         hops, max_hops = data.get("hops"), data.get("max_hops")
         if hops is not None and max_hops is not None:
             data["max_hops"] = max_hops = max(hops, max_hops)
         self.check_budget(data, max_hops)
         return data
+
+    def resolve_failure(self, data: dict[str, Any]) -> None:
+        """Turn whichever of p and availability the learner chose into p.
+
+        The field not chosen only mirrors the other one, so its errors are dropped rather than
+        reported against a number the calculation does not use.
+        """
+        chosen = "availability" if data.get("p_as") == "availability" else "failure"
+        ignored = "failure" if chosen == "availability" else "availability"
+        self.errors.pop(ignored, None)
+        if chosen in self.errors:
+            data.pop("failure", None)
+            return
+        value = data.get(chosen)
+        if value is None:
+            self.add_error(chosen, self.fields[chosen].error_messages["required"])
+            data.pop("failure", None)
+            return
+        data["failure"] = failure_of(value) if chosen == "availability" else value
+        data["availability"] = float(availability_of(data["failure"]))

@@ -1,3 +1,5 @@
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -5,21 +7,33 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from drills.models import Drill
 from simulator import charts, model, report
-from simulator.forms import CalculatorForm, ChainQueryForm, FanoutQueryForm
+from simulator.forms import CalculatorForm, ChainQueryForm, FanoutQueryForm, format_number
 
 PAGE = "simulator/calculator.html"
 SECTION = "simulator/_calculator.html"
 
-PRESETS = (
-    ("The lesson's chain", {"failure": 0.01, "median_ms": 20, "p99_ms": 100, "hops": 5,
-                            "max_hops": 10}),
-    ("Checkout, all sync", {"hops": 3}),
-    ("The Tail at Scale", {"servers": 100, "slow": 0.01}),
-    ("2,000 servers × 0.01%", {"servers": 2000, "slow": 0.0001}),
+CHAIN_FIELDS = ("failure", "median_ms", "p99_ms", "hops", "max_hops")
+FANOUT_FIELDS = ("servers", "slow")
+MODEL_FIELDS = (*CHAIN_FIELDS, *FANOUT_FIELDS, "samples", "seed")
+
+# Each preset sets a whole group of inputs, so a group never has two presets lit at once.
+PRESET_GROUPS = (
+    ("Chain", CHAIN_FIELDS, (
+        ("The lesson's chain", {"failure": 0.01, "median_ms": 20, "p99_ms": 100, "hops": 5,
+                                "max_hops": 10}),
+        ("Checkout, all sync", {"failure": 0.01, "median_ms": 20, "p99_ms": 100, "hops": 3,
+                                "max_hops": 10}),
+    )),
+    ("Fan-out", FANOUT_FIELDS, (
+        ("The Tail at Scale", {"servers": 100, "slow": 0.01}),
+        ("2,000 servers × 0.01%", {"servers": 2000, "slow": 0.0001}),
+    )),
 )
 
 
@@ -33,25 +47,41 @@ def calculator_context(query: QueryDict, *, action: str) -> dict[str, Any]:
     embedded = action != endpoint
     form = CalculatorForm.from_query(query, embedded=embedded)
     calculation = figures = None
-    current = dict(CalculatorForm.DEFAULTS)
-    if form.is_valid():
-        data = form.cleaned_data
-        calculation = report.calculate(
-            **{name: data[name] for name in CalculatorForm.DEFAULTS}
-        )
+    valid = form.is_valid()
+    data = form.cleaned_data
+    if valid:
+        calculation = report.calculate(**{name: data[name] for name in MODEL_FIELDS})
         figures = charts.figures(calculation, from_drill=bool(data["from_drill"]))
-        current = {name: data[name] for name in CalculatorForm.DEFAULTS}
-    presets = []
-    for label, values in PRESETS:
-        merged = {**current, **values}
-        active = calculation is not None and all(current[k] == v for k, v in values.items())
-        presets.append({"label": label, "active": active, **_links(action, endpoint, merged)})
+    # A preset replaces its own group of inputs and keeps every other valid one; an input that
+    # is still wrong falls back to the lesson's number so the preset always draws charts.
+    current = {
+        name: data[name] if data.get(name) is not None else default
+        for name, default in CalculatorForm.DEFAULTS.items()
+    }
+    current["p_as"] = "p"
+    if valid and data["p_as"] == "availability":
+        current.update(p_as="availability", availability=data["availability"])
+    if valid and data["from_drill"]:
+        current["from_drill"] = data["from_drill"]
+    preset_groups = []
+    for group, fields, presets in PRESET_GROUPS:
+        links = []
+        for label, values in presets:
+            merged = {**current, **values}
+            if "failure" in values:
+                merged.pop("availability", None)
+                merged["p_as"] = "p"
+            active = valid and all(data[name] == values[name] for name in fields)
+            links.append({"label": label, "active": active,
+                          **_links(action, endpoint, merged)})
+        preset_groups.append({"label": group, "presets": links})
     return {
         "calculator_form": form,
         "calculation": calculation,
         "figures": figures,
-        "from_drill": calculation is not None and bool(form.cleaned_data["from_drill"]),
-        "presets": presets,
+        "from_drill": calculation is not None and bool(data["from_drill"]),
+        "drill_url": _drill_url(data.get("from_drill", "")) if valid else None,
+        "preset_groups": preset_groups,
         "reset": _links(action, endpoint, CalculatorForm.DEFAULTS),
         "simulator_action": action + ("#simulator" if embedded else ""),
         "simulator_embedded": embedded,
@@ -59,8 +89,18 @@ def calculator_context(query: QueryDict, *, action: str) -> dict[str, Any]:
     }
 
 
+def _drill_url(slug: str) -> str:
+    """The drill a learner came from, or the catalogue when the marker names no drill."""
+    if slug and Drill.objects.filter(slug=slug).exists():
+        return reverse("drills:detail", args=[slug])
+    return reverse("drills:catalogue")
+
+
 def _links(action: str, endpoint: str, values: dict[str, Any]) -> dict[str, str]:
-    query = urlencode(values)
+    query = urlencode({
+        name: format_number(value) if isinstance(value, float) else value
+        for name, value in values.items()
+    })
     anchor = "#simulator" if action != endpoint else ""
     return {"href": f"{action}?{query}{anchor}", "hx_url": f"{endpoint}?{query}"}
 
@@ -84,12 +124,35 @@ def calculator(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def read_only_api(view: Callable[[HttpRequest], JsonResponse]) -> Callable[..., JsonResponse]:
+    """GET and HEAD only, answered in JSON whatever the method.
+
+    The API changes nothing, so it needs no CSRF token; without the exemption a POST would get
+    the HTML CSRF page instead of a JSON answer a script can read.
+    """
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> JsonResponse:
+        if request.method not in ("GET", "HEAD"):
+            response = JsonResponse(
+                {"error": f"This API only answers GET requests, not {request.method}.",
+                 "field": None},
+                status=405,
+            )
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request)
+
+    return wrapper
+
+
 def _bad_request(form: Form) -> JsonResponse:
     field = next(name for name in form.fields if name in form.errors)
     return JsonResponse({"error": form.errors[field][0], "field": field}, status=400)
 
 
-@require_GET
+@read_only_api
 def api_chain(request: HttpRequest) -> JsonResponse:
     """Chain of N sync hops: exact and rule-of-thumb figures, simulated ones given a median."""
     form = ChainQueryForm(request.GET)
@@ -125,7 +188,7 @@ def api_chain(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body)
 
 
-@require_GET
+@read_only_api
 def api_fanout(request: HttpRequest) -> JsonResponse:
     """Fan-out to M servers, each slow with probability q: how often the request is slow."""
     form = FanoutQueryForm(request.GET)
@@ -137,7 +200,9 @@ def api_fanout(request: HttpRequest) -> JsonResponse:
         "servers": servers,
         "slow": slow,
         "slow_request_probability": model.fanout_slow(slow, servers),
-        "slow_request_probability_linear": servers * slow,
+        # The M·q rule of thumb: an estimate, not a probability, since it passes 1 for wide
+        # fan-outs.
+        "slow_request_estimate_linear": servers * slow,
     }
     if data["samples"] is not None:
         seed = data["seed"] if data["seed"] is not None else int(CalculatorForm.DEFAULTS["seed"])

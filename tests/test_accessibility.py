@@ -44,13 +44,18 @@ def open_page(browser, live_server, live_course):
 
 def violations(page) -> list[dict]:
     page.wait_for_load_state("networkidle")
+    # Leave no button half-way through its hover transition under the pointer.
+    page.mouse.move(0, 0)
+    page.wait_for_function("document.getAnimations().every((a) => a.playState !== 'running')")
     page.add_script_tag(path=str(AXE))
     return page.evaluate(
         """async () => {
             const results = await axe.run(document, {resultTypes: ["violations"]});
             return results.violations.map((v) => ({
                 id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+                nodes: v.nodes.slice(0, 5).map(
+                    (n) => `${n.target.join(" ")}: ${(n.failureSummary || "").slice(0, 240)}`
+                ),
             }));
         }"""
     )

@@ -43,18 +43,26 @@ class Downloads:
 def measure(browser, live_server, live_course):
     """Opens a page in a fresh browser context (so nothing comes from the cache) and records
     every request and the compressed size of every script and stylesheet."""
-    contexts = []
+    contexts, signed_in = [], {}
 
-    def open_page(path: str, username: str | None = None) -> Downloads:
-        context = browser.new_context(base_url=live_server.url)
+    def new_context(username: str | None):
+        if username and username not in signed_in:
+            context = browser.new_context(base_url=live_server.url)
+            contexts.append(context)
+            page = context.new_page()
+            log_in(page, username)
+            page.wait_for_url(lambda url: "/accounts/login/" not in url)
+            signed_in[username] = context.storage_state()
+        context = browser.new_context(
+            base_url=live_server.url, storage_state=signed_in.get(username)
+        )
         contexts.append(context)
         # Routing every request turns the HTTP cache off: each page reports all it needs.
         context.route("**/*", lambda route: route.continue_())
-        page = context.new_page()
-        if username:
-            log_in(page, username)
-            page.wait_for_url(lambda url: "/accounts/login/" not in url)
-            page.wait_for_load_state("networkidle")
+        return context
+
+    def open_page(path: str, username: str | None = None) -> Downloads:
+        page = new_context(username).new_page()
         downloads = Downloads(path)
         responses = []
         page.on("request", lambda request: downloads.requests.append(request.url))
@@ -63,8 +71,8 @@ def measure(browser, live_server, live_course):
             lambda response: responses.append(response)
             if response.request.resource_type in ("script", "stylesheet") else None,
         )
-        page.goto(path)
-        page.wait_for_load_state("networkidle")
+        # Until the network is quiet: requests made after load count for the origin check too.
+        page.goto(path, wait_until="networkidle")
         for response in responses:
             downloads.assets[response.url] = len(gzip.compress(response.body(), 9))
         return downloads

@@ -72,3 +72,27 @@ def test_latency_lesson_and_error_pages(page, screenshot):
     assert response.status == 404
     expect(page.get_by_role("heading", name="We could not find that page")).to_be_visible()
     screenshot(page, "not-found", full_page=False)
+
+
+def test_an_expired_form_says_so_instead_of_doing_nothing(page):
+    page.goto("/lessons/two-styles/")
+    page.context.clear_cookies()
+    card = page.locator(".activity-card[id^=check-]").first
+    card.locator("input[name=choice]").first.check()
+    card.get_by_role("button", name="Check").click()
+    expect(card.get_by_role("alert")).to_contain_text("This form has expired")
+
+
+def test_phone_menu_opens_without_javascript(browser, live_server, live_course, screenshot):
+    context = browser.new_context(
+        base_url=live_server.url, java_script_enabled=False, viewport={"width": 390, "height": 844}
+    )
+    page = context.new_page()
+    page.goto("/lessons/two-styles/")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Drills")).to_be_hidden()
+    page.get_by_role("button", name="Show navigation").click()
+    expect(nav.get_by_role("link", name="Drills")).to_be_visible()
+    expect(nav.get_by_role("link", name="Log in")).to_be_visible()
+    screenshot(page, "nav-phone-no-js", full_page=False)
+    context.close()

@@ -98,6 +98,24 @@ def test_edited_file_updates_lesson(content):
 
 
 @pytest.mark.django_db
+def test_admin_edits_survive_reloads_until_the_file_changes(content):
+    load(content)
+    lesson = Lesson.objects.get(slug="first")
+    lesson.body_markdown = "## Edited in the admin\n"
+    lesson.save()
+    report = load(content)
+    assert report.kept == ["lesson first"] and not report.changed
+    assert "kept lesson first" in report.lines()[0]
+    assert "Edited in the admin" in Lesson.objects.get(slug="first").body_html
+
+    (content / "basics" / "01-first.md").write_text(LESSON.format(title="File wins"))
+    report = load(content)
+    assert report.updated == ["lesson first"]
+    lesson = Lesson.objects.get(slug="first")
+    assert lesson.title == "File wins" and "Edited in the admin" not in lesson.body_html
+
+
+@pytest.mark.django_db
 def test_changed_options_are_replaced(content):
     load(content)
     text = (content / "basics" / "questions.yaml").read_text()

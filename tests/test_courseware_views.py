@@ -193,8 +193,18 @@ def test_post_without_csrf_token_is_a_styled_403(learner, question):
     assert not Submission.objects.exists()
 
 
-def test_get_on_a_post_endpoint_is_405(learner_client, question):
-    assert learner_client.get(answer_url(question)).status_code == 405
+def test_get_on_a_post_endpoint_is_a_readable_405(learner_client, question):
+    response = learner_client.get(answer_url(question))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert b"That page only accepts a form" in response.content
+    htmx = learner_client.get(answer_url(question), headers={"HX-Request": "true"})
+    assert htmx.status_code == 405 and htmx.content == b""
+
+
+def test_favicon_points_at_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("img/favicon.svg")
 
 
 # Quick checks ------------------------------------------------------------------------------
@@ -229,11 +239,22 @@ def test_quick_check_wrong_answer_explains_both_options(learner_client, quick_ch
     assert QuickCheckResponse.objects.get().correct is False
 
 
-def test_quick_check_without_javascript_renders_the_lesson(client, quick_check):
+def test_quick_check_without_javascript_returns_to_the_lesson(client, quick_check):
     response = client.post(check_url(quick_check), {"choice": right_index(quick_check)})
-    assert response.status_code == 200
-    assert b"<html" in response.content and b"Right." in response.content
+    lesson_url = quick_check.lesson.get_absolute_url()
+    assert response.status_code == 302
+    assert response["Location"] == f"{lesson_url}#check-{quick_check.slug}"
+    page = client.get(lesson_url)
+    assert b"Right." in page.content
+    assert b"checked" in page.content
     assert not QuickCheckResponse.objects.exists()
+    assert b"Right." not in client.get(lesson_url).content
+
+
+def test_quick_check_bad_input_without_javascript_is_a_422_page(client, quick_check):
+    response = client.post(check_url(quick_check), {})
+    assert response.status_code == 422
+    assert b"<html" in response.content and b"Choose an option before checking." in response.content
 
 
 @pytest.mark.parametrize(

@@ -104,12 +104,18 @@ def test_instructor_grades_and_releases_and_the_learner_sees_it(
     grade = Grade.objects.get(submission__learner__username="learner")
     assert (grade.score, grade.criteria_met, grade.released) == (7, [0, 2], False)
 
-    page.get_by_role("button", name="Release to learner").click()
-    expect(page.get_by_text("Released to learner.")).to_be_visible()
+    # Edits made after the draft was saved are saved with the release, not dropped.
+    page.get_by_label("Score (out of 10)").fill("7.5")
+    feedback.fill("Right call, and **well argued**. Half a point for the fallback.")
+    page.get_by_role("button", name="Save and release to learner").click()
+    expect(page.get_by_text("Saved and released learner's grade (7.5).")).to_be_visible()
     expect(page.get_by_role("heading", name="Released grade")).to_be_visible()
     both_widths(page, screenshot, "released")
+    grade.refresh_from_db()
+    assert (grade.score, grade.released) == (Decimal("7.5"), True)
+    assert grade.feedback_markdown.endswith("Half a point for the fallback.")
     assert list(GradeChange.objects.filter(grade=grade).values_list("action", flat=True)) == [
-        "released", "created",
+        "released", "edited", "created",
     ]
 
     page.get_by_role("link", name="Grading queue").click()
@@ -132,7 +138,7 @@ def test_instructor_grades_and_releases_and_the_learner_sees_it(
     page.locator("#queue-results").get_by_role("link", name="Food delivery order").first.click()
     expect(page.get_by_text("Automatic score:")).to_be_visible()
     expect(page.get_by_label(re.compile("Also apply this grade to the 1 other submission"))) \
-        .to_be_checked()
+        .not_to_be_checked()
     both_widths(page, screenshot, "drill")
     log_out(page)
 
@@ -144,9 +150,9 @@ def test_instructor_grades_and_releases_and_the_learner_sees_it(
     expect(page.get_by_text("New grade", exact=True)).to_be_visible()
     both_widths(page, screenshot, "my-submissions")
     page.get_by_role("link", name=re.compile("Should it wait for the answer")).click()
-    expect(page.locator(".grade-score")).to_contain_text("7")
+    expect(page.locator(".grade-score")).to_contain_text("7.5")
     expect(page.locator(".feedback strong")).to_have_text("well argued")
-    expect(page.get_by_text("Say what the user sees while payments is down.")).to_be_visible()
+    expect(page.get_by_text("Half a point for the fallback.")).to_be_visible()
     expect(page.locator(".rubric-result")).to_contain_text("Names the caller waiting")
     both_widths(page, screenshot, "my-submission")
     # Opened, so the navbar badge is gone.
@@ -181,6 +187,48 @@ def test_save_and_next_walks_the_queue_with_htmx(page, screenshot, question, dja
     expect(page.get_by_text("Nothing else is waiting in this queue.")).to_be_visible()
     assert sorted(Grade.objects.values_list("score", flat=True)) == [4, 9]
     assert page.js_errors == []
+
+
+def test_ticking_the_rubric_keeps_a_typed_score(page, question, learner_and_snippet):
+    submission = learner_and_snippet
+    log_in(page, "instructor")
+    page.goto(f"/grading/submissions/{submission.pk}/")
+    score = page.get_by_label("Score (out of 10)")
+    # The no-JavaScript comment picker gives way to the Insert buttons.
+    expect(page.get_by_role("button", name="Insert")).to_be_visible()
+    expect(page.get_by_label("Add a saved comment")).to_be_hidden()
+
+    # An empty score follows the rubric, and keeps following it while untouched.
+    page.get_by_label(re.compile("Names the caller")).check()
+    expect(score).to_have_value("4")
+    page.get_by_label(re.compile("Picks async for the bookkeeping step")).check()
+    expect(score).to_have_value("7")
+
+    # A typed score is the grader's: ticking shows the rubric total beside it instead.
+    score.fill("7.5")
+    page.get_by_label(re.compile("Says what happens when the callee is down")).check()
+    expect(score).to_have_value("7.5")
+    hint = page.locator("[data-rubric-sum]")
+    expect(hint).to_contain_text("The ticked criteria add up to 10; your score of 7.5 is kept.")
+    page.screenshot(path=str(Path(__file__).parent / "artifacts" / "grading-rubric-hint.png"))
+    hint.get_by_role("button", name="Use 10").click()
+    expect(score).to_have_value("10")
+    expect(hint).to_be_empty()
+
+    page.get_by_label(re.compile("Says what happens when the callee is down")).uncheck()
+    expect(score).to_have_value("7")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Saved learner's grade as a draft (7).")).to_be_visible()
+    assert page.js_errors == []
+
+
+@pytest.fixture
+def learner_and_snippet(question, django_user_model):
+    learner = django_user_model.objects.get(username="learner")
+    instructor = django_user_model.objects.get(username="instructor")
+    submission = make_submission(learner, question, answer="Sync, the shopper waits.")
+    services.add_snippet(submission=submission, author=instructor, text="Name the fallback.")
+    return submission
 
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"

@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 import pytest
@@ -138,7 +139,13 @@ def test_grading_without_release_permission_cannot_release(make_user, submission
         == 302
     response = client.post(reverse("grading:release", args=[submission.pk]), {"version": 1})
     assert response.status_code == 403
-    assert not Grade.objects.get(submission=submission).released
+    page = client.get(reverse("grading:grade", args=[submission.pk])).content.decode()
+    assert 'value="release"' not in page and "may grade but not release" in page
+    response = client.post(reverse("grading:grade", args=[submission.pk]),
+                           grade_post(version=1, score="9", action="release"))
+    assert response.status_code == 403
+    grade = Grade.objects.get(submission=submission)
+    assert (grade.score, grade.released) == (7, False)
 
 
 # Queue ------------------------------------------------------------------------------------
@@ -372,6 +379,49 @@ def test_release_from_the_grading_page(instructor_client, submission):
     assert "Released to ada." in instructor_client.get(url).content.decode()
 
 
+def test_save_and_release_releases_what_is_in_the_form(instructor_client, submission):
+    url = reverse("grading:grade", args=[submission.pk])
+    instructor_client.post(url, grade_post(score="5", feedback="Draft words."))
+    page = instructor_client.get(url).content.decode()
+    assert "Save and release to ada" in page
+    # The grader changes score and feedback, then releases without saving the draft first.
+    response = instructor_client.post(
+        url, grade_post(version=1, score="6", feedback="Final words.", action="release")
+    )
+    assert response.status_code == 302
+    grade = Grade.objects.get(submission=submission)
+    assert (grade.score, grade.feedback_markdown, grade.released) == (6, "Final words.", True)
+    assert Submission.objects.get(pk=submission.pk).status == "returned"
+    actions = list(GradeChange.objects.filter(grade=grade).values_list("action", flat=True))
+    assert actions == ["released", "edited", "created"]
+    page = instructor_client.get(response.url).content.decode()
+    assert "Saved and released ada&#x27;s grade (6)." in page
+
+
+def test_save_and_release_of_a_first_grade_over_htmx(instructor_client, submission):
+    response = instructor_client.post(
+        reverse("grading:grade", args=[submission.pk]), grade_post(action="release"), **HTMX
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="grading-panel"')
+    assert "Released grade" in html and 'name="score"' not in html
+    assert Grade.objects.get(submission=submission).released
+
+
+def test_save_and_release_with_a_bad_or_stale_form_releases_nothing(make_user, submission):
+    first, second = make_user("first", instructor=True), make_user("second", instructor=True)
+    url = reverse("grading:grade", args=[submission.pk])
+    client_for(first).post(url, grade_post(score="5"))
+    bad = client_for(first).post(url, grade_post(version=1, score="eleven", action="release"))
+    assert bad.status_code == 422
+    assert "Enter the score as a number" in bad.content.decode()
+    client_for(first).post(url, grade_post(version=1, score="6"))
+    stale = client_for(second).post(url, grade_post(version=1, score="9", action="release"))
+    assert stale.status_code == 409
+    grade = Grade.objects.get(submission=submission)
+    assert (grade.score, grade.released) == (6, False)
+
+
 def test_release_with_a_stale_version_is_refused(instructor_client, submission):
     url = reverse("grading:grade", args=[submission.pk])
     instructor_client.post(url, grade_post())
@@ -398,10 +448,23 @@ def test_release_all_for_a_question(instructor_client, instructor, learner, othe
     for person in (learner, other_learner):
         services.save_grade(submission=make_submission(person, question), grader=instructor,
                             score=Decimal(5), criteria=[], feedback="", expected_version=0)
-    response = instructor_client.post(reverse("grading:release_all"),
-                                      {"assessment": f"q-{question.slug}"}, follow=True)
+    url = reverse("grading:release_all")
+    key = f"q-{question.slug}"
+    queue = instructor_client.get(reverse("grading:queue")).content.decode()
+    assert f'href="{url}?assessment={key}"' in queue
+    # First a confirmation page that lists who will see what; nothing is released yet.
+    confirm = instructor_client.get(url, {"assessment": key}).content.decode()
+    assert "Release 2 draft grades of" in confirm
+    assert "ada" in confirm and 'name="confirm" value="yes"' in confirm
+    unconfirmed = instructor_client.post(url, {"assessment": key})
+    assert unconfirmed.status_code == 200 and b"Release 2 draft grades" in unconfirmed.content
+    assert Grade.objects.released().count() == 0
+    response = instructor_client.post(url, {"assessment": key, "confirm": "yes"}, follow=True)
     assert "Released 2 grades" in response.content.decode()
     assert Grade.objects.released().count() == 2
+    nothing_left = instructor_client.get(url, {"assessment": key}).content.decode()
+    assert "There are no draft grades to release" in nothing_left
+    assert instructor_client.get(url, {"assessment": "q-nope"}).status_code == 400
     bad = instructor_client.post(reverse("grading:release_all"), {"assessment": "q-nope"})
     assert bad.status_code == 400
     assert b"does not exist" in bad.content
@@ -481,9 +544,15 @@ def test_group_grading_through_the_form(instructor_client, make_user):
     subs = [make_attempt(drill, make_user(f"twin{i}")).submission for i in range(3)]
     page = instructor_client.get(reverse("grading:grade", args=[subs[0].pk])).content.decode()
     assert "Also apply this grade to the 2 other submissions with identical answers" in page
+    box = re.search(r'<input[^>]*name="apply_to_group"[^>]*>', page).group()
+    assert "checked" not in box  # grading the group is a choice, not the default
+    # Without the box ticked, only this submission is graded.
+    instructor_client.post(reverse("grading:grade", args=[subs[0].pk]), grade_post(score="2"))
+    assert Grade.objects.filter(submission__in=subs).count() == 1
     response = instructor_client.post(
         reverse("grading:grade", args=[subs[0].pk]),
-        grade_post(score="3", criteria=["0", "1", "2"], apply_to_group="on"), follow=True,
+        grade_post(version=1, score="3", criteria=["0", "1", "2"], apply_to_group="on"),
+        follow=True,
     )
     assert "The same grade went to 2 identical submissions." in response.content.decode()
     assert Grade.objects.filter(submission__in=subs, score=3).count() == 3

@@ -1,6 +1,9 @@
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from grading.models import Grade
 
@@ -31,6 +34,17 @@ def points(value) -> str:
         return str(value)
     text = f"{number.normalize():f}"
     return text
+
+
+@register.filter
+def ago(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, in words: "just now" under a minute, else "3 hours ago"."""
+    if value is None:
+        return ""
+    now = now or timezone.now()
+    if now - value < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value, now)} ago"
 
 
 @register.simple_tag(takes_context=True)

@@ -8,18 +8,52 @@
   const criteriaBoxes = (form) =>
     Array.from(form.querySelectorAll('input[type="checkbox"][name="criteria"]'));
 
-  const updateScore = (form) => {
+  const rubricTotal = (form, flipped) => {
     const points = JSON.parse(form.dataset.rubricPoints || "[]");
     const score = form.querySelector('input[name="score"]');
-    if (!score) return;
-    const max = parseFloat(score.dataset.maxScore || "Infinity");
+    const max = parseFloat(score?.dataset.maxScore || "Infinity");
     let total = 0;
     for (const box of criteriaBoxes(form)) {
-      if (box.checked) total += points[Number(box.value)] || 0;
+      const ticked = box === flipped ? !box.checked : box.checked;
+      if (ticked) total += points[Number(box.value)] || 0;
     }
-    score.value = String(Math.round(Math.min(total, max) * 100) / 100);
+    return Math.round(Math.min(total, max) * 100) / 100;
   };
 
+  const sumHint = (score) => {
+    let hint = score.parentElement.querySelector("[data-rubric-sum]");
+    if (!hint) {
+      hint = document.createElement("div");
+      hint.className = "form-text rubric-sum";
+      hint.dataset.rubricSum = "";
+      hint.setAttribute("aria-live", "polite");
+      score.insertAdjacentElement("afterend", hint);
+    }
+    return hint;
+  };
+
+  // The score follows the rubric only while it still holds the rubric's total (or nothing):
+  // a score the grader typed is theirs, and the rubric total is shown beside it instead.
+  const updateScore = (form, changed) => {
+    const score = form.querySelector('input[name="score"]');
+    if (!score) return;
+    const total = rubricTotal(form, null);
+    const before = rubricTotal(form, changed);
+    const typed = score.value.trim();
+    const hint = sumHint(score);
+    if (typed === "" || Number(typed.replace(",", ".")) === before) {
+      const anyTicked = criteriaBoxes(form).some((box) => box.checked);
+      score.value = anyTicked ? String(total) : "";
+      hint.replaceChildren();
+      return;
+    }
+    const use = document.createElement("button");
+    use.type = "button";
+    use.className = "btn btn-link btn-sm p-0 align-baseline";
+    use.dataset.useRubricSum = String(total);
+    use.textContent = `Use ${total}`;
+    hint.replaceChildren(`The ticked criteria add up to ${total}; your score of ${typed} is kept. `, use);
+  };
   const insertAtCursor = (textarea, text) => {
     const start = textarea.selectionStart ?? textarea.value.length;
     const end = textarea.selectionEnd ?? textarea.value.length;
@@ -37,7 +71,17 @@
     const box = event.target;
     if (box.name !== "criteria") return;
     const form = box.closest("[data-grade-form]");
-    if (form) updateScore(form);
+    if (form) updateScore(form, box);
+  });
+
+  document.addEventListener("click", (event) => {
+    const use = event.target.closest("[data-use-rubric-sum]");
+    if (!use) return;
+    const score = use.closest("form")?.querySelector('input[name="score"]');
+    if (!score) return;
+    score.value = use.dataset.useRubricSum;
+    use.closest("[data-rubric-sum]").replaceChildren();
+    score.focus();
   });
 
   document.addEventListener("click", (event) => {
