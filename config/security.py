@@ -10,6 +10,7 @@ import logging
 
 from axes.backends import AxesStandaloneBackend
 from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -37,6 +38,17 @@ def valid_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | 
         return ipaddress.ip_address(text)
     except ValueError:
         return None
+
+
+def login_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The username a login attempt names, cut to a length the failure records can hold.
+
+    The login forms do not limit what is typed there, and a database that enforces column
+    lengths would otherwise turn a very long username into a server error.
+    """
+    field = settings.AXES_USERNAME_FORM_FIELD
+    value = credentials.get(field) if credentials else request.POST.get(field)
+    return None if value is None else str(value)[:150]
 
 
 class ThrottledLoginBackend(AxesStandaloneBackend):

@@ -167,3 +167,32 @@ class WorkflowForm(forms.Form):
         },
     )
     token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+
+# Short names for the top-of-form summary, where the field's own label would be too long.
+SUMMARY_NAMES = {"name": "Workflow name", "proposal": "Which hop to make async"}
+
+
+def error_summary(form: WorkflowForm, formset) -> list[tuple[str, str]]:
+    """Every problem on the own-workflow form as (message, id of the field to jump to).
+
+    On a phone the proposal box sits far below the top of the form, so the summary names each
+    field and links to it rather than only saying that something is wrong.
+    """
+    items: list[tuple[str, str]] = []
+    for error in form.errors.get("name", []):
+        items.append((f"{SUMMARY_NAMES['name']}: {error}", form["name"].id_for_label))
+    rows = formset.forms
+    for error in formset.non_form_errors():
+        target = rows[0]["caller"].id_for_label if rows else f"id_{formset.prefix}-0-caller"
+        items.append((str(error), target))
+    for number, row in enumerate(rows, start=1):
+        for name, errors in row.errors.items():
+            field = row.fields.get(name)
+            if field is None:
+                continue
+            items.append((f"Interaction {number}, {field.label or name.title()}: {errors[0]}",
+                          row[name].id_for_label))
+    for error in form.errors.get("proposal", []):
+        items.append((f"{SUMMARY_NAMES['proposal']}: {error}", form["proposal"].id_for_label))
+    return items

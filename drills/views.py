@@ -11,16 +11,23 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from drills import grading, services, workflow
 from drills.forms import (
+    CHOICE_PREFIX,
+    MAX_JUSTIFICATION,
     MAX_OWN_ROWS,
+    WHY_PREFIX,
     DrillForm,
     TamperedForm,
     WorkflowForm,
     WorkflowRowFormSet,
     check_drill_post,
+    error_summary,
 )
 from drills.models import Attempt, Difficulty, Drill, Interaction
 
 OWN_DRAFT_KEY = "own_workflow_draft"
+# An anonymous attempt is kept in the session under this prefix and the drill's slug, so that
+# logging in to save it does not mean answering every interaction again.
+DRILL_DRAFT_PREFIX = "drill_draft:"
 # The history page lists this many of the newest attempts; the best one is always named.
 HISTORY_LENGTH = 50
 
@@ -101,9 +108,27 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     drill, interactions = load_drill(slug)
-    form = DrillForm(initial={"token": uuid.uuid4()}, interactions=interactions)
+    initial = {"token": uuid.uuid4()}
+    restored = False
+    draft = request.session.get(DRILL_DRAFT_PREFIX + drill.slug)
+    if request.user.is_authenticated and isinstance(draft, dict):
+        initial.update(draft_initial(draft, interactions))
+        restored = len(initial) > 1
+    form = DrillForm(initial=initial, interactions=interactions)
     return render(request, "drills/detail.html", drill_context(request, drill, interactions,
-                                                               form=form))
+                                                               form=form, restored=restored))
+
+
+def draft_initial(draft: dict, interactions: list[Interaction]) -> dict:
+    """Form initial values from a kept anonymous attempt, for the interactions still there."""
+    initial = {}
+    for interaction in interactions:
+        saved = draft.get(interaction.key)
+        if not isinstance(saved, dict) or saved.get("choice") not in grading.CHOICES:
+            continue
+        initial[f"{CHOICE_PREFIX}{interaction.key}"] = saved["choice"]
+        initial[f"{WHY_PREFIX}{interaction.key}"] = str(saved.get("why", ""))[:MAX_JUSTIFICATION]
+    return initial
 
 
 @require_POST
@@ -126,7 +151,14 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
 
     result = grading.grade(drill.answer_key(interactions), form.answers())
     attempt = None
-    if request.user.is_authenticated:
+    draft_key = DRILL_DRAFT_PREFIX + drill.slug
+    if not request.user.is_authenticated:
+        request.session[draft_key] = {
+            key: {"choice": answer.choice, "why": answer.justification}
+            for key, answer in form.answers().items()
+        }
+    else:
+        request.session.pop(draft_key, None)
         try:
             attempt, _ = services.record_attempt(
                 learner=request.user, drill=drill, interactions=interactions, result=result,
@@ -268,6 +300,8 @@ def own_workflow(request: HttpRequest) -> HttpResponse:
                 return bad_request(request, "The form asked to remove a row that does not exist.")
             rows.pop(index)
             focus = min(index, len(rows) - 1) if rows else None
+            if not rows:
+                rows = [workflow.blank_row()]
         context = unbound_builder(
             request, name=name, proposal=proposal, token=token, rows=rows, notice=notice,
             focus_row=focus,
@@ -289,7 +323,13 @@ def own_workflow(request: HttpRequest) -> HttpResponse:
             )
             valid = False
     if not valid:
-        context = own_context(request, form=form, formset=formset, rows=kept, invalid=True)
+        errors = error_summary(form, formset)
+        if not kept:
+            # Nothing typed yet: leave a blank row to type into rather than an empty list.
+            kept = [workflow.blank_row()]
+            formset = WorkflowRowFormSet(initial=kept, prefix=workflow.PREFIX)
+        context = own_context(request, form=form, formset=formset, rows=kept, invalid=True,
+                              errors=errors)
         return render_builder(request, context, status=422)
 
     draft = {"name": form.cleaned_data["name"], "rows": cleaned,

@@ -95,6 +95,15 @@ def for_submission(submission: Submission) -> Assessment:
     return from_drill(submission.attempt.drill)
 
 
+def submission_title(submission: Submission, assessment: Assessment) -> str:
+    """What the learner calls this piece of work: their own workflow goes by its name."""
+    payload = submission.payload if isinstance(submission.payload, dict) else {}
+    name = str(payload.get("workflow") or "").strip()
+    if submission.question_id and name:
+        return f"Your workflow: {name}"
+    return assessment.title
+
+
 def all_assessments() -> list[Assessment]:
     """Every gradable assessment in course order: questions first, then drills."""
     questions = Question.objects.select_related("lesson__module").order_by(

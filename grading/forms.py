@@ -81,7 +81,10 @@ class GradeForm(forms.Form):
         score.validators.append(_max(assessment))
         score.widget.attrs["data-max-score"] = f"{assessment.max_score}"
         score.label = f"Score (out of {assessment.max_score.normalize():f})"
-        score.help_text = "Left empty, the score is the sum of the ticked criteria."
+        score.help_text = (
+            "Left empty, the score is the sum of the ticked criteria. A score you type is kept "
+            "when you tick more."
+        )
         if snippets is not None and snippets.exists():
             self.fields["snippet"].queryset = snippets
         else:

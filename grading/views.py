@@ -13,7 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from courseware.models import Submission
 from grading import export, services
-from grading.assessments import all_assessments, drill_review, for_submission
+from grading.assessments import all_assessments, drill_review, for_submission, submission_title
 from grading.forms import GradeForm, QueueFilterForm, RegradeRequestForm, ReleaseForm, SnippetForm
 from grading.gradebook import gradebook_page
 from grading.models import FeedbackSnippet, Grade, RegradeRequest
@@ -385,10 +385,11 @@ def my_submissions(request: HttpRequest) -> HttpResponse:
         .select_related("question__lesson", "attempt__drill", "grade")
         .order_by("-created_at")
     )
-    items = [
-        {"submission": s, "assessment": for_submission(s), "grade": s.released_grade}
-        for s in submissions
-    ]
+    items = []
+    for s in submissions:
+        assessment = for_submission(s)
+        items.append({"submission": s, "assessment": assessment, "grade": s.released_grade,
+                      "title": submission_title(s, assessment)})
     released = [item for item in items if item["grade"]]
     context = {
         "items": items,
@@ -410,6 +411,7 @@ def learner_context(request: HttpRequest, submission: Submission, form=None) -> 
     return {
         "submission": submission,
         "assessment": assessment,
+        "title": submission_title(submission, assessment),
         "grade": grade,
         "was_new": grade is not None and grade.seen_at is None,
         "criteria": [(c, c.index in met) for c in assessment.rubric],

@@ -161,6 +161,8 @@ def fanout_figure(calc: Calculation) -> dict[str, Any]:
     ]
     layout = _layout(
         hovermode="closest",
+        # Room on the right for the last tick label, which plotly drops rather than clip.
+        margin={"l": 56, "r": 32, "t": 30, "b": 8},
         xaxis=_axis("Servers waited on (M, log scale)", type="log", range=[-0.05, 4.05],
                     dtick=1, tickformat=",d"),
         yaxis=_axis("Slow requests (%)", tickformat=".0%", range=[0, 1.04]),

@@ -7,6 +7,7 @@ and on their own in a JSON error.
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from crispy_forms.helper import FormHelper
@@ -238,7 +239,7 @@ class CalculatorForm(LatencyRulesMixin, forms.Form):
         label="Give each hop's reliability as",
     )
     failure = failure_field(
-        label="Failure chance (p)",
+        label="Failure (p)",
         help_text="0.01: 1 call in 100 fails.",
         required=False,
     )
@@ -301,8 +302,9 @@ class CalculatorForm(LatencyRulesMixin, forms.Form):
 
     def __init__(self, *args: Any, embedded: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["p_as"].widget.attrs["class"] = "form-check-input"
         for name, field in self.fields.items():
-            if not field.widget.is_hidden:
+            if not field.widget.is_hidden and name != "p_as":
                 # Errors are drawn in a slot that is always present, so an htmx response can
                 # refresh them without replacing the input someone is typing in.
                 field.widget.attrs["aria-describedby"] = f"id_{name}_error id_{name}_helptext"
@@ -320,7 +322,7 @@ class CalculatorForm(LatencyRulesMixin, forms.Form):
             Fieldset(
                 "Each sync hop",
                 Div("p_as", css_class="simulator-p-as"),
-                Row(*(Column(name, css_class=cell)
+                Row(*(Column(name, css_class="col-6 col-md-3" if embedded else cell)
                       for name in ("failure", "availability", "median_ms", "p99_ms"))),
             ),
             group("Chain of sync hops", "hops", "max_hops"),
@@ -336,20 +338,23 @@ class CalculatorForm(LatencyRulesMixin, forms.Form):
         data.update({name: query[name] for name in cls.base_fields if name in query})
         if "availability" in query and "failure" not in query and "p_as" not in query:
             data["p_as"] = "availability"
-        if "availability" not in data:
-            data["availability"] = cls.mirror(data.get("failure", ""), availability_of)
+        # The field not chosen always shows the chosen one converted, so the two never disagree.
+        if data.get("p_as") == "availability":
+            data["failure"] = cls.mirror(
+                data.get("availability", ""), 100, lambda a: format_number(failure_of(a))
+            )
+        else:
+            data["availability"] = cls.mirror(data.get("failure", ""), 1, availability_of)
         return cls(data, embedded=embedded)
 
     @staticmethod
-    def mirror(raw: str, convert: Any) -> str:
+    def mirror(raw: str, high: float, convert: Callable[[float], str]) -> str:
         """The other field's value for a raw input, or "" when the input is not a usable number."""
         try:
             value = float(raw)
         except (TypeError, ValueError):
             return ""
-        if not math.isfinite(value):
-            return ""
-        return convert(value)
+        return convert(value) if 0 <= value <= high else ""
 
     def clean_p_as(self) -> str:
         return self.cleaned_data["p_as"] or "p"

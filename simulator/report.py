@@ -135,9 +135,15 @@ class Calculation:
         if row.hops == 0:
             return "With no sync hops, no other service's latency is added to the user's wait."
         if row.hops == 1:
+            if milliseconds(simulated) == milliseconds(rule):
+                return start + (
+                    f"{milliseconds(simulated)}, the hop's own p99: with one hop there is "
+                    "nothing to add up yet."
+                )
             return start + (
-                f"{milliseconds(simulated)}, the hop's own p99 of {milliseconds(rule)}: with one "
-                "hop there is nothing to add up yet."
+                f"{milliseconds(simulated)}, against the hop's own p99 of {milliseconds(rule)}: "
+                "with one hop there is nothing to add up yet, and the small gap is sampling "
+                f"noise from {self.samples:,} random requests."
             )
         change = (rule - simulated) / rule
         if simulated <= rule:

@@ -80,7 +80,7 @@ def calculator_context(query: QueryDict, *, action: str) -> dict[str, Any]:
         "calculation": calculation,
         "figures": figures,
         "from_drill": calculation is not None and bool(data["from_drill"]),
-        "drill_url": _drill_url(data.get("from_drill", "")) if valid else None,
+        "drill_link": _drill_link(data["from_drill"]) if valid and data["from_drill"] else None,
         "preset_groups": preset_groups,
         "reset": _links(action, endpoint, CalculatorForm.DEFAULTS),
         "simulator_action": action + ("#simulator" if embedded else ""),
@@ -89,11 +89,12 @@ def calculator_context(query: QueryDict, *, action: str) -> dict[str, Any]:
     }
 
 
-def _drill_url(slug: str) -> str:
-    """The drill a learner came from, or the catalogue when the marker names no drill."""
-    if slug and Drill.objects.filter(slug=slug).exists():
-        return reverse("drills:detail", args=[slug])
-    return reverse("drills:catalogue")
+def _drill_link(slug: str) -> dict[str, str]:
+    """A way back to the drill a learner came from, or to the catalogue if no drill has it."""
+    title = Drill.objects.filter(slug=slug).values_list("title", flat=True).first()
+    if title is None:
+        return {"href": reverse("drills:catalogue"), "text": "Back to the drills"}
+    return {"href": reverse("drills:detail", args=[slug]), "text": f"Back to the drill “{title}”"}
 
 
 def _links(action: str, endpoint: str, values: dict[str, Any]) -> dict[str, str]:

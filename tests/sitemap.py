@@ -31,6 +31,11 @@ class Route:
     name: str
 
     @property
+    def path(self) -> str:
+        """The URL itself, for a route without parameters."""
+        return "/" + self.route
+
+    @property
     def params(self) -> list[tuple[str, str, str]]:
         """(converter, name, the path segment before it) for each parameter."""
         found = []
@@ -52,7 +57,11 @@ def routes() -> list[Route]:
                 inner = ":".join(n for n in (namespace, pattern.namespace or "") if n)
                 walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
             elif isinstance(pattern, URLPattern):
-                name = f"{namespace}:{pattern.name}" if namespace else pattern.name or ""
+                # Named as resolve() names it: unnamed patterns by their view's dotted path.
+                if pattern.name:
+                    name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                else:
+                    name = pattern.lookup_str
                 found.append(Route(prefix + str(pattern.pattern), name))
 
     walk(get_resolver().url_patterns, "", "")

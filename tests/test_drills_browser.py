@@ -12,8 +12,8 @@ from tests.conftest import log_in
 pytestmark = pytest.mark.browser
 
 PLACE_ORDER_KEY = {
-    "orders-payments": "sync", "payments-processor": "sync", "orders-inventory": "async",
-    "orders-fulfillment": "async", "fulfillment-courier": "sync", "orders-email": "async",
+    "orders-payments": "sync", "orders-inventory": "async", "orders-fulfillment": "async",
+    "fulfillment-courier": "sync", "fulfillment-payments": "async", "orders-email": "async",
     "orders-analytics": "async",
 }
 PHONE = {"width": 390, "height": 844}
@@ -45,9 +45,9 @@ def test_learner_completes_a_drill_retries_and_sees_the_history(page, screenshot
     page.get_by_role("button", name="Check my answers").click()
 
     result = page.locator(".drill-result")
-    expect(result.get_by_role("heading", name="You got 3 of 7 right.")).to_be_visible()
+    expect(result.get_by_role("heading", name="You got 2 of 7 right.")).to_be_visible()
     expect(result.locator(".verdict-row")).to_have_count(7)
-    expect(result.locator(".verdict-wrong")).to_have_count(4)
+    expect(result.locator(".verdict-wrong")).to_have_count(5)
     inventory = result.locator("#verdict-orders-inventory")
     expect(inventory).to_contain_text("Not quite")
     expect(inventory).to_contain_text("Settled by question 3")
@@ -56,11 +56,11 @@ def test_learner_completes_a_drill_retries_and_sees_the_history(page, screenshot
     summary = result.locator(".hop-summary")
     expect(summary.locator(".hop-count").first).to_have_text("7")
     expect(summary).to_contain_text("make Orders → Fulfillment async first")
-    expect(summary).to_contain_text("from 7 to 5 sync hops")
+    expect(summary).to_contain_text("from 7 to 4 sync hops")
     simulator = summary.get_by_role("link", name="See 7 hops in the latency simulator")
     expect(simulator).to_have_attribute("href", "/simulator/?hops=7&from_drill=place-an-order")
     # The side card is brought up to date in the same response.
-    expect(page.locator("#drill-record")).to_contain_text("3/7")
+    expect(page.locator("#drill-record")).to_contain_text("2/7")
     expect(page.locator(".drill-result")).to_be_focused()
     screenshot(page, "drill-result-1280")
 
@@ -79,7 +79,7 @@ def test_learner_completes_a_drill_retries_and_sees_the_history(page, screenshot
     expect(rows.first).to_contain_text("Best")
     screenshot(page, "drill-history-1280")
     rows.nth(1).get_by_role("link", name=re.compile("Review")).click()
-    expect(page.get_by_role("heading", name="You got 3 of 7 right.")).to_be_visible()
+    expect(page.get_by_role("heading", name="You got 2 of 7 right.")).to_be_visible()
     assert Attempt.objects.filter(learner__username="learner").count() == 2
 
     page.goto("/drills/")
@@ -173,8 +173,11 @@ def test_own_workflow_is_built_with_htmx_and_handed_in(page, screenshot):
     screenshot(page, "drill-own-1280")
 
     page.get_by_role("button", name="Hand in for grading").click()
-    expect(page.locator("#own-errors")).to_be_visible()
-    expect(page.get_by_text("Your workflow has 3 sync hops on the critical path.")).to_be_visible()
+    errors = page.locator("#own-errors")
+    expect(errors).to_be_visible()
+    expect(page.locator("#proposal-error")).to_contain_text("Your workflow has 3 sync hops")
+    errors.get_by_role("link", name=re.compile("^Which hop to make async")).click()
+    expect(page.get_by_label("Which hop would you make async, and why?")).to_be_focused()
     page.get_by_label("Which hop would you make async, and why?").fill(
         "Loyalty: the status can be added to the pass a moment later.")
     page.get_by_role("button", name="Remove interaction 4").click()
@@ -207,4 +210,45 @@ def test_lesson_pages_point_to_their_drills(page, screenshot):
     card.get_by_role("link", name="Place an order").click()
     expect(page).to_have_url(re.compile("/drills/place-an-order/$"))
     expect(page.get_by_role("link", name=re.compile("worked", re.I))).to_be_visible()
+    assert page.js_errors == []
+
+
+def test_anonymous_answers_survive_logging_in_and_zero_hops_read_well(page, screenshot):
+    page.set_viewport_size(PHONE)
+    page.goto("/drills/place-an-order/")
+    expect(page.locator("#row-orders-analytics")).to_contain_text(
+        "if you make it sync, the user waits for it")
+    for key in PLACE_ORDER_KEY:
+        choose(page, key, "async")
+    page.get_by_role("button", name="Check my answers").click()
+    summary = page.locator(".hop-summary")
+    expect(summary).to_contain_text("no downstream service can fail")
+    expect(summary.get_by_role("link", name=re.compile("See 0 hop"))).to_have_count(0)
+    summary.scroll_into_view_if_needed()
+    screenshot(page, "drill-zero-hops-390", full_page=False)
+    page.get_by_text("This attempt was not saved.").locator("..").get_by_role(
+        "link", name="Log in").click()
+    page.get_by_label("Username").fill("learner")
+    page.get_by_label("Password").fill("critical-path")
+    page.get_by_role("button", name=re.compile("Log in")).click()
+    expect(page).to_have_url(re.compile("/drills/place-an-order/$"))
+    expect(page.get_by_text("Your answers from before you logged in are filled in")).to_be_visible()
+    expect(page.locator("#id_choice-orders-payments_1")).to_be_checked()
+    page.get_by_role("button", name="Check my answers").click()
+    expect(page.get_by_role("heading", name="You got 5 of 7 right.")).to_be_visible()
+    assert Attempt.objects.get().critical_sync_hops == 0
+    assert page.js_errors == []
+
+
+def test_an_empty_own_workflow_keeps_a_row_and_links_each_error(page, screenshot):
+    page.set_viewport_size(PHONE)
+    page.goto("/drills/own/")
+    page.get_by_role("button", name="Hand in for grading").click()
+    errors = page.locator("#own-errors")
+    expect(errors).to_be_visible()
+    expect(errors).to_be_in_viewport()
+    screenshot(page, "drill-own-empty-390", full_page=False)
+    errors.get_by_role("link", name=re.compile("Add at least one interaction")).click()
+    expect(page.locator("#id_rows-0-caller")).to_be_focused()
+    screenshot(page, "drill-own-empty-row-390", full_page=False)
     assert page.js_errors == []

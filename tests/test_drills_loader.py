@@ -144,8 +144,8 @@ def test_load_course_loads_the_drills_and_is_idempotent():
     assert Drill.objects.filter(slug__in=REQUIRED_SLUGS).count() == 10
     place = Drill.objects.get(slug="place-an-order")
     assert place.lesson is not None and place.lesson.slug == "worked-example"
-    processor = place.interactions.get(key="payments-processor")
-    assert processor.after.key == "orders-payments"
+    capture = place.interactions.get(key="fulfillment-payments")
+    assert capture.after.key == "orders-fulfillment"
     again = io.StringIO()
     call_command("load_course", stdout=again)
     assert "drills: 0 created, 0 updated" in again.getvalue()
@@ -300,3 +300,18 @@ def test_load_course_changes_nothing_when_a_drill_file_is_bad(monkeypatch, tmp_p
     with pytest.raises(CommandError, match="Nothing was changed.*broken.yaml"):
         call_command("load_course", stdout=io.StringIO())
     assert not Drill.objects.exists() and not Lesson.objects.exists()
+
+
+@pytest.mark.django_db
+def test_place_an_order_counts_hops_the_way_the_lessons_do():
+    # The worked example and the decision procedure give the hybrid checkout one sync hop,
+    # Orders → Payments, and name its event OrderConfirmed; the drill must not contradict them.
+    drill = next(d for d in loader.read_content().drills if d["slug"] == "place-an-order")
+    key = [loader.key_item(item) for item in drill["interactions"]]
+    choices = grading.key_choices(key)
+    on_path = grading.critical_path(key, choices)
+    hops = [item.key for item in key if item.key in on_path and choices[item.key] == "sync"]
+    assert hops == ["orders-payments"]
+    text = str(drill)
+    assert "OrderConfirmed" in text and "OrderPlaced" not in text
+    assert not any(item.callee == "Card processor" for item in key)

@@ -452,10 +452,10 @@ def own_question(lesson):
 OWN_URL = "/drills/own/"
 
 
-def row(caller="Web", callee="Orders", style="sync", why="The user waits", critical=True,
-        exchange="") -> dict:
+def row(caller="Orders", callee="Payments", style="sync", why="The user waits", critical=True,
+        exchange="", entry=False) -> dict:
     return {"caller": caller, "callee": callee, "exchange": exchange, "style": style,
-            "justification": why, "critical": critical}
+            "justification": why, "critical": critical, "entry": entry}
 
 
 def own_data(rows, name="Check in", proposal="", **extra) -> dict:
@@ -463,9 +463,9 @@ def own_data(rows, name="Check in", proposal="", **extra) -> dict:
             "rows-TOTAL_FORMS": str(len(rows)), "rows-INITIAL_FORMS": "0"}
     for index, values in enumerate(rows):
         for key, value in values.items():
-            if key == "critical":
+            if key in {"critical", "entry"}:
                 if value:
-                    data[f"rows-{index}-critical"] = "on"
+                    data[f"rows-{index}-{key}"] = "on"
             else:
                 data[f"rows-{index}-{key}"] = value
     data.update(extra)
@@ -491,7 +491,7 @@ def test_add_row_without_javascript_rerenders_with_one_more_row(client, own_ques
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" in html
-    assert 'value="Web"' in html and 'name="rows-1-caller"' in html
+    assert 'value="Orders"' in html and 'name="rows-1-caller"' in html
     assert 'name="rows-1-caller" id="id_rows-1-caller" maxlength="80" value="" ' \
            'placeholder="e.g. Check-in" autofocus' in html
     assert not Submission.objects.exists()
@@ -532,8 +532,9 @@ def test_preview_returns_the_hop_count_only(client, own_question):
 
 
 def test_own_workflow_lands_in_the_queue_awaiting_grading(learner_client, learner, own_question):
-    rows = [row(exchange="Place the order"), row(caller="Orders", callee="E-mail",
-                                                 style="async", why="Can wait", critical=False)]
+    rows = [row(caller="Web", callee="Orders", exchange="Place the order", entry=True),
+            row(),
+            row(caller="Orders", callee="E-mail", style="async", why="Can wait", critical=False)]
     response = learner_client.post(OWN_URL, own_data(rows, name="Checkout", hand_in="1"))
     assert response.status_code == 302
     assert response["Location"] == f"{OWN_URL}?handed_in={Submission.objects.get().pk}"
@@ -544,9 +545,11 @@ def test_own_workflow_lands_in_the_queue_awaiting_grading(learner_client, learne
     assert submission.payload["critical_sync_hops"] == 1
     assert submission.payload["rows"][0] == {
         "caller": "Web", "callee": "Orders", "exchange": "Place the order", "style": "sync",
-        "justification": "The user waits", "critical": True,
+        "justification": "The user waits", "critical": True, "entry": True,
     }
-    assert "1. Web → Orders (Place the order): SYNC, on the critical path" in submission.answer
+    assert "1. Web → Orders (Place the order): SYNC, the user's own request, not counted" \
+        in submission.answer
+    assert "2. Orders → Payments: SYNC, on the critical path" in submission.answer
     assert "Sync hops on the critical path: 1" in submission.answer
     assert Submission.objects.awaiting_grading().filter(pk=submission.pk).exists()
     page = learner_client.get(response["Location"]).content.decode()
@@ -705,3 +708,126 @@ def test_drill_page_queries_do_not_grow_with_interactions(learner_client, learne
                                    rationale="r", deciding_question=4, wrong_answer_why="w",
                                    after=drill.interactions.get(key="orders-payments"))
     assert count_queries(learner_client, drill.get_absolute_url()) == before
+
+
+# Hop counts at the edges, badges, kept anonymous answers ---------------------------------------
+
+
+ALL_ASYNC = {key: "async" for key in RIGHT}
+
+
+def result_html(client, drill, choices) -> str:
+    response = client.post(submit_url(drill), post_data(choices), **HTMX)
+    assert response.status_code == 200
+    return html.unescape(response.content.decode())
+
+
+def test_a_result_with_no_sync_hop_offers_no_zero_hop_simulation(client, drill):
+    page = result_html(client, drill, ALL_ASYNC)
+    assert "no downstream service can fail or slow down the user's request" in page
+    assert "See 0 hops" not in page and "hops=0" not in page
+    assert "rule of thumb" not in page
+    # The key keeps Orders → Payments → Processor sync, so its figure is still given.
+    assert "The key's 2 hops would fail 2.0%" in page
+
+
+def test_a_result_with_one_sync_hop_says_the_rule_is_exact_there(client, drill):
+    choices = {**ALL_ASYNC, "orders-stock": "sync"}
+    page = result_html(client, drill, choices)
+    assert "your one hop would fail" in page and "rule of thumb N × 1% is exact" in page
+    assert "?hops=1&from_drill=shop" in page and "See 1 hop in the latency simulator" in page
+
+
+def test_critical_path_badge_is_conditional_on_the_choice(client, drill):
+    page = html.unescape(client.get(drill.get_absolute_url()).content.decode())
+    assert "if you make it sync, the user waits for it" in page
+    assert ">On the critical path</span> made while" not in page
+
+
+def test_anonymous_answers_are_waiting_after_logging_in(client, learner, drill):
+    choices = {**RIGHT, "orders-fraud": "sync"}
+    client.post(submit_url(drill), post_data(choices, **{"why-orders-fraud": "Block fraud"}))
+    assert not Attempt.objects.exists()
+    client.force_login(learner)
+    page = client.get(drill.get_absolute_url()).content.decode()
+    assert "Your answers from before you logged in are filled in" in page
+    assert 'name="choice-orders-fraud" id="id_choice-orders-fraud_0" value="sync" checked' in page
+    assert 'value="Block fraud"' in page
+    response = client.post(submit_url(drill), post_data(choices))
+    assert response.status_code == 302 and Attempt.objects.count() == 1
+    page = client.get(drill.get_absolute_url()).content.decode()
+    assert "from before you logged in" not in page and " checked" not in page
+
+
+def test_anonymous_answers_are_not_filled_in_for_anonymous_visitors(client, drill):
+    client.post(submit_url(drill), post_data())
+    page = client.get(drill.get_absolute_url()).content.decode()
+    assert "from before you logged in" not in page and " checked" not in page
+
+
+def test_a_damaged_kept_attempt_is_ignored(client, learner, drill):
+    client.force_login(learner)
+    session = client.session
+    session["drill_draft:shop"] = {"orders-payments": {"choice": "maybe"}, "gone": "x"}
+    session.save()
+    response = client.get(drill.get_absolute_url())
+    assert response.status_code == 200
+    assert "from before you logged in" not in response.content.decode()
+
+
+# Own workflow: the user's own request, empty submits, the error summary ------------------------
+
+
+def test_the_users_own_request_is_not_counted_as_a_hop(client, own_question):
+    rows = [row(caller="Browser", callee="Checkout", entry=True), row(), row(callee="Stock")]
+    html_ = client.post(OWN_URL, own_data(rows, preview="1"), **HTMX).content.decode()
+    assert "2</span> sync hops on the critical path" in html_ and "more than 2" not in html_
+
+
+def test_the_builder_explains_that_the_entry_request_is_not_counted(client, own_question):
+    page = client.get(OWN_URL).content.decode()
+    assert 'name="rows-0-entry"' in page
+    assert "is where the critical path starts, not a hop on it" in page
+
+
+def test_an_entry_row_keeps_a_long_chain_under_the_limit(learner_client, own_question):
+    rows = [row(caller="App", callee="Orders", entry=True), row(), row(callee="Stock")]
+    response = learner_client.post(OWN_URL, own_data(rows, hand_in="1"))
+    assert response.status_code == 302
+    assert Submission.objects.get().payload["critical_sync_hops"] == 2
+
+
+def test_an_empty_hand_in_keeps_one_blank_row_to_type_into(learner_client, own_question):
+    blank = row(caller="", callee="", style="", why="", critical=False)
+    response = learner_client.post(OWN_URL, own_data([blank], name="", hand_in="1"))
+    assert response.status_code == 422
+    page = html.unescape(response.content.decode())
+    assert 'name="rows-0-caller"' in page and 'name="rows-1-caller"' not in page
+    assert "No interactions yet" not in page
+    assert '<a href="#id_rows-0-caller">Add at least one interaction' in page
+    assert '<a href="#id_name">Workflow name: Give your workflow a name.</a>' in page
+    assert 'name="rows-TOTAL_FORMS" value="1"' in page
+
+
+def test_removing_the_last_row_leaves_a_blank_one(client, own_question):
+    page = client.post(OWN_URL, own_data([row(caller="Only")], remove_row="0")).content.decode()
+    assert 'name="rows-0-caller"' in page and 'value="Only"' not in page
+    assert "No interactions yet" not in page
+
+
+def test_the_error_summary_names_and_links_the_missing_proposal(learner_client, own_question):
+    rows = [row(callee=name) for name in ("A", "B", "C")]
+    response = learner_client.post(OWN_URL, own_data(rows, hand_in="1"))
+    page = html.unescape(response.content.decode())
+    assert '<a href="#id_proposal">Which hop to make async: Your workflow has 3 sync hops' in page
+    assert 'id="id_proposal"' in page
+
+
+def test_the_error_summary_names_each_row_field(learner_client, own_question):
+    rows = [row(), row(callee="", why="")]
+    page = html.unescape(learner_client.post(OWN_URL, own_data(rows, hand_in="1"))
+                         .content.decode())
+    assert '<a href="#id_rows-1-callee">Interaction 2, Callee: Name the service that is called.' \
+        in page
+    assert '<a href="#id_rows-1-justification">Interaction 2, Why (one line): Give a one-line' \
+        in page

@@ -324,7 +324,7 @@ def concrete_urls(route: sitemap.Route, site: sitemap.Crawl) -> list[str]:
     urls = site.urls_for(route.name)[:2]
     params = route.params
     if not params:
-        return urls or [reverse(route.name)]
+        return urls or [route.path]
     options: dict[str, list] = {}
     for converter, name, segment in params:
         owner = sitemap.model_for(segment, route.name)

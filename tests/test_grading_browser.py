@@ -222,6 +222,26 @@ def test_ticking_the_rubric_keeps_a_typed_score(page, question, learner_and_snip
     assert page.js_errors == []
 
 
+def test_releasing_every_draft_asks_first(page, screenshot, question, django_user_model):
+    instructor = django_user_model.objects.get(username="instructor")
+    for name, score in (("first-learner", 4), ("second-learner", 9)):
+        person = django_user_model.objects.create_user(name, password="x" * 12)
+        services.save_grade(submission=make_submission(person, question), grader=instructor,
+                            score=Decimal(score), criteria=[], feedback="", expected_version=0)
+    log_in(page, "instructor")
+    page.goto("/grading/?status=graded")
+    page.get_by_role("link", name="Release 2 drafts…").click()
+    heading = page.get_by_role("heading", name=re.compile("Release 2 draft grades of"))
+    expect(heading).to_be_visible()
+    expect(page.get_by_role("cell", name="second-learner")).to_be_visible()
+    assert Grade.objects.released().count() == 0
+    both_widths(page, screenshot, "release-all")
+    page.get_by_role("button", name="Release 2 grades").click()
+    expect(page.get_by_text(re.compile("Released 2 grades of"))).to_be_visible()
+    assert Grade.objects.released().count() == 2
+    assert page.js_errors == []
+
+
 @pytest.fixture
 def learner_and_snippet(question, django_user_model):
     learner = django_user_model.objects.get(username="learner")

@@ -110,6 +110,10 @@ def test_gradebook_page_renders_sorted_and_marks_drafts(instructor_client, class
     html = response.content.decode()
     assert html.index(">ada<") < html.index(">bob<") < html.index(">cy<")
     assert "4*" in html  # ada's draft
+    # The key explains the marks, and that totals count drafts.
+    assert "draft, not released yet" in html
+    assert "handed in, not graded yet" in html and "not handed in" in html
+    assert "Totals include draft grades, which learners cannot see yet." in html
     assert 'aria-sort="descending"' in html
     assert "Export gradebook (CSV)" in html
 
@@ -246,6 +250,9 @@ def test_statistics_chart_and_table_twin(instructor_client, make_user, instructo
     assert figure["data"][0]["type"] == "bar"
     assert list(figure["data"][0]["x"]) == [25, 100]  # drawn bottom-up: the worst on top
     assert "<td>checkout → payments</td>" in html  # the table twin
+    drill_row = html[html.index("Drill: Parcel tracking"):]
+    drill_row = drill_row[:drill_row.index("</tr>")]
+    assert "Auto-scored" in drill_row and "reviewed" not in drill_row
     question_stats = next(s for s in stats.assessments if s.assessment.pk == question.pk)
     assert (question_stats.graded, question_stats.mean) == (1, 7)
     assert question_stats.criteria[0].percent == 100

@@ -165,6 +165,28 @@ def test_queue_lists_awaiting_oldest_first_with_counts(instructor_client, learne
     count = next(c for c in response.context["counts"] if c.assessment.pk == question.pk)
     assert (count.awaiting, count.graded, count.returned) == (2, 0, 1)
     assert b"Which hop should be async?" in response.content
+    assert b"handed in <time" in response.content and b"just now</time>" in response.content
+
+
+def test_ago_says_just_now_under_a_minute():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from grading.templatetags.grading_tags import ago
+
+    now = timezone.now()
+    assert ago(now - timedelta(seconds=59), now) == "just now"
+    assert ago(now - timedelta(minutes=1), now) == "1\xa0minute ago"
+    assert ago(now - timedelta(hours=3, minutes=5), now) == "3\xa0hours, 5\xa0minutes ago"
+    assert ago(None) == ""
+
+
+def test_queue_cards_show_the_drill_auto_score(instructor_client, learner):
+    drill = make_drill(title="Checkout drill")
+    make_attempt(drill, learner, [("sync", "Waits"), ("sync", "Mail"), ("async", "Stats")])
+    html = instructor_client.get(reverse("grading:queue")).content.decode()
+    assert "Auto-scored 2 / 3" in html
 
 
 def test_queue_filters_by_status_learner_and_question(instructor_client, learner, other_learner):
@@ -237,6 +259,8 @@ def test_grading_page_shows_question_rubric_model_answer_and_escaped_answer(
     assert 'name="version" value="0"' in html
     assert "grading/grading.js" in html
     assert "plotly" not in html
+    assert f"Question · {submission.question.lesson.title}<" in html
+    assert "Check yourself · Check yourself" not in html
 
 
 def test_saving_a_grade_plain_post_redirects_back(instructor_client, submission):
@@ -587,6 +611,23 @@ def test_learner_sees_a_released_grade_with_a_new_badge(learner, released):
     assert Grade.objects.get().seen_at is not None
     again = client.get(reverse("grading:my_submissions")).content.decode()
     assert "New grade" not in again
+
+
+def test_own_workflow_goes_by_its_name_on_the_learners_pages(learner, instructor):
+    question = make_question(prompt="Describe a workflow of your own and mark each hop.")
+    submission = make_submission(learner, question, answer="Checkout → Payments: sync")
+    submission.payload = {"workflow": "Ticket booking", "rows": []}
+    submission.save()
+    plain = make_submission(learner, question, answer="No payload here.")
+    client = client_for(learner)
+    listing = client.get(reverse("grading:my_submissions")).content.decode()
+    assert "Your workflow: Ticket booking" in listing
+    assert listing.count("Describe a workflow of your own") == 1  # only the one without a name
+    page = client.get(reverse("grading:my_submission", args=[submission.pk])).content.decode()
+    assert 'aria-current="page">Your workflow: Ticket booking</li>' in page
+    assert "Describe a workflow of your own and mark each hop." in page  # the prompt, below
+    other = client.get(reverse("grading:my_submission", args=[plain.pk])).content.decode()
+    assert 'aria-current="page">Describe a workflow of your own' in other
 
 
 def test_released_grade_shows_in_the_learners_progress(learner, released):

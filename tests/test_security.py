@@ -94,6 +94,13 @@ def test_garbage_in_forwarded_for_falls_back_to_the_peer_address(client, learner
     assert AccessAttempt.objects.get().ip_address == "127.0.0.1"
 
 
+def test_an_absurdly_long_username_is_refused_and_counted(client, learner):
+    response = fail_login(client, username="9" * 400)
+
+    assert response.status_code == 200
+    assert AccessAttempt.objects.get().username == "9" * 150
+
+
 def test_a_successful_login_clears_the_failure_count(client, learner):
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         fail_login(client)

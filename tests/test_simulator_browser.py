@@ -45,7 +45,7 @@ def test_changing_an_input_redraws_the_charts(page, screenshot):
     reading = page.locator("#chart-failure-reading")
     expect(reading).to_contain_text("each failing 1.00% of the time")
 
-    page.get_by_label("Failure chance (p)").fill("0.05")
+    page.get_by_label("Failure (p)").fill("0.05")
 
     expect(reading).to_contain_text("each failing 5.00% of the time")
     charts_drawn(page)
@@ -53,7 +53,7 @@ def test_changing_an_input_redraws_the_charts(page, screenshot):
     assert after != before
     assert after[4] == pytest.approx(1 - 0.95**5)
     assert "failure=0.05" in page.url
-    expect(page.get_by_label("Failure chance (p)")).to_be_focused()
+    expect(page.get_by_label("Failure (p)")).to_be_focused()
     screenshot(page, "simulator-desktop")
     assert serious_accessibility_problems(page) == []
     assert page.js_errors == []
@@ -162,3 +162,79 @@ def test_calculator_inside_the_lesson(page, screenshot):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "simulator-lesson-phone")
     assert page.js_errors == []
+
+
+def test_availability_drives_p_and_keeps_the_two_in_step(page, screenshot):
+    page.goto(f"/simulator/?{QUICK}")
+    charts_drawn(page)
+    availability = page.get_by_label("Availability (%)")
+    failure = page.get_by_label("Failure (p)")
+    expect(availability).to_have_value("99")
+
+    availability.fill("99.9")
+
+    expect(failure).to_have_value("0.001")
+    expect(page.get_by_role("radio", name="Availability %")).to_be_checked()
+    reading = page.locator("#chart-failure-reading")
+    expect(reading).to_contain_text("each failing 0.100% of the time")
+    charts_drawn(page)
+    assert "p_as=availability" in page.url and "availability=99.9" in page.url
+
+    failure.fill("0.02")
+
+    expect(availability).to_have_value("98")
+    expect(page.get_by_role("radio", name="Failure chance p")).to_be_checked()
+    expect(reading).to_contain_text("each failing 2.00% of the time")
+
+    availability.fill("120")
+    expect(page.locator("#id_availability_error")).to_contain_text("from 0 to 100")
+    expect(availability).to_have_class(INVALID)
+    expect(failure).to_have_value("")
+    expect(failure).not_to_have_class(INVALID)
+    screenshot(page, "simulator-availability-error")
+    assert page.js_errors == []
+
+
+def test_preset_while_an_input_is_wrong_keeps_the_others(page, screenshot):
+    page.goto(f"/simulator/?{QUICK}")
+    charts_drawn(page)
+    page.get_by_label("Median (ms)").fill("30")
+    expect(page.locator("#chart-failure-reading")).to_be_visible()
+    page.get_by_label("Slow chance (q)").fill("2")
+    expect(page.locator("#id_slow_error")).not_to_be_empty()
+
+    page.get_by_role("link", name="Checkout, all sync").click()
+
+    expect(page.get_by_label("Hops (N)")).to_have_value("3")
+    expect(page.get_by_label("Median (ms)")).to_have_value("20")
+    expect(page.get_by_label("p99 (ms)")).to_have_value("100")
+    expect(page.get_by_label("Slow chance (q)")).to_have_value("0.01")
+    charts_drawn(page)
+    chain = page.get_by_role("group", name="Chain presets")
+    expect(chain.locator("[aria-current]")).to_have_count(1)
+    expect(chain.get_by_role("link", name="Checkout, all sync")).to_have_attribute(
+        "aria-current", "true"
+    )
+
+    page.get_by_role("link", name="The Tail at Scale").click()
+    expect(page.get_by_label("Hops (N)")).to_have_value("3")  # the chain stays as it was
+    charts_drawn(page)
+    screenshot(page, "simulator-presets-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    charts_drawn(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "simulator-presets-phone")
+    assert page.js_errors == []
+
+
+def test_drill_note_leads_back_to_the_drill(page, screenshot):
+    from drills.models import Drill
+
+    drill = Drill.objects.create(slug="shop", title="Buy a thing", domain="Retail",
+                                 summary="s", scenario="s")
+    page.goto(f"/simulator/?hops=2&from_drill=shop&{QUICK}")
+    charts_drawn(page)
+    screenshot(page, "simulator-from-drill")
+    page.get_by_role("link", name="Back to the drill “Buy a thing”").click()
+    expect(page).to_have_url(re.compile(re.escape(drill.get_absolute_url()) + "$"))

@@ -399,3 +399,241 @@ def test_lesson_htmx_requests_keep_the_lesson_url(client, latency_lesson):
     assert "HX-Push-Url" not in on_page
     elsewhere = client.get(PAGE, SMALL, **HTMX, HTTP_HX_CURRENT_URL="https://evil.example/x")
     assert "HX-Push-Url" not in elsewhere
+
+
+# Availability as another way to give p -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_page_offers_availability_mirroring_p(client):
+    html = client.get(PAGE, SMALL).content.decode()
+    assert 'name="availability" value="99"' in html
+    assert 'name="p_as" value="p" class="form-check-input" id="id_p_as_0" checked' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"p_as": "availability", "availability": "99.9"},
+        {"availability": "99.9"},  # a shared link that gives only the availability
+        {"p_as": "availability", "availability": "99.9", "failure": "0.5"},  # stale mirror
+    ],
+)
+def test_availability_sets_p(client, query):
+    html = client.get(PAGE, {**query, **SMALL}).content.decode()
+    assert "each failing 0.100% of the time" in html
+    assert 'name="failure" value="0.001"' in html
+    assert 'name="availability" value="99.9"' in html
+    assert "is-invalid" not in html
+
+
+@pytest.mark.django_db
+def test_availability_and_p_charts_agree(client):
+    by_p = client.get(PAGE, {"failure": "0.001", **SMALL}).content.decode()
+    by_availability = client.get(PAGE, {"p_as": "availability", "availability": "99.9",
+                                        **SMALL}).content.decode()
+    assert figure(by_p, "failure") == figure(by_availability, "failure")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "Give the availability per hop."),
+        ("abc", "The availability per hop must be a number, such as 99.9."),
+        ("nan", "NaN and infinity are not allowed"),
+        ("100.5", "must be a percentage from 0 to 100"),
+        ("-1", "must be a percentage from 0 to 100"),
+    ],
+)
+def test_bad_availability_is_shown_inline(client, value, message):
+    response = client.get(PAGE, {"p_as": "availability", "availability": value, **SMALL})
+    html = unescape(response.content.decode())
+    assert response.status_code == 200
+    slot = re.search(r'<div id="id_availability_error"[^>]*>(.*?)</div>', html, re.S)
+    assert message in slot.group(1)
+    assert '<a href="#id_availability">Availability (%)</a>' in html
+    assert not re.search(r'name="failure" value="[^"]', html)  # no p made up from it
+    assert "figure-failure" not in html
+
+
+@pytest.mark.django_db
+def test_the_field_not_chosen_is_not_judged(client):
+    html = client.get(PAGE, {"failure": "0.02", "availability": "banana", **SMALL})
+    html = html.content.decode()
+    assert "is-invalid" not in html
+    assert 'name="availability" value="98"' in html
+    assert "fails 9.61% of requests" in html
+
+
+@pytest.mark.django_db
+def test_htmx_availability_change_redraws(client):
+    html = client.get(PAGE, {"p_as": "availability", "availability": "95", "hops": "2", **SMALL},
+                      **HTMX).content.decode()
+    assert "each failing 5.00% of the time, fails 9.75% of requests" in html
+
+
+# Presets ---------------------------------------------------------------------------------------
+
+
+def preset_links(html: str) -> dict[str, tuple[bool, dict[str, str]]]:
+    """Each preset's label → (is it lit, the query its link sets)."""
+    links = {}
+    pattern = r'<a class="btn btn-sm btn-(?:outline-)?primary"([^>]*)>(.*?)</a>'
+    for attrs, label in re.findall(pattern, html, re.S):
+        href = unescape(re.search(r'href="([^"]*)"', attrs).group(1))
+        query = dict(pair.split("=", 1) for pair in href.split("?", 1)[1].split("#")[0].split("&"))
+        links[unescape(label)] = ('aria-current="true"' in attrs, query)
+    return links
+
+
+@pytest.mark.django_db
+def test_one_preset_lit_per_group_by_default(client):
+    links = preset_links(client.get(PAGE, SMALL).content.decode())
+    assert {label: lit for label, (lit, _) in links.items()} == {
+        "The lesson's chain": True,
+        "Checkout, all sync": False,
+        "The Tail at Scale": True,
+        "2,000 servers × 0.01%": False,
+    }
+    html = client.get(PAGE, SMALL).content.decode()
+    assert 'aria-label="Chain presets"' in html and 'aria-label="Fan-out presets"' in html
+
+
+@pytest.mark.django_db
+def test_checkout_preset_sets_a_whole_chain_and_lights_only_for_it(client):
+    _, checkout = preset_links(client.get(PAGE, {"failure": "0.05", "p99_ms": "300",
+                                                 **SMALL}).content.decode())["Checkout, all sync"]
+    assert {k: checkout[k] for k in ("failure", "median_ms", "p99_ms", "hops", "max_hops")} == {
+        "failure": "0.01", "median_ms": "20", "p99_ms": "100", "hops": "3", "max_hops": "10"}
+    lit, _ = preset_links(client.get(PAGE, {"hops": "3", **SMALL}).content.decode())[
+        "Checkout, all sync"]
+    assert lit
+    for other in ({"hops": "3", "failure": "0.02"}, {"hops": "3", "p99_ms": "150"}):
+        links = preset_links(client.get(PAGE, {**other, **SMALL}).content.decode())
+        assert not links["Checkout, all sync"][0]
+        assert not links["The lesson's chain"][0]
+
+
+@pytest.mark.django_db
+def test_preset_keeps_the_other_valid_inputs_while_one_is_wrong(client):
+    query = {"median_ms": "30", "p99_ms": "250", "hops": "4", "seed": "9", "slow": "oops",
+             **SMALL}
+    links = preset_links(client.get(PAGE, query).content.decode())
+    _, tail = links["The Tail at Scale"]
+    assert tail["median_ms"] == "30" and tail["p99_ms"] == "250" and tail["hops"] == "4"
+    assert tail["seed"] == "9" and tail["samples"] == "2000"
+    assert tail["slow"] == "0.01" and tail["servers"] == "100"
+    _, chain = links["The lesson's chain"]
+    assert chain["seed"] == "9" and chain["slow"] == "0.01"  # a wrong input takes the default
+
+
+@pytest.mark.django_db
+def test_preset_values_read_as_typed(client):
+    html = client.get(PAGE, {"median_ms": "20.0", "p99_ms": "100.0", **SMALL}).content.decode()
+    for _, query in preset_links(html).values():
+        assert query["median_ms"] == "20" and query["p99_ms"] == "100"
+        assert not any(value.endswith(".0") for value in query.values())
+
+
+@pytest.mark.django_db
+def test_presets_keep_availability_and_drill_marker(client):
+    html = client.get(PAGE, {"p_as": "availability", "availability": "99.5",
+                             "from_drill": "shop", **SMALL}).content.decode()
+    links = preset_links(html)
+    _, tail = links["The Tail at Scale"]
+    assert tail["p_as"] == "availability" and tail["availability"] == "99.5"
+    assert tail["from_drill"] == "shop"
+    _, chain = links["The lesson's chain"]
+    assert chain["p_as"] == "p" and chain["failure"] == "0.01" and "availability" not in chain
+
+
+# Readings and labels ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_large_fanouts_have_thousands_separators(client):
+    html = client.get(PAGE, {"servers": "2000", "slow": "0.0001", **SMALL}).content.decode()
+    assert "Fan-out to 2,000 servers: slow" in html
+    assert '<th scope="row">2,000</th>' in html
+    assert "waits on all 2,000 servers" in html
+    fanout = figure(html, "fanout")
+    assert fanout["layout"]["margin"]["r"] >= 30
+
+
+@pytest.mark.django_db
+def test_one_hop_reading_explains_the_sampling_noise(client):
+    html = unescape(client.get(PAGE, {"hops": "1", **SMALL}).content.decode())
+    reading = re.search(r'<p id="chart-latency-reading"[^>]*>(.*?)</p>', html, re.S).group(1)
+    assert "At 1 hop the simulated p99 is" in reading
+    simulated = re.search(r"is ([\d.,]+ ms)", reading).group(1)
+    if simulated == "100 ms":
+        assert "the hop's own p99" in reading
+    else:
+        assert "sampling noise from 2,000 random requests" in reading
+    assert "wobble a little around the true value" in html
+
+
+# Back to the drill -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_drill_note_links_back_to_that_drill(client):
+    from drills.models import Drill
+
+    drill = Drill.objects.create(slug="shop", title="Buy a thing", domain="Retail",
+                                 summary="s", scenario="s")
+    html = client.get(PAGE, {"hops": "2", "from_drill": "shop", **SMALL}).content.decode()
+    assert f'<a href="{drill.get_absolute_url()}">Back to the drill “Buy a thing”</a>' in html
+    unknown = client.get(PAGE, {"hops": "2", "from_drill": "gone", **SMALL}).content.decode()
+    assert f'<a href="{reverse("drills:catalogue")}">Back to the drills</a>' in unknown
+    assert "Back to the drill" not in client.get(PAGE, SMALL).content.decode()
+
+
+# API: methods, negative zero, the linear estimate ------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [CHAIN, FANOUT])
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_api_answers_other_methods_with_json_405(url, method):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = getattr(client, method)(url)
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert response["Allow"] == "GET, HEAD"
+    body = response.json()
+    assert set(body) == {"error", "field"}
+    assert method.upper() in body["error"] and "GET" in body["error"]
+
+
+@pytest.mark.django_db
+def test_api_answers_head(client):
+    assert client.head(CHAIN, GOOD_CHAIN).status_code == 200
+
+
+@pytest.mark.django_db
+def test_api_normalises_negative_zero(client):
+    import math
+
+    response = client.get(CHAIN, {"hops": 3, "failure": "-0", "p99_ms": 100, "median_ms": 20,
+                                  "samples": 1000})
+    assert "-0.0" not in response.content.decode()
+    body = response.json()
+    for value in (body["failure"], body["failure_probability"],
+                  body["failure_probability_linear"], body["simulated"]["failure_rate"]):
+        assert value == 0 and math.copysign(1, value) == 1
+    fanout = client.get(FANOUT, {"servers": 5, "slow": "-0.0"})
+    assert "-0.0" not in fanout.content.decode()
+    assert fanout.json()["slow_request_probability"] == 0
+
+
+@pytest.mark.django_db
+def test_fanout_api_linear_figure_is_called_an_estimate(client):
+    body = client.get(FANOUT, {"servers": 200, "slow": 0.01}).json()
+    assert "slow_request_probability_linear" not in body
+    assert body["slow_request_estimate_linear"] == pytest.approx(2.0)
+    assert 0 <= body["slow_request_probability"] <= 1

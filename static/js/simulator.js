@@ -30,6 +30,27 @@
     });
   }
 
+  // p and availability are two views of one number: typing in either picks it as the one the
+  // server uses and keeps the other in step, so the form never sends two that disagree.
+  const round = (value) => String(parseFloat(value.toPrecision(12)));
+  const mirrors = {
+    id_failure: { other: "id_availability", choice: "p", high: 1, convert: (p) => round((1 - p) * 100) },
+    id_availability: { other: "id_failure", choice: "availability", high: 100, convert: (a) => round(1 - a / 100) },
+  };
+
+  document.addEventListener("input", (event) => {
+    const mirror = mirrors[event.target.id];
+    if (!mirror) return;
+    const form = event.target.form;
+    const choice = form && form.querySelector(`input[name="p_as"][value="${mirror.choice}"]`);
+    if (choice) choice.checked = true;
+    const other = document.getElementById(mirror.other);
+    const text = event.target.value.trim();
+    const value = Number(text);
+    if (!other) return;
+    other.value = text !== "" && value >= 0 && value <= mirror.high ? mirror.convert(value) : "";
+  });
+
   document.addEventListener("DOMContentLoaded", () => draw(document));
 
   document.addEventListener("htmx:beforeSwap", (event) => {

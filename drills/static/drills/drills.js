@@ -21,3 +21,15 @@ document.addEventListener("htmx:sendError", (event) => {
   box.textContent = "The server could not be reached. Check your connection and try again.";
   box.classList.remove("d-none");
 });
+
+// A link in an error summary only scrolls by default; move the focus into the field as well, so
+// that typing can start at once and a screen reader announces the field.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest(".error-summary a[href^='#']");
+  if (!link) return;
+  const field = document.getElementById(link.getAttribute("href").slice(1));
+  if (!field) return;
+  event.preventDefault();
+  field.scrollIntoView({ block: "center" });
+  field.focus();
+});
