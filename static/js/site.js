@@ -17,13 +17,16 @@ document.addEventListener("htmx:afterSwap", (event) => {
 });
 
 // htmx swaps nothing when the server answers with an error, so without this the learner would
-// click and see nothing happen. Forms with their own error box handle it themselves.
+// click and see nothing happen. A form may place its own box ([data-htmx-error]); otherwise one
+// is added at the top of the form.
 function errorBoxFor(elt) {
   const form = elt.closest("form") || elt.querySelector("form");
   if (!form) return null;
-  if (form.querySelector("[data-htmx-error]")) return null;
-  let box = form.querySelector("[data-site-error]");
-  if (!box) {
+  let box = form.querySelector("[data-htmx-error], [data-site-error]");
+  if (box) {
+    box.classList.remove("d-none");
+    box.setAttribute("tabindex", "-1");
+  } else {
     box = document.createElement("div");
     box.className = "alert alert-danger py-2 small";
     box.setAttribute("role", "alert");
