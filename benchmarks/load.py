@@ -1,12 +1,19 @@
 """Load benchmark: `make serve` on PostgreSQL, driven over loopback by wrk.
 
-    python benchmarks/load.py [--duration 10] [--connections 16] [--port 8104]
+    python benchmarks/load.py [--duration 10] [--connections 16] [--rate 250] [--only TEXT]
 
 It recreates its own database (critical_path_load by default), starts `make serve` on it,
 creates one learner, then runs wrk against each scenario: a short warm-up, then a measured run.
-For every scenario it prints requests/s, p50/p95/p99 latency and the count of responses that
-were not 2xx; for the drill submissions it also checks that the number of stored attempts equals
-the number of successful submissions. Everything runs on 127.0.0.1 and stops by itself.
+Most scenarios send flat out: each of the 16 connections sends its next request as soon as the
+last one is answered. Drill submissions are also sent paced, at a fixed rate (--rate a second)
+whatever the server does, with latencies counted from when each request was due.
+
+For every scenario it prints requests/s, p50/p95/p99 latency, the count of responses that were
+not 2xx, and the CPU time the app server and PostgreSQL spent per request; for the drill
+submissions it also checks that the number of stored attempts equals the number of successful
+submissions. Then it lists each target as met or missed. It exits non-zero only when an answer
+was not a 2xx or an attempt was lost, not when the machine is too slow. Everything runs on
+127.0.0.1 and stops by itself.
 
 Needs wrk (Debian package `wrk`; `make bench-load` installs it when missing) and PostgreSQL.
 """
@@ -39,10 +46,31 @@ SIMULATOR_API = "/simulator/api/chain?" + urlencode(
 )
 
 # wrk runs one copy of this per thread; done() merges the threads' status counts and prints one
-# JSON line. %(request)s is replaced by a request() function for scenarios that need one.
+# JSON line. %(build)s defines build(), which makes each request.
+#
+# Flat out, each connection sends its next request as soon as the answer to the last one
+# arrives, and the latencies are wrk's own. Paced (rate > 0), each thread has one connection
+# that sends on a fixed schedule, so the server is offered a steady number of requests per
+# second whatever it answers; a request's latency is counted from the moment it was due, not from
+# when it went out, so a server that falls behind is charged for the wait it caused (the
+# correction wrk2 makes for coordinated omission).
 WRK_SCRIPT = r"""
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } load_timespec;
+int clock_gettime(int clock_id, load_timespec *tp);
+]]
+local clock = ffi.new("load_timespec")
+local function now_us()
+  ffi.C.clock_gettime(1, clock)
+  return tonumber(clock.tv_sec) * 1000000 + tonumber(clock.tv_nsec) / 1000
+end
+
 local threads = {}
 local counter = 0
+local rate = %(rate)f
+local active_us = %(active)d * 1000000
+local stop_at, next_at, interval_us, due, sent
 
 function setup(thread)
   thread:set("id", #threads + 1)
@@ -51,49 +79,93 @@ end
 
 function init(args)
   statuses = {}
+  latencies = {}
   math.randomseed(os.time() * 1000 + id)
+  local start = now_us()
+  stop_at = start + active_us
+  if rate > 0 then
+    interval_us = 1000000 * %(connections)d / rate
+    next_at = start + (id - 1) * interval_us / %(connections)d
+  end
+end
+
+%(build)s
+
+function request()
+  if now_us() >= stop_at then
+    return ""
+  end
+  if rate > 0 then
+    sent = now_us()
+    due = next_at
+    next_at = next_at + interval_us
+  end
+  return build()
+end
+
+if rate > 0 then
+  function delay()
+    if now_us() >= stop_at then
+      return 3600000
+    end
+    return math.max(0, (next_at - now_us()) / 1000)
+  end
 end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  if rate > 0 then
+    table.insert(latencies, now_us() - math.min(due, sent))
+  end
 end
 
-%(request)s
+local function percentile(sorted, p)
+  if #sorted == 0 then return 0 end
+  return sorted[math.max(1, math.ceil(#sorted * p / 100))]
+end
 
 function done(summary, latency, requests)
   local merged = {}
+  local paced = {}
   for _, thread in ipairs(threads) do
     for status, count in pairs(thread:get("statuses")) do
       merged[status] = (merged[status] or 0) + count
+    end
+    for _, value in ipairs(thread:get("latencies")) do
+      table.insert(paced, value)
     end
   end
   local parts = {}
   for status, count in pairs(merged) do
     table.insert(parts, string.format('"%%d": %%d', status, count))
   end
+  local p50, p95, p99, max = latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.max
+  if rate > 0 then
+    table.sort(paced)
+    p50, p95, p99, max = percentile(paced, 50), percentile(paced, 95), percentile(paced, 99),
+      paced[#paced] or 0
+  end
   io.write(string.format(
     'RESULT {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p95_us": %%d, ' ..
     '"p99_us": %%d, "max_us": %%d, "socket_errors": %%d, "statuses": {%%s}}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), latency.max,
+    summary.requests, summary.duration, p50, p95, p99, max,
     summary.errors.connect + summary.errors.read + summary.errors.write +
     summary.errors.timeout, table.concat(parts, ", ")))
 end
 """
 
-# Each submission carries a fresh idempotency token, so each one is a new attempt. wrk drops
-# the requests still in flight when its time is up, and the server would store those attempts
-# without wrk counting them; so new submissions stop a few seconds before the end (an empty
-# request leaves the connection idle) and every submission sent gets its answer counted.
-SUBMIT_REQUEST = r"""
-local deadline = os.time() + %(active)d
+BUILD_STATIC = r"""
+function build()
+  return wrk.request()
+end
+"""
 
-function request()
-  if os.time() >= deadline then
-    return ""
-  end
+# Each submission carries a fresh idempotency token, so each one is a new attempt.
+BUILD_SUBMISSION = r"""
+function build()
   counter = counter + 1
-  local token = string.format("%%08x-%%04x-4%%03x-8%%03x-%%04x%%08x",
+  local token = string.format("%08x-%04x-4%03x-8%03x-%04x%08x",
     math.random(0, 0x7fffffff), math.random(0, 0xffff), math.random(0, 0xfff),
     math.random(0, 0xfff), id, counter)
   return wrk.format(nil, nil, nil, string.gsub(wrk.body, "TOKEN", token))
@@ -112,9 +184,14 @@ class Result:
     max_ms: float
     statuses: dict[int, int]
     socket_errors: int
-    # Server CPU time (all gunicorn processes) per request: unlike requests/s, it does not
-    # depend on what else the machine is doing.
+    # Requests per second the scenario offered; 0 when each connection went flat out.
+    offered_rate: float = 0.0
+    # CPU time per request of the app server (all gunicorn processes) and of PostgreSQL: unlike
+    # requests/s, they hardly depend on what else the machine is doing.
     cpu_ms_per_request: float = 0.0
+    db_cpu_ms_per_request: float = 0.0
+    # Attempts the server stored during the run (submission scenarios only).
+    stored: int | None = None
 
     @property
     def rps(self) -> float:
@@ -294,18 +371,28 @@ def drill_form(client: Client) -> DrillForm:
 
 def run_wrk(
     name: str, url: str, *, seconds: int, connections: int, headers: dict[str, str],
-    method: str = "GET", body: str = "", per_request_token: bool = False,
+    method: str = "GET", body: str = "", per_request_token: bool = False, rate: float = 0,
 ) -> Result:
+    # wrk drops the requests still in flight when its time is up, and the server would store
+    # those attempts without wrk counting them; so every scenario stops sending a little before
+    # the end (an empty request leaves a connection idle), and every request sent gets its
+    # answer counted.
     drain = max(1, min(3, seconds // 3))
-    request = SUBMIT_REQUEST % {"active": seconds - drain} if per_request_token else ""
-    script = WRK_SCRIPT % {"request": request}
+    script = WRK_SCRIPT % {
+        "rate": rate,
+        "active": seconds - drain,
+        "connections": connections,
+        "build": BUILD_SUBMISSION if per_request_token else BUILD_STATIC,
+    }
     setup = [f"wrk.method = {json.dumps(method)}", f"wrk.body = {json.dumps(body)}"]
     setup += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    # Paced, each thread drives one connection, so that its requests and answers pair up.
+    threads = connections if rate else 2
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write("\n".join(setup) + "\n" + script)
     try:
         completed = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
              "-s", handle.name, url],
             capture_output=True, text=True, timeout=seconds + 60, check=True,
         )
@@ -317,36 +404,49 @@ def run_wrk(
         name=name,
         requests=data["requests"],
         # Throughput over the time requests were being sent.
-        seconds=data["duration_us"] / 1e6 - (drain if per_request_token else 0),
+        seconds=seconds - drain,
         p50_ms=data["p50_us"] / 1000,
         p95_ms=data["p95_us"] / 1000,
         p99_ms=data["p99_us"] / 1000,
         max_ms=data["max_us"] / 1000,
         statuses={int(k): v for k, v in data["statuses"].items()},
         socket_errors=data["socket_errors"],
+        offered_rate=rate,
     )
 
 
-def server_cpu_seconds(root_pid: int) -> float:
-    """User + system CPU time of a process tree (make, gunicorn master and workers) so far."""
+def cpu_times(root_pid: int | None = None, command: str | None = None) -> dict[int, float]:
+    """User + system CPU seconds so far of each process in a tree (make, the gunicorn master
+    and its workers), or of each process running the named command (PostgreSQL's)."""
     ticks = os.sysconf("SC_CLK_TCK")
     children: dict[int, list[int]] = {}
     times: dict[int, float] = {}
+    names: dict[int, str] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
         except OSError:
             continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
-    total, stack = 0.0, [root_pid]
+        fields = tail.split()
+        pid = int(entry.name)
+        names[pid] = head.split("(", 1)[1]
+        children.setdefault(int(fields[1]), []).append(pid)
+        times[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    if command is not None:
+        return {pid: t for pid, t in times.items() if names[pid] == command}
+    tree, stack = {}, [root_pid]
     while stack:
         pid = stack.pop()
-        total += times.get(pid, 0.0)
+        tree[pid] = times.get(pid, 0.0)
         stack += children.get(pid, [])
-    return total
+    return tree
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two readings by the processes alive at the second one."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
 
 
 def count_attempts(database_url: str) -> int:
@@ -360,6 +460,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per scenario")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--port", type=int, default=8104)
+    parser.add_argument("--rate", type=float, default=250,
+                        help="drill submissions per second offered in the paced run")
+    parser.add_argument(
+        "--only", action="append", metavar="TEXT",
+        help="run only the scenarios whose name contains TEXT (repeatable)",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -403,63 +509,100 @@ def main() -> None:
         submit = {**signed_in, "Content-Type": "application/x-www-form-urlencoded",
                   "HX-Request": "true"}
 
+        post = {"headers": submit, "method": "POST", "body": body, "per_request_token": True}
         scenarios = [
             ("/healthz", "/healthz", {"headers": anonymous}),
             ("lesson, anonymous", LESSON, {"headers": anonymous}),
             ("lesson, signed in", LESSON, {"headers": signed_in}),
-            ("drill submission (POST)", form.action,
-             {"headers": submit, "method": "POST", "body": body, "per_request_token": True}),
+            ("drill submission (POST)", form.action, post),
+            (f"drill submission, {args.rate:g}/s offered", form.action,
+             {**post, "rate": args.rate}),
             ("simulator API, default samples", SIMULATOR_API, {"headers": anonymous}),
         ]
+        if args.only:
+            scenarios = [s for s in scenarios if any(text in s[0] for text in args.only)]
         results = []
-        attempts_check = None
         load = os.getloadavg()[0]
         for name, path, options in scenarios:
             run_wrk(name, base_url + path, seconds=args.warmup,
                     connections=args.connections, **options)
-            before = count_attempts(args.database_url) if "drill" in name else 0
-            cpu_before = server_cpu_seconds(server.pid)
+            before = count_attempts(args.database_url)
+            app_before, db_before = cpu_times(root_pid=server.pid), cpu_times(command="postgres")
             result = run_wrk(name, base_url + path, seconds=args.duration,
                              connections=args.connections, **options)
-            cpu = server_cpu_seconds(server.pid) - cpu_before
-            result.cpu_ms_per_request = 1000 * cpu / max(result.requests, 1)
-            if "drill" in name:
-                stored = count_attempts(args.database_url) - before
-                attempts_check = (stored, result.ok)
+            server_cpu = cpu_used(app_before, cpu_times(root_pid=server.pid))
+            db_cpu = cpu_used(db_before, cpu_times(command="postgres"))
+            result.cpu_ms_per_request = 1000 * server_cpu / max(result.requests, 1)
+            result.db_cpu_ms_per_request = 1000 * db_cpu / max(result.requests, 1)
+            if options.get("per_request_token"):
+                result.stored = count_attempts(args.database_url) - before
             results.append(result)
             print(f"  {name}: {result.rps:.0f} requests/s")
     finally:
         stop_server(server)
 
-    report(results, attempts_check, args, load)
+    report(results, args, load)
 
 
-def report(results: list[Result], attempts_check, args, load: float) -> None:
+def report(results: list[Result], args, load: float) -> None:
     cores = len(os.sched_getaffinity(0))
     print()
-    print(f"wrk, 2 threads, {args.connections} connections, {args.duration} s per scenario after "
+    print(f"wrk, {args.connections} connections, {args.duration} s per scenario after "
           f"{args.warmup} s warm-up; {cores} cores; load average before the runs {load:.2f}")
     print()
-    print(f"| {'scenario':<30} | {'requests/s':>10} | {'p50 ms':>6} | {'p95 ms':>6} | "
-          f"{'p99 ms':>6} | {'non-2xx':>7} | {'server CPU ms/request':>21} |")
-    print(f"|{'-' * 32}|{'-' * 11}:|{'-' * 7}:|{'-' * 7}:|{'-' * 7}:|{'-' * 8}:|{'-' * 22}:|")
+    print(f"| {'scenario':<32} | {'requests/s':>10} | {'p50 ms':>6} | {'p95 ms':>6} | "
+          f"{'p99 ms':>6} | {'non-2xx':>7} | {'app CPU ms/req':>14} | {'DB CPU ms/req':>13} |")
+    print(f"|{'-' * 34}|{'-' * 11}:|{'-' * 7}:|{'-' * 7}:|{'-' * 7}:|{'-' * 8}:|{'-' * 15}:|"
+          f"{'-' * 14}:|")
     for r in results:
-        print(f"| {r.name:<30} | {r.rps:>10.0f} | {r.p50_ms:>6.1f} | {r.p95_ms:>6.1f} | "
+        print(f"| {r.name:<32} | {r.rps:>10.0f} | {r.p50_ms:>6.1f} | {r.p95_ms:>6.1f} | "
               f"{r.p99_ms:>6.1f} | {r.not_2xx + r.socket_errors:>7} | "
-              f"{r.cpu_ms_per_request:>21.2f} |")
-    floor = results[0].rps
-    anonymous = results[1]
+              f"{r.cpu_ms_per_request:>14.2f} | {r.db_cpu_ms_per_request:>13.2f} |")
     print()
-    print(f"anonymous lesson page: {100 * anonymous.rps / floor:.0f}% of /healthz")
-    if attempts_check:
-        stored, successes = attempts_check
-        verdict = "equal" if stored == successes else "MISMATCH"
-        print(f"drill attempts stored: {stored}; successful submissions: {successes} ({verdict})")
+    speed, correctness = targets(results), correct(results)
+    for met, text in speed + correctness:
+        print(f"{'met   ' if met else 'MISSED'} {text}")
     (OUTPUT / "load.json").write_text(json.dumps(
         [{**r.__dict__, "rps": r.rps, "not_2xx": r.not_2xx} for r in results], indent=2
     ))
-    if attempts_check and attempts_check[0] != attempts_check[1]:
+    # Speed depends on the machine; a wrong answer or a lost attempt does not.
+    if not all(met for met, _ in correctness):
         sys.exit(1)
+
+
+def targets(results: list[Result]) -> list[tuple[bool, str]]:
+    """Each speed target the results bear on, and whether it was met."""
+    by_name = {r.name: r for r in results}
+    checks = []
+    floor, anonymous = by_name.get("/healthz"), by_name.get("lesson, anonymous")
+    if anonymous:
+        checks.append((anonymous.rps >= 800, f"anonymous lesson: {anonymous.rps:.0f} requests/s "
+                       "(at least 800)"))
+        checks.append((anonymous.p99_ms <= 25, f"anonymous lesson: p99 {anonymous.p99_ms:.1f} ms "
+                       "(at most 25)"))
+        if floor:
+            share = anonymous.rps / floor.rps
+            checks.append((share >= 0.6, f"anonymous lesson: {100 * share:.0f}% of /healthz's "
+                           "requests/s (at least 60%)"))
+    for r in results:
+        if r.offered_rate:
+            # A paced run that answers fewer than it was offered has fallen behind.
+            checks.append((r.rps >= 0.98 * r.offered_rate,
+                           f"{r.name}: {r.rps:.0f} requests/s answered"))
+            checks.append((r.p99_ms <= 50, f"{r.name}: p99 {r.p99_ms:.1f} ms (at most 50)"))
+    return checks
+
+
+def correct(results: list[Result]) -> list[tuple[bool, str]]:
+    """Every answer a 2xx, and one stored attempt for each successful submission."""
+    checks = []
+    for r in results:
+        if r.stored is not None:
+            checks.append((r.stored == r.ok, f"{r.name}: {r.stored} attempts stored for "
+                           f"{r.ok} successful submissions"))
+    bad = sum(r.not_2xx + r.socket_errors for r in results)
+    checks.append((bad == 0, f"{bad} responses that were not 2xx, or failed, in all scenarios"))
+    return checks
 
 
 if __name__ == "__main__":

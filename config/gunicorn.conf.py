@@ -11,12 +11,16 @@ def cpu_count() -> int:
 
 
 bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
-# Django does its work in Python under one lock, so processes, not threads, use the cores; a
-# worker also spends part of each request waiting on PostgreSQL, hence more workers than cores.
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * cpu_count() + 1))
-# Threads let a worker keep idle keep-alive connections from the proxy open without tying it up.
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# Sync workers, one request at a time each, behind the TLS-terminating reverse proxy, which
+# buffers slow clients and keeps their connections alive. Requests wait in the kernel's accept
+# queue and go to whichever worker is free first, so no request sits behind a busy worker while
+# another one idles, which keeps the slowest answers close to the typical ones. Django does its
+# work in Python under one lock, so processes, not threads, use the cores: one per core, and one
+# more to use the time another spends waiting on PostgreSQL. More workers than that only share
+# the same cores and make every answer slower (see the load benchmark in the README).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+workers = int(os.environ.get("WEB_CONCURRENCY", cpu_count() + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 keepalive = 5
 # A request that takes longer than this is stuck, not slow: the worker is replaced.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -133,7 +133,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Everything that must outlive a request or be seen by every app server lives in the database
 # (sessions, the cache, drill idempotency tokens, login-failure counts), or in Redis when
 # REDIS_URL is set, so any number of app servers can share one database. No process keeps state
-# of its own beyond a few seconds' copy of anonymous pages (see below).
+# of its own beyond copies, seconds old, of what only authors change: anonymous pages and drills
+# (see below).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -163,6 +164,8 @@ ANONYMOUS_PAGE_CACHE_SECONDS = int(
     os.environ.get("DJANGO_ANONYMOUS_PAGE_CACHE_SECONDS", "0" if DEBUG else "5")
 )
 ANONYMOUS_PAGE_CACHE_VIEWS = ["courseware:home", "courseware:lesson"]
+# Each worker's copy of a drill and its answer key (drills/cache.py), read by every submission.
+DRILL_CACHE_SECONDS = int(os.environ.get("DJANGO_DRILL_CACHE_SECONDS", "0" if DEBUG else "10"))
 CACHES["pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "anonymous-pages",

@@ -171,6 +171,14 @@ class AttemptQuerySet(models.QuerySet):
         )
         return {row["drill_id"]: row for row in rows}
 
+    def record_for(self, drill: Drill) -> dict | None:
+        """The learner's best score at one drill, its total and how many attempts they made
+        (as best_by_drill gives them per drill), or None before the first attempt."""
+        row = self.filter(drill=drill).aggregate(
+            best=Max("score"), total=Max("total"), attempts=Count("id")
+        )
+        return row if row["attempts"] else None
+
     def for_review(self) -> "AttemptQuerySet":
         """Attempts whose justifications an instructor grades."""
         return self.filter(drill__review_by_instructor=True)
@@ -195,6 +203,14 @@ class Attempt(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # A learner's record on a drill (best score and number of attempts, read after every
+            # submission; their best attempt) stays one short index range however many attempts
+            # they make.
+            models.Index(
+                fields=["learner", "drill", "-score", "-created_at"], name="attempt_learner_best"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.learner} on {self.drill.slug}: {self.score}/{self.total}"

@@ -27,14 +27,14 @@ def record_attempt(*, learner, drill: Drill, interactions: list[Interaction],
     A second submit of the same form (a double click, a retried request) gets the first
     attempt back instead of a copy of it.
     """
-    existing = Attempt.objects.filter(token=token).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                return _create_attempt(learner, drill, interactions, result, token), True
-        except IntegrityError:
-            # Two requests with the same token raced; the other one stored it first.
-            existing = Attempt.objects.get(token=token)
+    try:
+        with transaction.atomic():
+            return _create_attempt(learner, drill, interactions, result, token), True
+    except IntegrityError:
+        # The token is taken: this form was submitted before, or the same submit raced in.
+        existing = Attempt.objects.filter(token=token).first()
+        if existing is None:
+            raise
     if existing.learner_id != learner.pk or existing.drill_id != drill.pk:
         raise TokenReused("This form was already used. Reload the drill to start a fresh attempt.")
     return existing, False
@@ -61,7 +61,8 @@ def _create_attempt(learner, drill, interactions, result, token) -> Attempt:
         )
         for verdict in result.verdicts
     )
-    submit_attempt_for_review(attempt=attempt)
+    if drill.review_by_instructor:
+        submit_attempt_for_review(attempt=attempt)
     return attempt
 
 

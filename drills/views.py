@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from drills import grading, services, workflow
+from drills import cache, grading, services, workflow
 from drills.forms import (
     CHOICE_PREFIX,
     MAX_JUSTIFICATION,
@@ -39,9 +39,8 @@ def bad_request(request: HttpRequest, reason: str) -> HttpResponse:
 
 
 def load_drill(slug: str) -> tuple[Drill, list[Interaction]]:
-    drill = get_object_or_404(Drill.objects.select_related("lesson"), slug=slug)
-    interactions = list(drill.interactions.select_related("after").order_by("order", "pk"))
-    return drill, interactions
+    entry = cache.get_drill(slug)
+    return entry.drill, list(entry.interactions)
 
 
 def grade_attempt(attempt: Attempt, interactions: list[Interaction]) -> grading.DrillResult:
@@ -62,9 +61,7 @@ def grade_attempt(attempt: Attempt, interactions: list[Interaction]) -> grading.
 
 def drill_context(request: HttpRequest, drill: Drill, interactions: list[Interaction],
                   **extra) -> dict:
-    attempts = Attempt.objects.for_learner(request.user).filter(drill=drill)
-    best = attempts.order_by("-score", "-created_at").first()
-    ordered = list(Drill.objects.in_order().only("slug", "title", "difficulty"))
+    ordered = cache.drills_in_order()
     position = next((i for i, other in enumerate(ordered) if other.pk == drill.pk), -1)
     return {
         "drill": drill,
@@ -72,8 +69,7 @@ def drill_context(request: HttpRequest, drill: Drill, interactions: list[Interac
         "numbers": {interaction.key: n for n, interaction in enumerate(interactions, start=1)},
         "questions": grading.QUESTIONS.values(),
         "max_sync_hops": grading.MAX_SYNC_HOPS,
-        "best": best,
-        "attempt_count": attempts.count(),
+        "record": Attempt.objects.for_learner(request.user).record_for(drill),
         "next_drill": ordered[position + 1] if 0 <= position < len(ordered) - 1 else None,
         "form": None,
         "result": None,
@@ -133,7 +129,8 @@ def draft_initial(draft: dict, interactions: list[Interaction]) -> dict:
 
 @require_POST
 def submit(request: HttpRequest, slug: str) -> HttpResponse:
-    drill, interactions = load_drill(slug)
+    entry = cache.get_drill(slug)
+    drill, interactions = entry.drill, list(entry.interactions)
     if not interactions:
         return bad_request(request, "This drill has no interactions to answer yet.")
     try:
@@ -149,7 +146,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
             return render(request, "drills/detail.html#work", context)
         return render(request, "drills/detail.html", context, status=422)
 
-    result = grading.grade(drill.answer_key(interactions), form.answers())
+    result = grading.grade(entry.key, form.answers())
     attempt = None
     draft_key = DRILL_DRAFT_PREFIX + drill.slug
     if not request.user.is_authenticated:
@@ -160,7 +157,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         request.session.pop(draft_key, None)
         try:
-            attempt, _ = services.record_attempt(
+            attempt, created = services.record_attempt(
                 learner=request.user, drill=drill, interactions=interactions, result=result,
                 token=form.cleaned_data["token"],
             )
@@ -168,8 +165,9 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
             return bad_request(request, str(exc))
         if not request.htmx:
             return redirect(attempt)
-        # A repeated submit shows what was stored the first time.
-        result = grade_attempt(attempt, interactions)
+        if not created:
+            # A repeated submit shows what was stored the first time.
+            result = grade_attempt(attempt, interactions)
     context = drill_context(request, drill, interactions, result=result, attempt=attempt,
                             record_oob=bool(request.htmx))
     if request.htmx:

@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from courseware.demo import create_demo_accounts
 from courseware.roles import ensure_instructor_group
+from drills import cache as drill_cache
 
 # Playwright's sync API keeps an event loop running in the test thread; the ORM calls made by
 # tests are still plain synchronous code.
@@ -22,6 +23,14 @@ PASSWORD = "a-long-test-password-42"
 def fast_password_hashing(settings):
     """Real password hashing costs half a second a time; tests need not prove its strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_drill_copies():
+    """Workers keep copies of drills; a test's rolled-back rows must not outlive the test."""
+    drill_cache.clear()
+    yield
+    drill_cache.clear()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ import io
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -14,7 +15,7 @@ from courseware.models import (
     QuickCheckResponse,
     Submission,
 )
-from courseware.roles import INSTRUCTORS
+from courseware.roles import INSTRUCTORS, is_instructor
 from courseware.views import DRAFTS_KEY
 from tests.conftest import PASSWORD
 
@@ -404,3 +405,55 @@ def test_demo_accounts_are_created_once(db, settings):
     assert instructor.groups.filter(name=INSTRUCTORS).exists()
     assert instructor.has_perm("courseware.grade_submission")
     assert not User.objects.get(username="learner").has_perm("courseware.grade_submission")
+
+
+# Roles -------------------------------------------------------------------------------------
+
+
+def grader_by_permission(make_user):
+    user = make_user("direct")
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="courseware", codename="grade_submission")
+    )
+    return user
+
+
+def inactive_instructor(make_user):
+    user = make_user("retired", instructor=True)
+    user.is_active = False
+    user.save()
+    return user
+
+
+def superuser(make_user):
+    user = make_user("root")
+    user.is_superuser = True
+    user.save()
+    return user
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda make_user: AnonymousUser(), False),
+    (lambda make_user: make_user("plain"), False),
+    (lambda make_user: make_user("teacher", instructor=True), True),
+    (grader_by_permission, True),
+    (superuser, True),
+    (inactive_instructor, False),
+])
+def test_is_instructor_agrees_with_has_perm(make_user, make, expected):
+    user = make(make_user)
+    assert is_instructor(user) is expected
+    assert user.has_perm("courseware.grade_submission") is expected
+
+
+def test_is_instructor_asks_one_query(instructor, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert is_instructor(instructor)
+
+
+def test_the_grading_link_shows_for_instructors_only(client, course, learner, instructor):
+    link = f'href="{reverse("grading:queue")}">Grading</a>'
+    client.force_login(learner)
+    assert link not in client.get(reverse("courseware:home")).content.decode()
+    client.force_login(instructor)
+    assert link in client.get(reverse("courseware:home")).content.decode()

@@ -1,14 +1,17 @@
 """Drill pages: catalogue, drill, submit (htmx and plain POST), history, review, own workflow."""
 
 import html
+import time
 import uuid
 
 import pytest
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from courseware.models import Course, Lesson, Module, Question, Submission
+from drills import cache
 from drills.models import Attempt, AttemptAnswer, Drill, Interaction
 from drills.views import OWN_DRAFT_KEY
 
@@ -710,6 +713,31 @@ def test_drill_page_queries_do_not_grow_with_interactions(learner_client, learne
     assert count_queries(learner_client, drill.get_absolute_url()) == before
 
 
+def test_an_htmx_submission_reads_the_drill_once_per_worker_and_no_permissions(
+        settings, learner_client, learner, drill):
+    settings.DRILL_CACHE_SECONDS = 60
+    make_attempt(drill, learner)
+    learner_client.post(submit_url(drill), post_data(), **HTMX)
+    with CaptureQueriesContext(connection) as queries:
+        response = learner_client.post(submit_url(drill), post_data(), **HTMX)
+    assert response.status_code == 200
+    sql = [query["sql"] for query in queries]
+    # Session, user, the attempt and its answers, then the learner's record.
+    assert not [q for q in sql if 'FROM "drills_drill"' in q or 'FROM "drills_interaction"' in q]
+    assert not [q for q in sql if "auth_permission" in q]
+    assert len([q for q in sql if q.startswith("INSERT")]) == 2
+    assert len([q for q in sql if q.startswith("SELECT")]) == 3
+
+
+def test_the_record_after_a_submission_shows_the_best_and_the_count(learner_client, learner,
+                                                                    drill):
+    make_attempt(drill, learner, score=5)
+    response = learner_client.post(submit_url(drill), post_data(ALL_ASYNC), **HTMX)
+    record = html.unescape(response.content.decode()).split('id="drill-record"')[1]
+    assert "Best score <strong>5/5</strong>" in record
+    assert "2 attempts so far" in record
+
+
 # Hop counts at the edges, badges, kept anonymous answers ---------------------------------------
 
 
@@ -831,3 +859,65 @@ def test_the_error_summary_names_each_row_field(learner_client, own_question):
         in page
     assert '<a href="#id_rows-1-justification">Interaction 2, Why (one line): Give a one-line' \
         in page
+
+
+# Each worker's copy of a drill -----------------------------------------------------------------
+
+
+@pytest.fixture
+def cached(settings):
+    settings.DRILL_CACHE_SECONDS = 60
+    return settings
+
+
+def test_a_worker_reads_a_drill_once_while_its_copy_is_fresh(cached, drill,
+                                                              django_assert_num_queries):
+    first = cache.get_drill(drill.slug)
+    with django_assert_num_queries(0):
+        again = cache.get_drill(drill.slug)
+    assert again is first
+    assert [item.key for item in again.key] == [key for key, *_ in SHOP]
+
+
+def test_an_edit_in_the_same_process_is_seen_at_once(cached, drill):
+    cache.get_drill(drill.slug)
+    interaction = drill.interactions.get(key="orders-stock")
+    interaction.rationale = "A rewritten rationale."
+    interaction.save()
+    key = {item.key: item for item in cache.get_drill(drill.slug).key}
+    assert key["orders-stock"].rationale == "A rewritten rationale."
+
+
+def test_an_edit_in_another_process_is_seen_when_the_copy_runs_out(cached, drill, monkeypatch):
+    cache.get_drill(drill.slug)
+    # A queryset update sends no signal, like an edit saved by another worker.
+    Interaction.objects.filter(drill=drill, key="orders-stock").update(answer="sync")
+    assert {i.key: i.answer for i in cache.get_drill(drill.slug).key}["orders-stock"] == "async"
+    now = time.monotonic()
+    monkeypatch.setattr(cache.time, "monotonic", lambda: now + 61)
+    assert {i.key: i.answer for i in cache.get_drill(drill.slug).key}["orders-stock"] == "sync"
+
+
+def test_a_deleted_drill_is_gone_at_once(cached, client, drill):
+    cache.get_drill(drill.slug)
+    drill.delete()
+    assert client.get(reverse("drills:detail", args=["shop"])).status_code == 404
+
+
+def test_no_copies_are_kept_when_the_setting_is_zero(settings, drill,
+                                                     django_assert_num_queries):
+    settings.DRILL_CACHE_SECONDS = 0
+    cache.get_drill(drill.slug)
+    with django_assert_num_queries(2):
+        cache.get_drill(drill.slug)
+
+
+def test_an_unknown_drill_is_not_found(cached, db):
+    with pytest.raises(Http404):
+        cache.get_drill("no-such-drill")
+
+
+def test_the_next_drill_follows_catalogue_order_from_the_copy(cached, client, drill,
+                                                              other_drill):
+    response = client.post(submit_url(drill), post_data(), **HTMX)
+    assert "Next drill: Sign up" in html.unescape(response.content.decode())

@@ -120,7 +120,8 @@ def test_make_serve_names_what_is_missing():
 
 
 def test_gunicorn_config_sizes_workers_from_the_cores(monkeypatch):
-    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    for name in ("WEB_CONCURRENCY", "GUNICORN_WORKER_CLASS", "GUNICORN_THREADS"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PORT", "8123")
     path = BASE_DIR / "config" / "gunicorn.conf.py"
     spec = importlib.util.spec_from_file_location("gunicorn_conf", path)
@@ -128,7 +129,9 @@ def test_gunicorn_config_sizes_workers_from_the_cores(monkeypatch):
     spec.loader.exec_module(conf)
 
     assert conf.bind == "127.0.0.1:8123"
-    assert conf.workers == 2 * conf.cpu_count() + 1
+    assert conf.workers == conf.cpu_count() + 1
+    # Sync workers take requests one at a time from the shared accept queue.
+    assert conf.worker_class == "sync" and conf.threads == 1
     assert 10 <= conf.timeout <= 120 and conf.graceful_timeout > 0 and conf.keepalive > 0
 
 
