@@ -66,6 +66,7 @@ def test_production_settings_turn_on_every_protection(monkeypatch):
     database = settings.DATABASES["default"]
     assert database["ENGINE"] == "django.db.backends.postgresql"
     assert database["CONN_MAX_AGE"] > 0 and database["CONN_HEALTH_CHECKS"] is True
+    assert database["OPTIONS"]["server_side_binding"] is True
     # Shared state never lives in one process's memory.
     assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
