@@ -526,7 +526,8 @@ def main() -> None:
         for name, path, options in scenarios:
             run_wrk(name, base_url + path, seconds=args.warmup,
                     connections=args.connections, **options)
-            before = count_attempts(args.database_url)
+            submissions = options.get("per_request_token", False)
+            before = count_attempts(args.database_url) if submissions else 0
             app_before, db_before = cpu_times(root_pid=server.pid), cpu_times(command="postgres")
             result = run_wrk(name, base_url + path, seconds=args.duration,
                              connections=args.connections, **options)
@@ -534,7 +535,7 @@ def main() -> None:
             db_cpu = cpu_used(db_before, cpu_times(command="postgres"))
             result.cpu_ms_per_request = 1000 * server_cpu / max(result.requests, 1)
             result.db_cpu_ms_per_request = 1000 * db_cpu / max(result.requests, 1)
-            if options.get("per_request_token"):
+            if submissions:
                 result.stored = count_attempts(args.database_url) - before
             results.append(result)
             print(f"  {name}: {result.rps:.0f} requests/s")

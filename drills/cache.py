@@ -8,7 +8,9 @@ development, so authors see their edits at once.
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.http import Http404
@@ -16,54 +18,53 @@ from django.http import Http404
 from drills import grading
 from drills.models import Drill, Interaction
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class CachedDrill:
     drill: Drill
     interactions: tuple[Interaction, ...]
     key: tuple[grading.KeyItem, ...]
-    loaded_at: float
 
 
-_drills: dict[str, CachedDrill] = {}
-_order: list[tuple[float, list[Drill]]] = []
+# What was read, by name, with the time it was read.
+_copies: dict[str, tuple[float, object]] = {}
 
 
 def clear(**kwargs) -> None:
     """Forget every copy; connected to the save and delete signals of what is kept here."""
-    _drills.clear()
-    _order.clear()
+    _copies.clear()
 
 
-def _fresh(loaded_at: float) -> bool:
-    return time.monotonic() - loaded_at < settings.DRILL_CACHE_SECONDS
+def _kept(name: str, read: Callable[[], T]) -> T:
+    now = time.monotonic()
+    copy = _copies.get(name)
+    if copy is not None and now - copy[0] < settings.DRILL_CACHE_SECONDS:
+        return copy[1]
+    value = read()
+    if settings.DRILL_CACHE_SECONDS > 0:
+        _copies[name] = (now, value)
+    return value
 
 
-def get_drill(slug: str) -> CachedDrill:
-    """The drill with this slug, its interactions in order and its answer key; 404 if none."""
-    entry = _drills.get(slug)
-    if entry is not None and _fresh(entry.loaded_at):
-        return entry
+def _read_drill(slug: str) -> CachedDrill:
     drill = Drill.objects.select_related("lesson").filter(slug=slug).first()
     if drill is None:
         raise Http404("No such drill")
     interactions = tuple(drill.interactions.select_related("after").order_by("order", "pk"))
-    entry = CachedDrill(
-        drill=drill,
-        interactions=interactions,
-        key=tuple(interaction.key_item() for interaction in interactions),
-        loaded_at=time.monotonic(),
+    return CachedDrill(
+        drill=drill, interactions=interactions, key=tuple(drill.answer_key(interactions))
     )
-    if settings.DRILL_CACHE_SECONDS > 0:
-        _drills[slug] = entry
-    return entry
+
+
+def get_drill(slug: str) -> CachedDrill:
+    """The drill with this slug, its interactions in order and its answer key; 404 if none."""
+    return _kept(f"drill:{slug}", lambda: _read_drill(slug))
 
 
 def drills_in_order() -> list[Drill]:
     """Every drill (slug, title and difficulty only) in catalogue order."""
-    if _order and _fresh(_order[0][0]):
-        return _order[0][1]
-    drills = list(Drill.objects.in_order().only("slug", "title", "difficulty"))
-    if settings.DRILL_CACHE_SECONDS > 0:
-        _order[:] = [(time.monotonic(), drills)]
-    return drills
+    return _kept(
+        "in-order", lambda: list(Drill.objects.in_order().only("slug", "title", "difficulty"))
+    )

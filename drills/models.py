@@ -155,6 +155,11 @@ class Interaction(models.Model):
         )
 
 
+def record_fields() -> dict:
+    """A learner's record on a drill: best score, its total and the number of attempts."""
+    return {"best": Max("score"), "total": Max("total"), "attempts": Count("id")}
+
+
 class AttemptQuerySet(models.QuerySet):
     def for_learner(self, user) -> "AttemptQuerySet":
         if not user.is_authenticated:
@@ -166,7 +171,7 @@ class AttemptQuerySet(models.QuerySet):
         rows = (
             self.for_learner(user)
             .values("drill_id")
-            .annotate(best=Max("score"), total=Max("total"), attempts=Count("id"))
+            .annotate(**record_fields())
             .order_by()
         )
         return {row["drill_id"]: row for row in rows}
@@ -174,9 +179,7 @@ class AttemptQuerySet(models.QuerySet):
     def record_for(self, drill: Drill) -> dict | None:
         """The learner's best score at one drill, its total and how many attempts they made
         (as best_by_drill gives them per drill), or None before the first attempt."""
-        row = self.filter(drill=drill).aggregate(
-            best=Max("score"), total=Max("total"), attempts=Count("id")
-        )
+        row = self.filter(drill=drill).aggregate(**record_fields())
         return row if row["attempts"] else None
 
     def for_review(self) -> "AttemptQuerySet":

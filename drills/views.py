@@ -179,7 +179,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
 def history(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    drill = get_object_or_404(Drill, slug=slug)
+    drill = cache.get_drill(slug).drill
     attempts = Attempt.objects.for_learner(request.user).filter(drill=drill)
     count = attempts.count()
     best = attempts.order_by("-score", "-created_at").first()
