@@ -1,9 +1,12 @@
 """Load benchmark: `make serve` on PostgreSQL, driven over loopback by wrk.
 
-    python benchmarks/load.py [--duration 10] [--connections 16] [--rate 250] [--only TEXT]
+    python benchmarks/load.py [--duration 10] [--connections 16] [--rate 250] [--learners 30]
+                              [--only TEXT]
 
 It recreates its own database (critical_path_load by default), starts `make serve` on it,
-creates one learner, then runs wrk against each scenario: a short warm-up, then a measured run.
+signs in a cohort of learners, then runs wrk against each scenario: a short warm-up, then a
+measured run. The drill submissions come from the whole cohort in turn, each learner in their
+own session; the signed-in lesson page is read by the first learner.
 Most scenarios send flat out: each of the 16 connections sends its next request as soon as the
 last one is answered. Drill submissions are also sent paced, at a fixed rate (--rate a second)
 whatever the server does, with latencies counted from when each request was due.
@@ -161,14 +164,19 @@ function build()
 end
 """
 
-# Each submission carries a fresh idempotency token, so each one is a new attempt.
+# Each submission comes from the next learner of the cohort, with that learner's session cookie
+# and CSRF token, and carries a fresh idempotency token, so each one is a new attempt.
 BUILD_SUBMISSION = r"""
+local learners = %(learners)s
+
 function build()
   counter = counter + 1
-  local token = string.format("%08x-%04x-4%03x-8%03x-%04x%08x",
+  local learner = learners[(id + counter) %% #learners + 1]
+  local token = string.format("%%08x-%%04x-4%%03x-8%%03x-%%04x%%08x",
     math.random(0, 0x7fffffff), math.random(0, 0xffff), math.random(0, 0xfff),
     math.random(0, 0xfff), id, counter)
-  return wrk.format(nil, nil, nil, string.gsub(wrk.body, "TOKEN", token))
+  wrk.headers["Cookie"] = learner.cookie
+  return wrk.format(nil, nil, nil, string.gsub(learner.body, "TOKEN", token))
 end
 """
 
@@ -190,6 +198,9 @@ class Result:
     # requests/s, they hardly depend on what else the machine is doing.
     cpu_ms_per_request: float = 0.0
     db_cpu_ms_per_request: float = 0.0
+    # Everything else the machine's cores did meanwhile, per request: wrk, the kernel's loopback
+    # networking, other services.
+    other_cpu_ms_per_request: float = 0.0
     # Attempts the server stored during the run (submission scenarios only).
     stored: int | None = None
 
@@ -296,26 +307,30 @@ def stop_server(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def create_learner(env: dict[str, str]) -> None:
+def create_learners(env: dict[str, str], count: int) -> list[str]:
+    names = [f"load-learner-{n}" for n in range(1, count + 1)]
     code = (
         "from django.contrib.auth import get_user_model; "
-        f"get_user_model().objects.create_user('load-learner', password='{PASSWORD}')"
+        "from django.contrib.auth.hashers import make_password; "
+        f"password = make_password({PASSWORD!r}); "
+        "get_user_model().objects.bulk_create("
+        f"get_user_model()(username=name, password=password) for name in {names!r})"
     )
     subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code], cwd=BASE_DIR, env=env, check=True
     )
+    return names
 
 
-def sign_in(base_url: str) -> Client:
+def sign_in(base_url: str, username: str) -> Client:
     client = Client(base_url)
     _, page = client.request("GET", "/accounts/login/")
     status, _ = client.request(
         "POST", "/accounts/login/",
-        {"csrfmiddlewaretoken": form_token(page), "username": "load-learner",
-         "password": PASSWORD},
+        {"csrfmiddlewaretoken": form_token(page), "username": username, "password": PASSWORD},
     )
     if status != 302 or "sessionid" not in client.cookies:
-        raise SystemExit(f"could not sign in (HTTP {status})")
+        raise SystemExit(f"could not sign in as {username} (HTTP {status})")
     return client
 
 
@@ -371,7 +386,8 @@ def drill_form(client: Client) -> DrillForm:
 
 def run_wrk(
     name: str, url: str, *, seconds: int, connections: int, headers: dict[str, str],
-    method: str = "GET", body: str = "", per_request_token: bool = False, rate: float = 0,
+    method: str = "GET", body: str = "", rate: float = 0,
+    learners: list[tuple[str, str]] | None = None,
 ) -> Result:
     # wrk drops the requests still in flight when its time is up, and the server would store
     # those attempts without wrk counting them; so every scenario stops sending a little before
@@ -382,7 +398,8 @@ def run_wrk(
         "rate": rate,
         "active": seconds - drain,
         "connections": connections,
-        "build": BUILD_SUBMISSION if per_request_token else BUILD_STATIC,
+        "build": BUILD_SUBMISSION % {"learners": lua_learners(learners)} if learners
+        else BUILD_STATIC,
     }
     setup = [f"wrk.method = {json.dumps(method)}", f"wrk.body = {json.dumps(body)}"]
     setup += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
@@ -415,6 +432,13 @@ def run_wrk(
     )
 
 
+def lua_learners(learners: list[tuple[str, str]]) -> str:
+    """A Lua table of each learner's Cookie header and submission body."""
+    rows = [f"{{cookie = {json.dumps(cookie)}, body = {json.dumps(body)}}}"
+            for cookie, body in learners]
+    return "{\n  " + ",\n  ".join(rows) + "\n}"
+
+
 def cpu_times(root_pid: int | None = None, command: str | None = None) -> dict[int, float]:
     """User + system CPU seconds so far of each process in a tree (make, the gunicorn master
     and its workers), or of each process running the named command (PostgreSQL's)."""
@@ -444,6 +468,28 @@ def cpu_times(root_pid: int | None = None, command: str | None = None) -> dict[i
     return tree
 
 
+def machine_busy() -> float:
+    """CPU seconds all cores have spent busy since boot (from /proc/stat)."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    # The guest columns are already counted in user and nice.
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def reference_seconds() -> float:
+    """CPU seconds of a fixed piece of pure-Python work, one core, nothing else of ours running.
+
+    A virtual machine's cores can run at very different speeds from one hour to the next; this
+    says how fast they were around a run, so that figures from different runs can be compared.
+    """
+    start = time.process_time()
+    for _ in range(20):
+        counts: dict[str, int] = {}
+        for n in range(50_000):
+            counts[str(n)] = counts.get(str(n - 1), n) + 1
+    return time.process_time() - start
+
+
 def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds spent between two readings by the processes alive at the second one."""
     return sum(t - before.get(pid, 0.0) for pid, t in after.items())
@@ -462,6 +508,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8104)
     parser.add_argument("--rate", type=float, default=250,
                         help="drill submissions per second offered in the paced run")
+    parser.add_argument("--learners", type=int, default=30,
+                        help="signed-in learners who take turns sending the drill submissions")
     parser.add_argument(
         "--only", action="append", metavar="TEXT",
         help="run only the scenarios whose name contains TEXT (repeatable)",
@@ -473,6 +521,8 @@ def main() -> None:
         ),
     )
     args = parser.parse_args()
+    if args.learners < 1:
+        parser.error("--learners must be at least 1")
     if args.duration < 3 or args.warmup < 2:
         parser.error("runs shorter than 3 s (warm-up 2 s) leave no time to send submissions")
     if not shutil.which("wrk"):
@@ -495,21 +545,25 @@ def main() -> None:
     server = start_server(env, log_path)
     try:
         wait_until_up(base_url, server, log_path)
-        create_learner({**env, "DJANGO_DEBUG": "false"})
-        learner = sign_in(base_url)
+        names = create_learners({**env, "DJANGO_DEBUG": "false"}, args.learners)
+        print(f"signing in {len(names)} learners …")
+        cohort = [sign_in(base_url, name) for name in names]
         netloc = urlsplit(base_url).netloc
         anonymous = proxy_headers(netloc)
-        signed_in = {**anonymous, "Cookie": cookie_header(learner.cookies)}
-        form = drill_form(learner)
-        _, drill_page = learner.request("GET", form.action.removesuffix("submit/"))
-        body = urlencode(
-            [("csrfmiddlewaretoken", form_token(drill_page)), *form.fields,
-             (form.token_field, "TOKEN")]
-        )
-        submit = {**signed_in, "Content-Type": "application/x-www-form-urlencoded",
+        signed_in = {**anonymous, "Cookie": cookie_header(cohort[0].cookies)}
+        form = drill_form(cohort[0])
+        learners = []
+        for client in cohort:
+            _, drill_page = client.request("GET", form.action.removesuffix("submit/"))
+            body = urlencode(
+                [("csrfmiddlewaretoken", form_token(drill_page)), *form.fields,
+                 (form.token_field, "TOKEN")]
+            )
+            learners.append((cookie_header(client.cookies), body))
+        submit = {**anonymous, "Content-Type": "application/x-www-form-urlencoded",
                   "HX-Request": "true"}
 
-        post = {"headers": submit, "method": "POST", "body": body, "per_request_token": True}
+        post = {"headers": submit, "method": "POST", "learners": learners}
         scenarios = [
             ("/healthz", "/healthz", {"headers": anonymous}),
             ("lesson, anonymous", LESSON, {"headers": anonymous}),
@@ -523,42 +577,52 @@ def main() -> None:
             scenarios = [s for s in scenarios if any(text in s[0] for text in args.only)]
         results = []
         load = os.getloadavg()[0]
+        reference = [reference_seconds()]
         for name, path, options in scenarios:
             run_wrk(name, base_url + path, seconds=args.warmup,
                     connections=args.connections, **options)
-            submissions = options.get("per_request_token", False)
+            submissions = "learners" in options
             before = count_attempts(args.database_url) if submissions else 0
             app_before, db_before = cpu_times(root_pid=server.pid), cpu_times(command="postgres")
+            busy_before = machine_busy()
             result = run_wrk(name, base_url + path, seconds=args.duration,
                              connections=args.connections, **options)
             server_cpu = cpu_used(app_before, cpu_times(root_pid=server.pid))
             db_cpu = cpu_used(db_before, cpu_times(command="postgres"))
+            other_cpu = machine_busy() - busy_before - server_cpu - db_cpu
             result.cpu_ms_per_request = 1000 * server_cpu / max(result.requests, 1)
             result.db_cpu_ms_per_request = 1000 * db_cpu / max(result.requests, 1)
+            result.other_cpu_ms_per_request = 1000 * max(other_cpu, 0.0) / max(result.requests, 1)
             if submissions:
                 result.stored = count_attempts(args.database_url) - before
             results.append(result)
             print(f"  {name}: {result.rps:.0f} requests/s")
+        reference.append(reference_seconds())
     finally:
         stop_server(server)
 
-    report(results, args, load)
+    report(results, args, load, reference)
 
 
-def report(results: list[Result], args, load: float) -> None:
+def report(results: list[Result], args, load: float, reference: list[float]) -> None:
     cores = len(os.sched_getaffinity(0))
     print()
     print(f"wrk, {args.connections} connections, {args.duration} s per scenario after "
-          f"{args.warmup} s warm-up; {cores} cores; load average before the runs {load:.2f}")
+          f"{args.warmup} s warm-up; submissions from {args.learners} learners; {cores} cores; "
+          f"load average before the runs {load:.2f}")
+    print(f"reference work (lower is a faster core): {reference[0]:.2f} s before the runs, "
+          f"{reference[-1]:.2f} s after")
     print()
     print(f"| {'scenario':<32} | {'requests/s':>10} | {'p50 ms':>6} | {'p95 ms':>6} | "
-          f"{'p99 ms':>6} | {'non-2xx':>7} | {'app CPU ms/req':>14} | {'DB CPU ms/req':>13} |")
+          f"{'p99 ms':>6} | {'non-2xx':>7} | {'app CPU ms/req':>14} | {'DB CPU ms/req':>13} | "
+          f"{'other CPU ms/req':>16} |")
     print(f"|{'-' * 34}|{'-' * 11}:|{'-' * 7}:|{'-' * 7}:|{'-' * 7}:|{'-' * 8}:|{'-' * 15}:|"
-          f"{'-' * 14}:|")
+          f"{'-' * 14}:|{'-' * 17}:|")
     for r in results:
         print(f"| {r.name:<32} | {r.rps:>10.0f} | {r.p50_ms:>6.1f} | {r.p95_ms:>6.1f} | "
               f"{r.p99_ms:>6.1f} | {r.not_2xx + r.socket_errors:>7} | "
-              f"{r.cpu_ms_per_request:>14.2f} | {r.db_cpu_ms_per_request:>13.2f} |")
+              f"{r.cpu_ms_per_request:>14.2f} | {r.db_cpu_ms_per_request:>13.2f} | "
+              f"{r.other_cpu_ms_per_request:>16.2f} |")
     print()
     speed, correctness = targets(results), correct(results)
     for met, text in speed + correctness:

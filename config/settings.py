@@ -177,6 +177,17 @@ CACHES["pages"] = {
     "OPTIONS": {"MAX_ENTRIES": 500},
 }
 
+# The rendered rows of drill feedback (templates/drills/_result.html), kept in each worker. A
+# row's key holds everything the row shows, so an edited drill misses rather than goes stale.
+# Not kept in development, where the template itself may change.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.dummy.DummyCache"
+    if DEBUG
+    else "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "drill-feedback-rows",
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
+
 AUTHENTICATION_BACKENDS = [
     "config.security.ThrottledLoginBackend",
     "django.contrib.auth.backends.ModelBackend",

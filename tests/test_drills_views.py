@@ -5,6 +5,8 @@ import time
 import uuid
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.utils import make_template_fragment_key
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
@@ -921,3 +923,69 @@ def test_the_next_drill_follows_catalogue_order_from_the_copy(cached, client, dr
                                                               other_drill):
     response = client.post(submit_url(drill), post_data(), **HTMX)
     assert "Next drill: Sign up" in html.unescape(response.content.decode())
+
+
+# Feedback rows kept rendered ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def kept_rows(settings):
+    """Feedback rows kept as in production (development keeps none)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                      "LOCATION": "test-feedback-rows"},
+    }
+    caches["fragments"].clear()
+    yield
+    caches["fragments"].clear()
+
+
+def verdict_row(page: str, key: str) -> str:
+    return page.split(f'id="verdict-{key}"')[1].split("</li>")[0]
+
+
+def test_a_feedback_row_is_kept_rendered_for_the_next_learner(kept_rows, client, drill):
+    page = result_html(client, drill, RIGHT)
+    item = cache.get_drill(drill.slug).key[0]
+    kept = caches["fragments"].get(
+        make_template_fragment_key("verdict-head", [item, "sync", True, True, 1])
+    )
+    assert kept is not None and "1. Orders → Payments" in html.unescape(kept)
+    assert verdict_row(result_html(client, drill, RIGHT), "orders-payments") == verdict_row(
+        page, "orders-payments")
+
+
+def test_a_kept_row_never_carries_another_learners_reason(kept_rows, client, make_user, drill):
+    first, second = make_user("first"), make_user("second")
+    client.force_login(first)
+    reason = {"why-orders-stock": "<b>Stock can wait</b> for first"}
+    page = client.post(submit_url(drill), post_data(RIGHT, **reason), **HTMX).content.decode()
+    assert "Your reason: “&lt;b&gt;Stock can wait&lt;/b&gt; for first”" in page
+    assert "<b>Stock" not in page
+    client.force_login(second)
+    page = client.post(submit_url(drill), post_data(
+        RIGHT, **{"why-orders-stock": "Second's own reason"}), **HTMX).content.decode()
+    assert "for first" not in page
+    assert page.count("Your reason:") == 1 and "Second&#x27;s own reason" in page
+    page = client.post(submit_url(drill), post_data(RIGHT), **HTMX).content.decode()
+    assert "Your reason:" not in page
+
+
+def test_a_kept_row_follows_the_hops_before_it(kept_rows, client, drill):
+    """Payments → Processor is the same choice both times; only the hop before it differs."""
+    chained = verdict_row(result_html(client, drill, RIGHT), "payments-processor")
+    assert "Counts as a sync hop on your critical path" in chained
+    cut = {**RIGHT, "orders-payments": "async"}
+    alone = verdict_row(result_html(client, drill, cut), "payments-processor")
+    assert "Counts as a sync hop on your critical path" not in alone
+    assert "You chose <span class=\"badge badge-sync\">sync</span>." in alone
+
+
+def test_an_edited_interaction_is_shown_as_edited_at_once(kept_rows, client, drill):
+    assert "Rationale of orders-stock." in result_html(client, drill, RIGHT)
+    interaction = drill.interactions.get(key="orders-stock")
+    interaction.rationale = "A rewritten rationale."
+    interaction.save()
+    page = result_html(client, drill, RIGHT)
+    assert "A rewritten rationale." in page and "Rationale of orders-stock." not in page

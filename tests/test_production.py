@@ -70,6 +70,8 @@ def test_production_settings_turn_on_every_protection(monkeypatch):
     # Shared state never lives in one process's memory.
     assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    # Rendered feedback rows are kept per worker: their keys hold all they show.
+    assert settings.CACHES["fragments"]["BACKEND"].endswith("LocMemCache")
 
 
 def test_redis_url_moves_cache_and_sessions_to_redis(monkeypatch):
@@ -87,6 +89,8 @@ def test_development_settings_need_nothing_set(monkeypatch):
     assert settings.DEBUG is True
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
     assert settings.STORAGES["staticfiles"]["BACKEND"].endswith("StaticFilesStorage")
+    # Authors editing templates see their change on the next request.
+    assert settings.CACHES["fragments"]["BACKEND"].endswith("DummyCache")
 
 
 @pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"])
