@@ -169,8 +169,10 @@ ANONYMOUS_PAGE_CACHE_SECONDS = int(
     os.environ.get("DJANGO_ANONYMOUS_PAGE_CACHE_SECONDS", "0" if DEBUG else "5")
 )
 ANONYMOUS_PAGE_CACHE_VIEWS = ["courseware:home", "courseware:lesson"]
-# Each worker's copy of a drill and its answer key (drills/cache.py), read by every submission.
-DRILL_CACHE_SECONDS = int(os.environ.get("DJANGO_DRILL_CACHE_SECONDS", "0" if DEBUG else "10"))
+# Each worker's copies of lessons, questions, quick checks and drills (config/copies.py).
+CONTENT_CACHE_SECONDS = int(
+    os.environ.get("DJANGO_CONTENT_CACHE_SECONDS", "0" if DEBUG else "10")
+)
 CACHES["pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "anonymous-pages",

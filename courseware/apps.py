@@ -7,6 +7,12 @@ class CoursewareConfig(AppConfig):
     verbose_name = "Course content"
 
     def ready(self) -> None:
+        from config import copies
+        from courseware import models
         from courseware.roles import ensure_instructor_group
 
         post_migrate.connect(ensure_instructor_group, dispatch_uid="courseware_instructor_group")
+        copies.connect(
+            models.Course, models.Module, models.Lesson, models.Question, models.QuickCheck,
+            models.QuickCheckOption,
+        )

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from courseware.models import Lesson, LessonProgress, QuickCheck, QuickCheckResponse, Submission
+from courseware import content
+from courseware.models import Lesson, LessonProgress, QuickCheckResponse, Submission
 
 
 @dataclass
@@ -27,8 +28,8 @@ class CourseProgress:
 
 
 def course_progress(user) -> CourseProgress:
-    lessons = list(Lesson.objects.in_order())
-    progress = CourseProgress(lessons=lessons, quick_checks_total=QuickCheck.objects.count())
+    lessons = content.lessons_in_order()
+    progress = CourseProgress(lessons=lessons, quick_checks_total=content.quick_check_count())
     if not user.is_authenticated:
         return progress
     rows = list(

@@ -40,9 +40,10 @@ def check_quick_check(*, learner, quick_check: QuickCheck, selected: set[int]) -
 
 
 def record_visit(*, learner, lesson: Lesson) -> None:
-    progress, created = LessonProgress.objects.get_or_create(learner=learner, lesson=lesson)
-    if not created:
-        progress.save(update_fields=["last_visited_at"])
+    # Every visit after the first is one UPDATE, without reading the row first.
+    visited = LessonProgress.objects.filter(learner=learner, lesson=lesson)
+    if not visited.update(last_visited_at=timezone.now()):
+        LessonProgress.objects.get_or_create(learner=learner, lesson=lesson)
 
 
 @transaction.atomic

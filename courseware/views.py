@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from courseware import services
+from courseware import content, services
 from courseware.checks import grade_quick_check
 from courseware.forms import AnswerForm, QuickCheckForm
-from courseware.models import Lesson, Question, QuickCheck, Submission
+from courseware.models import Question, QuickCheck, Submission
 from courseware.progress import course_progress
 
 DRAFTS_KEY = "answer_drafts"
@@ -25,7 +25,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "courseware/home.html", {"progress": progress})
 
 
-def lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
+def lesson_context(request: HttpRequest, entry: content.CachedLesson) -> dict:
+    lesson = entry.lesson
     progress = course_progress(request.user)
     lessons = progress.lessons
     index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
@@ -44,7 +45,7 @@ def lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
             "submission": latest.get(question.pk),
             "form": AnswerForm(initial={"answer": drafts.get(question.slug, "")}),
         }
-        for question in lesson.questions.all()
+        for question in entry.questions
     ]
     context = {
         "lesson": lesson,
@@ -60,7 +61,7 @@ def lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
                 and grade_quick_check(services.option_keys(check), set(answered[check.slug])),
                 "check_form": QuickCheckForm(quick_check=check),
             }
-            for check in lesson.quick_checks.prefetch_related("options")
+            for check in entry.quick_checks
         ],
     }
     if lesson.embed:
@@ -72,19 +73,20 @@ def lesson_context(request: HttpRequest, lesson: Lesson) -> dict:
 
 @require_GET
 def lesson(request: HttpRequest, slug: str) -> HttpResponse:
-    lesson = get_object_or_404(Lesson.objects.select_related("module__course"), slug=slug)
+    entry = content.get_lesson(slug)
     if request.user.is_authenticated:
-        services.record_visit(learner=request.user, lesson=lesson)
-    return render(request, "courseware/lesson.html", lesson_context(request, lesson))
+        services.record_visit(learner=request.user, lesson=entry.lesson)
+    return render(request, "courseware/lesson.html", lesson_context(request, entry))
 
 
 @require_POST
 def complete_lesson(request: HttpRequest, slug: str) -> HttpResponse:
-    lesson = get_object_or_404(Lesson, slug=slug)
+    entry = content.get_lesson(slug)
+    lesson = entry.lesson
     if not request.user.is_authenticated:
         return redirect_to_login(lesson.get_absolute_url())
     services.mark_complete(learner=request.user, lesson=lesson)
-    context = lesson_context(request, lesson)
+    context = lesson_context(request, entry)
     if request.htmx:
         return render(request, "courseware/lesson.html#completion", context)
     target = context["next"] or lesson
@@ -120,7 +122,7 @@ def answer_question(request: HttpRequest, slug: str) -> HttpResponse:
     status = 200 if submission else 422
     if request.htmx:
         return render(request, "courseware/lesson.html#question", {"item": item}, status=200)
-    context = lesson_context(request, question.lesson)
+    context = lesson_context(request, content.get_lesson(question.lesson.slug))
     context["questions"] = [
         item if entry["question"].pk == question.pk else entry for entry in context["questions"]
     ]
@@ -144,7 +146,7 @@ def check_quick_check(request: HttpRequest, slug: str) -> HttpResponse:
     if result:
         request.session[CHECKED_KEY] = {quick_check.slug: sorted(result.selected)}
         return redirect(f"{quick_check.lesson.get_absolute_url()}#check-{quick_check.slug}")
-    page = lesson_context(request, quick_check.lesson)
+    page = lesson_context(request, content.get_lesson(quick_check.lesson.slug))
     page["checks"] = [
         context if entry["check"].pk == quick_check.pk else entry for entry in page["checks"]
     ]

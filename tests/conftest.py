@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from config import copies
 from courseware.demo import create_demo_accounts
 from courseware.roles import ensure_instructor_group
-from drills import cache as drill_cache
 
 # Playwright's sync API keeps an event loop running in the test thread; the ORM calls made by
 # tests are still plain synchronous code.
@@ -26,11 +26,11 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def fresh_drill_copies():
-    """Workers keep copies of drills; a test's rolled-back rows must not outlive the test."""
-    drill_cache.clear()
+def fresh_content_copies():
+    """Workers keep copies of course content; a test's rolled-back rows must not outlive it."""
+    copies.clear()
     yield
-    drill_cache.clear()
+    copies.clear()
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from courseware.models import (
@@ -457,3 +459,81 @@ def test_the_grading_link_shows_for_instructors_only(client, course, learner, in
     assert link not in client.get(reverse("courseware:home")).content.decode()
     client.force_login(instructor)
     assert link in client.get(reverse("courseware:home")).content.decode()
+
+
+# Each worker's copy of the course ---------------------------------------------------------------
+
+
+@pytest.fixture
+def kept_copies(settings):
+    settings.CONTENT_CACHE_SECONDS = 60
+    return settings
+
+
+def queries_on_lesson_page(client, slug: str = "two-styles") -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("courseware:lesson", args=[slug]))
+    assert response.status_code == 200
+    return [query["sql"] for query in queries]
+
+
+CONTENT_TABLES = ('"courseware_lesson"', '"courseware_question"', '"courseware_quickcheck"',
+                  '"courseware_quickcheckoption"', '"drills_drill"')
+
+
+def test_a_signed_in_lesson_page_reads_the_course_once_per_worker(kept_copies, learner_client,
+                                                                    course):
+    first = queries_on_lesson_page(learner_client)
+    assert [q for q in first if any(f"FROM {table}" in q for table in CONTENT_TABLES)]
+    again = queries_on_lesson_page(learner_client)
+    assert not [q for q in again if any(f"FROM {table}" in q for table in CONTENT_TABLES)]
+    # What is the learner's own is still read every time.
+    assert [q for q in again if '"courseware_lessonprogress"' in q]
+    assert len(again) < len(first)
+
+
+def test_an_edited_question_is_shown_at_once(kept_copies, learner_client, course):
+    page = learner_client.get(reverse("courseware:lesson", args=["check-yourself"]))
+    assert "A freshly written prompt." not in page.content.decode()
+    question = Question.objects.filter(lesson__slug="check-yourself").first()
+    question.prompt = "A freshly written prompt."
+    question.save()
+    page = learner_client.get(reverse("courseware:lesson", args=["check-yourself"]))
+    assert "A freshly written prompt." in page.content.decode()
+
+
+def test_an_edited_quick_check_option_is_graded_at_once(kept_copies, learner_client,
+                                                         quick_check):
+    slug = quick_check.lesson.slug
+    learner_client.get(reverse("courseware:lesson", args=[slug]))
+    option = quick_check.options.filter(correct=False).first()
+    option.text = "An option reworded by its author"
+    option.save()
+    page = learner_client.get(reverse("courseware:lesson", args=[slug])).content.decode()
+    assert "An option reworded by its author" in page
+
+
+def test_a_lesson_added_by_an_author_joins_the_contents_at_once(kept_copies, client, course):
+    client.get(reverse("courseware:home"))
+    first = Lesson.objects.in_order().first()
+    Lesson.objects.create(module=first.module, slug="added-lesson", title="An added lesson",
+                          order=99, body_markdown="Text.")
+    assert "An added lesson" in client.get(reverse("courseware:home")).content.decode()
+    assert client.get(reverse("courseware:lesson", args=["added-lesson"])).status_code == 200
+
+
+def test_an_unknown_lesson_is_still_a_404_with_copies_kept(kept_copies, client, course):
+    assert client.get(reverse("courseware:lesson", args=["no-such-lesson"])).status_code == 404
+
+
+def test_a_repeat_visit_is_one_update(learner_client, learner, course, django_assert_num_queries):
+    from courseware.services import record_visit
+
+    lesson = Lesson.objects.get(slug="two-styles")
+    record_visit(learner=learner, lesson=lesson)
+    first = LessonProgress.objects.get(learner=learner, lesson=lesson).last_visited_at
+    with django_assert_num_queries(1):
+        record_visit(learner=learner, lesson=lesson)
+    progress = LessonProgress.objects.get(learner=learner, lesson=lesson)
+    assert progress.last_visited_at > first
+    assert LessonProgress.objects.filter(learner=learner).count() == 1

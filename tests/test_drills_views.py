@@ -12,6 +12,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from config import copies
 from courseware.models import Course, Lesson, Module, Question, Submission
 from drills import cache
 from drills.models import Attempt, AttemptAnswer, Drill, Interaction
@@ -717,7 +718,7 @@ def test_drill_page_queries_do_not_grow_with_interactions(learner_client, learne
 
 def test_an_htmx_submission_reads_the_drill_once_per_worker_and_no_permissions(
         settings, learner_client, learner, drill):
-    settings.DRILL_CACHE_SECONDS = 60
+    settings.CONTENT_CACHE_SECONDS = 60
     make_attempt(drill, learner)
     learner_client.post(submit_url(drill), post_data(), **HTMX)
     with CaptureQueriesContext(connection) as queries:
@@ -868,7 +869,7 @@ def test_the_error_summary_names_each_row_field(learner_client, own_question):
 
 @pytest.fixture
 def cached(settings):
-    settings.DRILL_CACHE_SECONDS = 60
+    settings.CONTENT_CACHE_SECONDS = 60
     return settings
 
 
@@ -896,7 +897,7 @@ def test_an_edit_in_another_process_is_seen_when_the_copy_runs_out(cached, drill
     Interaction.objects.filter(drill=drill, key="orders-stock").update(answer="sync")
     assert {i.key: i.answer for i in cache.get_drill(drill.slug).key}["orders-stock"] == "async"
     now = time.monotonic()
-    monkeypatch.setattr(cache.time, "monotonic", lambda: now + 61)
+    monkeypatch.setattr(copies.time, "monotonic", lambda: now + 61)
     assert {i.key: i.answer for i in cache.get_drill(drill.slug).key}["orders-stock"] == "sync"
 
 
@@ -908,7 +909,7 @@ def test_a_deleted_drill_is_gone_at_once(cached, client, drill):
 
 def test_no_copies_are_kept_when_the_setting_is_zero(settings, drill,
                                                      django_assert_num_queries):
-    settings.DRILL_CACHE_SECONDS = 0
+    settings.CONTENT_CACHE_SECONDS = 0
     cache.get_drill(drill.slug)
     with django_assert_num_queries(2):
         cache.get_drill(drill.slug)

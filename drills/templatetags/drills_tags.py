@@ -1,6 +1,7 @@
 from django import template
 
-from drills.models import Attempt, Drill
+from drills import cache
+from drills.models import Attempt
 
 register = template.Library()
 
@@ -21,7 +22,7 @@ def practice_drills(context, lesson) -> list[dict]:
     """The drills that practise a lesson, each with the signed-in learner's best score."""
     if lesson is None:
         return []
-    drills = list(Drill.objects.for_lesson(lesson).with_interaction_count())
+    drills = cache.drills_for_lesson(lesson.pk)
     user = context.get("user")
     best = Attempt.objects.best_by_drill(user) if user is not None and drills else {}
     return [{"drill": drill, "best": best.get(drill.pk)} for drill in drills]
