@@ -40,6 +40,14 @@ def drills_in_order() -> list[Drill]:
     )
 
 
+def catalogue() -> list[Drill]:
+    """Every drill in catalogue order, with its lesson and its interaction count."""
+    return copies.kept(
+        "drill-catalogue",
+        lambda: list(Drill.objects.in_order().with_interaction_count().select_related("lesson")),
+    )
+
+
 def drills_for_lesson(lesson_id: int) -> list[Drill]:
     """The drills that practise a lesson, in catalogue order, with their interaction counts."""
     return copies.kept(

@@ -81,9 +81,10 @@ def drill_context(request: HttpRequest, drill: Drill, interactions: list[Interac
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
     level = request.GET.get("difficulty", "")
-    drills = Drill.objects.in_order().with_interaction_count().select_related("lesson")
+    drills = cache.catalogue()
+    total = len(drills)
     if level in {str(value) for value in Difficulty.values}:
-        drills = drills.filter(difficulty=int(level))
+        drills = [drill for drill in drills if drill.difficulty == int(level)]
     else:
         level = ""
     best = Attempt.objects.best_by_drill(request.user)
@@ -93,7 +94,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         "levels": Difficulty.choices,
         "level": level,
         "done": len(best),
-        "total_drills": Drill.objects.count(),
+        "total_drills": total,
     }
     if request.htmx:
         return render(request, "drills/catalogue.html#drill-list", context)

@@ -990,3 +990,22 @@ def test_an_edited_interaction_is_shown_as_edited_at_once(kept_rows, client, dri
     interaction.save()
     page = result_html(client, drill, RIGHT)
     assert "A rewritten rationale." in page and "Rationale of orders-stock." not in page
+
+
+def test_the_catalogue_reads_the_drills_once_per_worker(cached, learner_client, drill,
+                                                        other_drill):
+    learner_client.get(reverse("drills:catalogue"))
+    with CaptureQueriesContext(connection) as queries:
+        response = learner_client.get(reverse("drills:catalogue"), {"difficulty": "3"})
+    assert not [q["sql"] for q in queries if 'FROM "drills_drill"' in q["sql"]]
+    page = response.content.decode()
+    assert "Sign up" in page and "Buy a thing" not in page
+    # The learner's own scores are read every time.
+    assert [q["sql"] for q in queries if 'FROM "drills_attempt"' in q["sql"]]
+
+
+def test_a_new_drill_joins_the_catalogue_at_once(cached, client, drill):
+    client.get(reverse("drills:catalogue"))
+    Drill.objects.create(slug="added", title="An added drill", domain="Retail", difficulty=2,
+                         order=5, summary="s", scenario="s")
+    assert "An added drill" in client.get(reverse("drills:catalogue")).content.decode()
