@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 
 T = TypeVar("T")
 
@@ -40,8 +41,6 @@ def kept(name: str, read: Callable[[], T]) -> T:
 
 def connect(*models) -> None:
     """Forget every copy whenever one of these models is saved or deleted."""
-    from django.db.models.signals import post_delete, post_save
-
     for model in models:
         for signal in (post_save, post_delete):
             signal.connect(clear, sender=model, dispatch_uid=f"copies_{model._meta.label}")

@@ -138,8 +138,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Everything that must outlive a request or be seen by every app server lives in the database
 # (sessions, the cache, drill idempotency tokens, login-failure counts), or in Redis when
 # REDIS_URL is set, so any number of app servers can share one database. No process keeps state
-# of its own beyond copies, seconds old, of what only authors change: anonymous pages and drills
-# (see below).
+# of its own beyond copies, seconds old, of what only authors change: anonymous pages, course
+# content and rendered rows of drill feedback (see below).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {

@@ -32,14 +32,6 @@ def get_drill(slug: str) -> CachedDrill:
     return copies.kept(f"drill:{slug}", lambda: _read_drill(slug))
 
 
-def drills_in_order() -> list[Drill]:
-    """Every drill (slug, title and difficulty only) in catalogue order."""
-    return copies.kept(
-        "drills-in-order",
-        lambda: list(Drill.objects.in_order().only("slug", "title", "difficulty")),
-    )
-
-
 def catalogue() -> list[Drill]:
     """Every drill in catalogue order, with its lesson and its interaction count."""
     return copies.kept(
@@ -50,7 +42,4 @@ def catalogue() -> list[Drill]:
 
 def drills_for_lesson(lesson_id: int) -> list[Drill]:
     """The drills that practise a lesson, in catalogue order, with their interaction counts."""
-    return copies.kept(
-        f"drills-for-lesson:{lesson_id}",
-        lambda: list(Drill.objects.for_lesson(lesson_id).with_interaction_count()),
-    )
+    return [drill for drill in catalogue() if drill.lesson_id == lesson_id]

@@ -38,9 +38,6 @@ class DrillQuerySet(models.QuerySet):
     def with_interaction_count(self) -> "DrillQuerySet":
         return self.annotate(interaction_count=Count("interactions"))
 
-    def for_lesson(self, lesson) -> "DrillQuerySet":
-        return self.filter(lesson=lesson).in_order()
-
 
 class Drill(models.Model):
     """A workflow whose service-to-service interactions the learner marks sync or async."""

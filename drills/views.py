@@ -61,7 +61,7 @@ def grade_attempt(attempt: Attempt, interactions: list[Interaction]) -> grading.
 
 def drill_context(request: HttpRequest, drill: Drill, interactions: list[Interaction],
                   **extra) -> dict:
-    ordered = cache.drills_in_order()
+    ordered = cache.catalogue()
     position = next((i for i, other in enumerate(ordered) if other.pk == drill.pk), -1)
     return {
         "drill": drill,

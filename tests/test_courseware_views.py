@@ -18,6 +18,7 @@ from courseware.models import (
     Submission,
 )
 from courseware.roles import INSTRUCTORS, is_instructor
+from courseware.services import record_visit
 from courseware.views import DRAFTS_KEY
 from tests.conftest import PASSWORD
 
@@ -527,8 +528,6 @@ def test_an_unknown_lesson_is_still_a_404_with_copies_kept(kept_copies, client, 
 
 
 def test_a_repeat_visit_is_one_update(learner_client, learner, course, django_assert_num_queries):
-    from courseware.services import record_visit
-
     lesson = Lesson.objects.get(slug="two-styles")
     record_visit(learner=learner, lesson=lesson)
     first = LessonProgress.objects.get(learner=learner, lesson=lesson).last_visited_at
