@@ -142,17 +142,15 @@ function done(summary, latency, requests)
   for status, count in pairs(merged) do
     table.insert(parts, string.format('"%%d": %%d', status, count))
   end
-  local p50, p95, p99, max = latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), latency.max
+  local p50, p95, p99 = latency:percentile(50), latency:percentile(95), latency:percentile(99)
   if rate > 0 then
     table.sort(paced)
-    p50, p95, p99, max = percentile(paced, 50), percentile(paced, 95), percentile(paced, 99),
-      paced[#paced] or 0
+    p50, p95, p99 = percentile(paced, 50), percentile(paced, 95), percentile(paced, 99)
   end
   io.write(string.format(
-    'RESULT {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p95_us": %%d, ' ..
-    '"p99_us": %%d, "max_us": %%d, "socket_errors": %%d, "statuses": {%%s}}\n',
-    summary.requests, summary.duration, p50, p95, p99, max,
+    'RESULT {"requests": %%d, "p50_us": %%d, "p95_us": %%d, "p99_us": %%d, ' ..
+    '"socket_errors": %%d, "statuses": {%%s}}\n',
+    summary.requests, p50, p95, p99,
     summary.errors.connect + summary.errors.read + summary.errors.write +
     summary.errors.timeout, table.concat(parts, ", ")))
 end
@@ -189,7 +187,6 @@ class Result:
     p50_ms: float
     p95_ms: float
     p99_ms: float
-    max_ms: float
     statuses: dict[int, int]
     socket_errors: int
     # Requests per second the scenario offered; 0 when each connection went flat out.
@@ -425,7 +422,6 @@ def run_wrk(
         p50_ms=data["p50_us"] / 1000,
         p95_ms=data["p95_us"] / 1000,
         p99_ms=data["p99_us"] / 1000,
-        max_ms=data["max_us"] / 1000,
         statuses={int(k): v for k, v in data["statuses"].items()},
         socket_errors=data["socket_errors"],
         offered_rate=rate,
