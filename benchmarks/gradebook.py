@@ -39,10 +39,10 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from courseware.models import Course, Lesson, Module, Question, Submission  # noqa: E402
-from courseware.roles import ensure_instructor_group  # noqa: E402
+from accounts.roles import ensure_instructor_group  # noqa: E402
+from courseware.models import Course, Lesson, Module, Question  # noqa: E402
 from drills.models import Attempt, Drill, Interaction  # noqa: E402
-from grading.models import Grade  # noqa: E402
+from grading.models import Grade, Submission  # noqa: E402
 
 LEARNERS = 1_000
 QUESTIONS = 20

@@ -2,6 +2,7 @@ import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from config.security import describe, log
 
@@ -60,3 +61,29 @@ class SecurityLogMiddleware:
                     describe(request),
                 )
         return response
+
+
+def method_not_allowed_page(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Gives the empty 405 that require_POST and friends return a page a person can read."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if response.status_code != 405 or response.content or request.htmx:
+            return response
+        page = render(
+            request,
+            "400.html",
+            {
+                "heading": "That page only accepts a form",
+                "status": 405,
+                "reason": "This address is where a form sends its answer; it has nothing to "
+                "show on its own. Go back to the page with the form and submit it from there.",
+            },
+            status=405,
+        )
+        page["Allow"] = response["Allow"]
+        return page
+
+    return middleware

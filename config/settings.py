@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "courseware.middleware.method_not_allowed_page",
+    "config.middleware.method_not_allowed_page",
     "config.pagecache.AnonymousPageCacheMiddleware",
     # Last, so that it turns a throttled login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -98,7 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "courseware.context_processors.roles",
+                "config.context_processors.roles",
             ],
             "builtins": ["template_partials.templatetags.partials"],
             "loaders": [
@@ -297,4 +297,7 @@ LOGGING = {
     },
 }
 
-CSRF_FAILURE_VIEW = "courseware.views.csrf_failure"
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
+
+# Who counts as an instructor in the navigation: holders of this permission may grade.
+INSTRUCTOR_PERMISSION = "grading.grade_submission"

@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config import views
 from config.health import healthz
-from courseware import views as courseware_views
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("favicon.ico", courseware_views.favicon),
+    path("favicon.ico", views.favicon),
     path("", include("courseware.urls")),
     path("accounts/", include("accounts.urls")),
     path("drills/", include("drills.urls")),
@@ -15,5 +15,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler403 = "courseware.views.permission_denied"
-handler404 = "courseware.views.page_not_found"
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"

@@ -9,7 +9,6 @@ from courseware.models import (
     QuickCheck,
     QuickCheckOption,
     QuickCheckResponse,
-    Submission,
 )
 
 
@@ -59,15 +58,6 @@ class QuickCheckOptionInline(admin.TabularInline):
 class QuickCheckAdmin(admin.ModelAdmin):
     list_display = ["slug", "lesson", "multiple"]
     inlines = [QuickCheckOptionInline]
-
-
-@admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ["question", "attempt", "learner", "status", "created_at"]
-    list_filter = ["status", "question"]
-    search_fields = ["learner__username", "answer"]
-    raw_id_fields = ["learner", "attempt"]
-    readonly_fields = ["fingerprint"]
 
 
 admin.site.register(QuickCheckResponse)

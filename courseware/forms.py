@@ -15,6 +15,8 @@ class AnswerForm(forms.Form):
             "max_length": "Keep your answer to %(limit_value)d characters (it has %(show_value)d).",
         },
     )
+    # One per rendered form: a repeated or racing submit of it hands the answer in once.
+    token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
 
 class QuickCheckForm(forms.Form):

@@ -16,11 +16,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from django.db import transaction
 
+from courseware import embeds
 from courseware.models import (
     ContentSource,
     Course,
@@ -34,6 +35,27 @@ from courseware.models import (
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 LESSON_FILE = re.compile(r"^(?P<order>\d+)-(?P<slug>[a-z0-9-]+)\.md$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class ContentLoader(Protocol):
+    """A module that reads an app's content files and writes them: courseware's and drills'."""
+
+    def read_content(self, root: Path | None = None) -> Any: ...
+
+    def apply(self, plan: Any) -> LoadReport: ...
+
+
+_loaders: list[ContentLoader] = []
+
+
+def register(content_loader: ContentLoader) -> None:
+    """Called by each app's ready(), in INSTALLED_APPS order: the order they load in."""
+    if content_loader not in _loaders:
+        _loaders.append(content_loader)
+
+
+def registered() -> list[ContentLoader]:
+    return list(_loaders)
 
 
 class ContentError(Exception):
@@ -186,7 +208,7 @@ def read_module(module_dir: Path, module_slug: str, plan: Plan) -> None:
                 "order": int(match["order"]),
                 "title": require(path, meta, "title"),
                 "summary": str(meta.get("summary", "")).strip(),
-                "embed": str(meta.get("embed", "")).strip(),
+                "embed": read_embed(path, meta),
                 "body_markdown": body,
                 "source_path": str(path.relative_to(module_dir.parent)),
             }
@@ -196,6 +218,14 @@ def read_module(module_dir: Path, module_slug: str, plan: Plan) -> None:
     questions_file = module_dir / "questions.yaml"
     if questions_file.exists():
         read_questions(questions_file, lesson_slugs, plan)
+
+
+def read_embed(path: Path, meta: dict) -> str:
+    name = str(meta.get("embed", "") or "").strip()
+    if name and embeds.get(name) is None:
+        known = ", ".join(embeds.names()) or "none"
+        raise ContentError(path, f"embed {name!r} is not an interactive part (known: {known}).")
+    return name
 
 
 def read_questions(path: Path, lesson_slugs: set[str], plan: Plan) -> None:

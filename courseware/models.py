@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from courseware import embeds
 from courseware.rendering import render_markdown
 
 
@@ -53,8 +54,8 @@ class Lesson(models.Model):
     body_markdown = models.TextField(help_text="Markdown; rendered to HTML when saved.")
     body_html = models.TextField(blank=True, editable=False)
     toc = models.JSONField(default=list, blank=True, editable=False)
-    # Names an interactive part drawn below the text, e.g. "simulator".
-    embed = models.CharField(max_length=50, blank=True)
+    # An interactive part drawn below the text, from those the apps register.
+    embed = models.CharField(max_length=50, blank=True, choices=embeds.choices)
     source_path = models.CharField(max_length=300, blank=True, editable=False)
 
     objects = LessonQuerySet.as_manager()
@@ -166,89 +167,3 @@ class LessonProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} on {self.lesson.slug}"
-
-
-class SubmissionQuerySet(models.QuerySet):
-    def awaiting_grading(self) -> "SubmissionQuerySet":
-        return self.filter(status=Submission.Status.AWAITING).order_by("created_at")
-
-    def for_learner(self, user) -> "SubmissionQuerySet":
-        return self.filter(learner=user)
-
-    def for_questions(self) -> "SubmissionQuerySet":
-        return self.filter(question__isnull=False)
-
-    def for_drills(self) -> "SubmissionQuerySet":
-        return self.filter(attempt__isnull=False)
-
-
-class Submission(models.Model):
-    """What a learner hands in for an instructor to grade: a written answer or a drill attempt."""
-
-    class Status(models.TextChoices):
-        AWAITING = "awaiting", "Awaiting grading"
-        GRADED = "graded", "Graded"
-        RETURNED = "returned", "Returned"
-
-    learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
-    )
-    # Exactly one of question and attempt is set.
-    question = models.ForeignKey(
-        Question, on_delete=models.PROTECT, related_name="submissions", null=True, blank=True
-    )
-    attempt = models.OneToOneField(
-        "drills.Attempt",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="submission",
-        help_text="A drill attempt handed in for an instructor to review.",
-    )
-    answer = models.TextField()
-    # Structured answers, such as the rows of a learner's own workflow.
-    payload = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING)
-    # Equal for submissions with identical answers, so an instructor can grade them once.
-    fingerprint = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = SubmissionQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
-        permissions = [
-            ("grade_submission", "Can grade learners' submissions"),
-            ("view_all_submissions", "Can see every learner's submissions"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    models.Q(question__isnull=False, attempt__isnull=True)
-                    | models.Q(question__isnull=True, attempt__isnull=False)
-                ),
-                name="submission_question_or_attempt",
-                violation_error_message="A submission answers either a question or a drill.",
-            )
-        ]
-
-    def __str__(self) -> str:
-        if self.question_id:
-            return f"{self.learner} on {self.question.slug}"
-        return f"{self.learner} on drill {self.attempt.drill.slug}"
-
-    @property
-    def released_grade(self):
-        """The instructor's grade once released to the learner; None before that."""
-        grade = getattr(self, "grade", None)
-        return grade if grade is not None and grade.released else None
-
-    @property
-    def learner_status_display(self) -> str:
-        # Drafts stay private to instructors, so a learner sees "awaiting" until release.
-        if self.status == self.Status.RETURNED:
-            return "Graded"
-        if self.released_grade is not None:
-            return "Regrade requested"
-        return "Awaiting grading"

@@ -1,21 +1,18 @@
+import uuid
+
 from django.db import transaction
 from django.utils import timezone
 
+from courseware import handins
 from courseware.checks import OptionKey, QuickCheckResult, grade_quick_check
-from courseware.models import (
-    Lesson,
-    LessonProgress,
-    Question,
-    QuickCheck,
-    QuickCheckResponse,
-    Submission,
-)
+from courseware.models import Lesson, LessonProgress, Question, QuickCheck, QuickCheckResponse
 
 
-def submit_answer(*, learner, question: Question, answer: str, payload: dict | None = None
-                  ) -> Submission:
-    return Submission.objects.create(
-        learner=learner, question=question, answer=answer, payload=payload or {}
+def submit_answer(*, learner, question: Question, answer: str, payload: dict | None = None,
+                  token: uuid.UUID | None = None) -> tuple[handins.Receipt, bool]:
+    """Hand a written answer in for grading; returns (receipt, created)."""
+    return handins.desk().hand_in(
+        learner=learner, item=question, answer=answer, payload=payload, token=token
     )
 
 

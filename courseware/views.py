@@ -1,19 +1,21 @@
-from importlib import import_module
+import logging
+import uuid
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from courseware import content, services
+from courseware import content, embeds, handins, services
 from courseware.checks import grade_quick_check
 from courseware.forms import AnswerForm, QuickCheckForm
-from courseware.models import Question, QuickCheck, Submission
+from courseware.models import Question, QuickCheck
 from courseware.progress import course_progress
+
+logger = logging.getLogger(__name__)
 
 DRAFTS_KEY = "answer_drafts"
 CHECKED_KEY = "quick_checks_answered"
@@ -30,12 +32,9 @@ def lesson_context(request: HttpRequest, entry: content.CachedLesson) -> dict:
     progress = course_progress(request.user)
     lessons = progress.lessons
     index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
-    latest: dict[int, Submission] = {}
-    if request.user.is_authenticated:
-        for submission in Submission.objects.for_learner(request.user).filter(
-            question__lesson=lesson
-        ).order_by("created_at"):
-            latest[submission.question_id] = submission
+    latest: dict[int, handins.Receipt] = {}
+    if request.user.is_authenticated and handins.is_open():
+        latest = handins.desk().latest(learner=request.user, items=list(entry.questions))
     drafts = request.session.get(DRAFTS_KEY, {})
     # Feedback for a quick check answered without JavaScript, shown once after its redirect.
     answered = request.session.pop(CHECKED_KEY, {})
@@ -43,7 +42,9 @@ def lesson_context(request: HttpRequest, entry: content.CachedLesson) -> dict:
         {
             "question": question,
             "submission": latest.get(question.pk),
-            "form": AnswerForm(initial={"answer": drafts.get(question.slug, "")}),
+            "form": AnswerForm(
+                initial={"answer": drafts.get(question.slug, ""), "token": uuid.uuid4()}
+            ),
         }
         for question in entry.questions
     ]
@@ -64,10 +65,12 @@ def lesson_context(request: HttpRequest, entry: content.CachedLesson) -> dict:
             for check in entry.quick_checks
         ],
     }
-    if lesson.embed:
-        # An embed names an app whose embed module draws an interactive part into the lesson.
-        embed = import_module(f"{lesson.embed}.embed")
-        context.update(embed.context(request), embed_template=embed.TEMPLATE)
+    embed = embeds.get(lesson.embed)
+    if embed is not None:
+        context.update(embed.context(request), embed_template=embed.template)
+    elif lesson.embed:
+        # Saved before its app was removed, or typed past validation: show the lesson without it.
+        logger.warning("lesson %s names an unknown embed %r", lesson.slug, lesson.embed)
     return context
 
 
@@ -110,9 +113,14 @@ def answer_question(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(login_url)
     submission = None
     if form.is_valid():
-        submission = services.submit_answer(
-            learner=request.user, question=question, answer=form.cleaned_data["answer"]
-        )
+        try:
+            submission, _ = services.submit_answer(
+                learner=request.user, question=question, answer=form.cleaned_data["answer"],
+                token=form.cleaned_data["token"],
+            )
+        except handins.DeskClosed as exc:
+            form.add_error(None, str(exc))
+    if submission is not None:
         drafts = request.session.get(DRAFTS_KEY, {})
         if drafts.pop(question.slug, None) is not None:
             request.session[DRAFTS_KEY] = drafts
@@ -151,27 +159,3 @@ def check_quick_check(request: HttpRequest, slug: str) -> HttpResponse:
         context if entry["check"].pk == quick_check.pk else entry for entry in page["checks"]
     ]
     return render(request, "courseware/lesson.html", page, status=422)
-
-
-@require_GET
-def favicon(request: HttpRequest) -> HttpResponse:
-    # Browsers ask for /favicon.ico whatever the page links; point them at the real icon.
-    return redirect(static("img/favicon.svg"), permanent=True)
-
-
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return render(request, "404.html", status=404)
-
-
-def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return render(
-        request,
-        "403.html",
-        {"reason": "The form had expired or was sent from elsewhere. Go back, reload the page "
-                   "and try again."},
-        status=403,
-    )
-
-
-def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return render(request, "403.html", {"reason": str(exception or "")}, status=403)

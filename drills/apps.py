@@ -4,8 +4,21 @@ from django.apps import AppConfig
 class DrillsConfig(AppConfig):
     name = "drills"
 
+    # Given to the Instructors group (see accounts.roles).
+    instructor_permissions = [
+        "view_drill", "change_drill", "add_drill",
+        "view_interaction", "change_interaction", "add_interaction", "delete_interaction",
+        "view_attempt", "view_attemptanswer",
+    ]
+
     def ready(self) -> None:
         from config import copies
+        from courseware import loader, slots
+        from drills import loader as drills_loader
         from drills.models import Drill, Interaction
 
         copies.connect(Drill, Interaction)
+        loader.register(drills_loader)
+        slots.fill("home-actions", "drills/_home_actions.html")
+        slots.fill("lesson-end", "drills/_practice_card.html")
+        slots.fill("workflow-question", "drills/_workflow_question.html")

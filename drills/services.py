@@ -2,12 +2,12 @@ import uuid
 
 from django.db import IntegrityError, transaction
 
-from courseware.models import Question, Submission
+from courseware import handins
+from courseware.models import Question
 from courseware.services import submit_answer
 from drills import workflow
 from drills.grading import DrillResult
 from drills.models import Attempt, AttemptAnswer, Drill, Interaction
-from grading.services import submit_attempt_for_review
 
 OWN_WORKFLOW_QUESTION = "own-workflow"
 
@@ -62,7 +62,7 @@ def _create_attempt(learner, drill, interactions, result, token) -> Attempt:
         for verdict in result.verdicts
     )
     if drill.review_by_instructor:
-        submit_attempt_for_review(attempt=attempt)
+        handins.desk().hand_in(learner=learner, item=attempt)
     return attempt
 
 
@@ -71,34 +71,24 @@ def own_workflow_question() -> Question | None:
 
 
 def submit_own_workflow(*, learner, name: str, rows: list[dict], proposal: str = "",
-                        token: uuid.UUID | None = None) -> tuple[Submission, bool]:
-    """Hand a learner's own workflow in for grading; returns (submission, created)."""
+                        token: uuid.UUID | None = None) -> tuple[handins.Receipt, bool]:
+    """Hand a learner's own workflow in for grading; returns (receipt, created)."""
     question = own_workflow_question()
-    if question is None:
+    if question is None or not handins.is_open():
         raise OwnWorkflowUnavailable(
             "Handing in your own workflow is not available yet: its question has not been set "
             "up on this site. Your rows are still on the page; try again later."
         )
-    if token is not None:
-        # Read before writing, outside a transaction: SQLite cannot upgrade a read lock.
-        existing = (
-            Submission.objects.for_learner(learner)
-            .filter(question=question, payload__token=str(token))
-            .first()
-        )
-        if existing is not None:
-            return existing, False
     payload = {
         "workflow": name,
         "rows": rows,
         "critical_sync_hops": workflow.count_hops(rows),
         "proposal": proposal,
-        "token": str(token) if token else "",
     }
-    submission = submit_answer(
+    return submit_answer(
         learner=learner,
         question=question,
         answer=workflow.as_text(name, rows, proposal),
         payload=payload,
+        token=token,
     )
-    return submission, True

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from courseware import handins
 from drills import cache, grading, services, workflow
 from drills.forms import (
     CHOICE_PREFIX,
@@ -200,7 +201,7 @@ def attempt(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         Attempt.objects.select_related("drill", "learner"), pk=pk, drill__slug=slug
     )
     own = attempt.learner_id == request.user.pk
-    if not own and not request.user.has_perm("courseware.view_all_submissions"):
+    if not own and not request.user.has_perm("drills.view_attempt"):
         # Someone else's attempt: say no more than that it is not there.
         raise Http404("No such attempt")
     drill, interactions = load_drill(slug)
@@ -225,10 +226,8 @@ def own_context(request: HttpRequest, *, form: WorkflowForm, formset, rows: list
     hops = workflow.count_hops(rows)
     submissions = []
     question = services.own_workflow_question()
-    if request.user.is_authenticated and question is not None:
-        submissions = list(
-            request.user.submissions.filter(question=question).order_by("-created_at")[:10]
-        )
+    if request.user.is_authenticated and question is not None and handins.is_open():
+        submissions = handins.desk().recent(learner=request.user, item=question, limit=10)
     return {
         "form": form,
         "formset": formset,

@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.db import transaction
 
-from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest
+from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["question", "attempt", "learner", "status", "created_at"]
+    list_filter = ["status", "question"]
+    search_fields = ["learner__username", "answer"]
+    raw_id_fields = ["learner", "attempt"]
+    readonly_fields = ["fingerprint"]
 
 
 class GradeChangeInline(admin.TabularInline):

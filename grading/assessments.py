@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from courseware.models import Question, Submission
+from courseware.models import Question
 from drills.models import Drill, Interaction
+from grading.models import Submission
 
 QUESTION = "question"
 DRILL = "drill"

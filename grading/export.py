@@ -9,9 +9,9 @@ from decimal import Decimal
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from courseware.models import Submission
 from grading.assessments import for_submission
 from grading.gradebook import all_assessments, iter_rows
+from grading.models import Submission
 from grading.queue import apply_filters, queue_queryset
 
 # A spreadsheet runs a cell that starts with one of these as a formula.

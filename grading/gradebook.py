@@ -15,10 +15,10 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 
-from courseware.models import Submission
-from courseware.roles import INSTRUCTORS
+from accounts.roles import INSTRUCTORS
 from drills.models import Attempt
 from grading.assessments import Assessment, all_assessments
+from grading.models import Submission
 
 SORTS = ("name", "total", "completion")
 

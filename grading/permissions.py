@@ -10,9 +10,9 @@ from django.shortcuts import resolve_url
 from django.utils.http import urlencode
 from django_htmx.http import HttpResponseClientRedirect
 
-GRADE = ("courseware.grade_submission", "courseware.view_all_submissions")
+GRADE = ("grading.grade_submission", "grading.view_all_submissions")
 RELEASE = (*GRADE, "grading.release_grade")
-GRADEBOOK = ("courseware.view_all_submissions",)
+GRADEBOOK = ("grading.view_all_submissions",)
 
 DENIED = (
     "Grading is open to instructors only. Your own submissions and grades are under "

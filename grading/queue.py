@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from courseware.models import Lesson, Submission
+from courseware.models import Lesson
 from grading.assessments import Assessment, all_assessments
-from grading.models import RegradeRequest
+from grading.models import RegradeRequest, Submission
 
 
 def assessment_choices(assessments: list[Assessment]) -> list:

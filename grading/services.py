@@ -17,11 +17,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from courseware.models import Submission
 from courseware.rendering import render_markdown
 from drills.models import Attempt
 from grading.assessments import Assessment, for_submission
-from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest
+from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
 
 
 class GradingError(Exception):

@@ -12,10 +12,9 @@ from html import escape
 import plotly.graph_objects as go
 from django.db.models import Count, Q
 
-from courseware.models import Submission
 from drills.models import Attempt, AttemptAnswer
 from grading.assessments import Assessment, all_assessments
-from grading.models import Grade
+from grading.models import Grade, Submission
 
 CHART_SIZE = 12
 

@@ -11,12 +11,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
-from courseware.models import Submission
 from grading import export, services
 from grading.assessments import all_assessments, drill_review, for_submission, submission_title
 from grading.forms import GradeForm, QueueFilterForm, RegradeRequestForm, ReleaseForm, SnippetForm
 from grading.gradebook import gradebook_page
-from grading.models import FeedbackSnippet, Grade, RegradeRequest
+from grading.models import FeedbackSnippet, Grade, RegradeRequest, Submission
 from grading.permissions import GRADE, GRADEBOOK, RELEASE, perms_required
 from grading.queue import (
     apply_filters,

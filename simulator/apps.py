@@ -3,3 +3,16 @@ from django.apps import AppConfig
 
 class SimulatorConfig(AppConfig):
     name = "simulator"
+
+    def ready(self) -> None:
+        from courseware import embeds, slots
+        from simulator import embed
+
+        embeds.register(embeds.Embed(
+            name="simulator",
+            label="Latency simulator",
+            template=embed.TEMPLATE,
+            context=embed.context,
+        ))
+        slots.fill("home-actions", "simulator/_home_actions.html")
+        slots.fill("drill-result", "simulator/_drill_result.html")

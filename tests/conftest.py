@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from accounts.demo import create_demo_accounts
+from accounts.roles import ensure_instructor_group
 from config import copies
-from courseware.demo import create_demo_accounts
-from courseware.roles import ensure_instructor_group
 
 # Playwright's sync API keeps an event loop running in the test thread; the ORM calls made by
 # tests are still plain synchronous code.

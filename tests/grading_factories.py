@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-from courseware.models import Course, Lesson, Module, Question, Submission
+from courseware.models import Course, Lesson, Module, Question
 from drills.models import Attempt, AttemptAnswer, Drill, Interaction
+from grading.models import Submission
 from grading.services import submit_attempt_for_review
 
 _ids = itertools.count(1)

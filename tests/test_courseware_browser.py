@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from courseware.models import Submission
+from grading.models import Submission
 
 pytestmark = pytest.mark.browser
 

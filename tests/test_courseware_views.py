@@ -9,17 +9,18 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.roles import INSTRUCTORS
+from config.context_processors import is_instructor
 from courseware.models import (
     Lesson,
     LessonProgress,
     Question,
     QuickCheck,
     QuickCheckResponse,
-    Submission,
 )
-from courseware.roles import INSTRUCTORS, is_instructor
 from courseware.services import record_visit
 from courseware.views import DRAFTS_KEY
+from grading.models import Submission
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -406,8 +407,8 @@ def test_demo_accounts_are_created_once(db, settings):
     instructor = User.objects.get(username="instructor")
     assert instructor.check_password("critical-path")
     assert instructor.groups.filter(name=INSTRUCTORS).exists()
-    assert instructor.has_perm("courseware.grade_submission")
-    assert not User.objects.get(username="learner").has_perm("courseware.grade_submission")
+    assert instructor.has_perm("grading.grade_submission")
+    assert not User.objects.get(username="learner").has_perm("grading.grade_submission")
 
 
 # Roles -------------------------------------------------------------------------------------
@@ -416,7 +417,7 @@ def test_demo_accounts_are_created_once(db, settings):
 def grader_by_permission(make_user):
     user = make_user("direct")
     user.user_permissions.add(
-        Permission.objects.get(content_type__app_label="courseware", codename="grade_submission")
+        Permission.objects.get(content_type__app_label="grading", codename="grade_submission")
     )
     return user
 
@@ -446,7 +447,7 @@ def superuser(make_user):
 def test_is_instructor_agrees_with_has_perm(make_user, make, expected):
     user = make(make_user)
     assert is_instructor(user) is expected
-    assert user.has_perm("courseware.grade_submission") is expected
+    assert user.has_perm("grading.grade_submission") is expected
 
 
 def test_is_instructor_asks_one_query(instructor, django_assert_num_queries):

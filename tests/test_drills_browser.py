@@ -5,8 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from courseware.models import Submission
 from drills.models import Attempt
+from grading.models import Submission
 from tests.conftest import log_in
 
 pytestmark = pytest.mark.browser

@@ -13,10 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from config import copies
-from courseware.models import Course, Lesson, Module, Question, Submission
+from courseware.models import Course, Lesson, Module, Question
 from drills import cache
 from drills.models import Attempt, AttemptAnswer, Drill, Interaction
 from drills.views import OWN_DRAFT_KEY
+from grading.models import Submission
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -5,9 +5,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from courseware.models import Submission
 from grading import services
-from grading.models import Grade, GradeChange
+from grading.models import Grade, GradeChange, Submission
 from tests.conftest import log_in
 from tests.grading_factories import (
     make_attempt,

@@ -3,10 +3,9 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from courseware.models import Submission
 from grading import services
 from grading.assessments import for_submission
-from grading.models import Grade, GradeChange, RegradeRequest
+from grading.models import Grade, GradeChange, RegradeRequest, Submission
 from tests.grading_factories import make_attempt, make_drill, make_question, make_submission
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from courseware.models import Submission
 from grading import services
-from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest
+from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
 from tests.grading_factories import make_attempt, make_drill, make_question, make_submission
 
 pytestmark = pytest.mark.django_db
@@ -712,7 +711,7 @@ def test_lesson_page_shows_the_learner_status_and_released_score(learner, submis
 
 
 def test_admin_edit_of_a_grade_is_audited(released, make_user):
-    from courseware.demo import create_demo_accounts
+    from accounts.demo import create_demo_accounts
 
     create_demo_accounts()
     staff = get_user_model().objects.get(username="instructor")
@@ -737,7 +736,7 @@ def test_admin_edit_of_a_grade_is_audited(released, make_user):
     )
     for name in ("feedbacksnippet", "regraderequest", "gradechange"):
         assert client.get(reverse(f"admin:grading_{name}_changelist")).status_code == 200
-    assert client.get(reverse("admin:courseware_submission_changelist")).status_code == 200
+    assert client.get(reverse("admin:grading_submission_changelist")).status_code == 200
 
 
 def test_missing_or_bad_version_is_reported(instructor_client, submission):

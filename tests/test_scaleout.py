@@ -14,11 +14,11 @@ from django.conf import global_settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from courseware.models import Course, Lesson, Module, Question, Submission
-from courseware.roles import ensure_instructor_group
+from accounts.roles import ensure_instructor_group
+from courseware.models import Course, Lesson, Module, Question
 from courseware.services import submit_answer
 from drills.models import Attempt, Drill, Interaction
-from grading.models import Grade
+from grading.models import Grade, Submission
 from tests.appserver import Client, gunicorn, production_env
 
 PASSWORD = "a-long-scaleout-password-57"

@@ -9,16 +9,10 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('courseware', '0001_initial'),
-        ('drills', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='submission',
-            name='attempt',
-            field=models.OneToOneField(blank=True, help_text='A drill attempt handed in for an instructor to review.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='submission', to='drills.attempt'),
-        ),
         migrations.AddField(
             model_name='submission',
             name='fingerprint',
@@ -28,9 +22,5 @@ class Migration(migrations.Migration):
             model_name='submission',
             name='question',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='courseware.question'),
-        ),
-        migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('attempt__isnull', True), ('question__isnull', False)), models.Q(('attempt__isnull', False), ('question__isnull', True)), _connector='OR'), name='submission_question_or_attempt', violation_error_message='A submission answers either a question or a drill.'),
         ),
     ]

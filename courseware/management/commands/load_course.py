@@ -1,25 +1,25 @@
-from importlib import import_module
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from courseware import loader
 from courseware.loader import ContentError
-
-# Each module reads its files with read_content() and writes them with apply(plan).
-LOADERS = ["courseware.loader", "drills.loader"]
 
 
 class Command(BaseCommand):
     help = "Load or update the course (lessons, questions, drills) from the content files."
 
     def handle(self, *args, **options) -> None:
-        modules = [import_module(path) for path in LOADERS]
+        # Every app with content registers its loader when it starts (see its AppConfig).
+        loaders = loader.registered()
         try:
-            plans = [module.read_content() for module in modules]
+            plans = [content_loader.read_content() for content_loader in loaders]
         except ContentError as exc:
             raise CommandError(f"Nothing was changed. {exc}") from exc
         with transaction.atomic():
-            reports = [module.apply(plan) for module, plan in zip(modules, plans, strict=True)]
+            reports = [
+                content_loader.apply(plan)
+                for content_loader, plan in zip(loaders, plans, strict=True)
+            ]
         for report in reports:
             for line in report.lines():
                 self.stdout.write(line)

@@ -1,6 +1,6 @@
 from django.contrib.auth import get_user_model
 
-from courseware.roles import ensure_instructor_group
+from accounts.roles import ensure_instructor_group
 
 DEMO_PASSWORD = "critical-path"
 
