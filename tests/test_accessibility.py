@@ -136,7 +136,7 @@ def test_the_simulator_and_its_embed(open_page):
 def test_the_grading_pages(open_page, django_user_model):
     learner = django_user_model.objects.get(username="learner")
     question = Question.objects.filter(kind=Question.Kind.TEXT).first()
-    submission = services.submit_answer(
+    submission, _ = services.submit_answer(
         learner=learner, question=question,
         answer="Sync, because the user waits for the payment result before the order shows.",
     )

@@ -162,7 +162,7 @@ def test_one_drill_form_sent_to_both_servers_at_once_is_stored_once(servers):
 
 
 def test_two_graders_on_two_servers_saving_at_once_cannot_overwrite_each_other(servers):
-    submission = submit_answer(
+    submission, _ = submit_answer(
         learner=get_user_model().objects.get(username="ada"),
         question=Question.objects.get(slug="scale-question"),
         answer="The shopper waits for the payment.",
