@@ -11,6 +11,7 @@ therefore takes the whole chain behind it off the user's wait, which is the poin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -31,11 +32,18 @@ class DecidingQuestion:
     number: int
     text: str
     points_to: str
+    # A rule has a name of its own; the five questions are cited by number.
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        """How feedback cites it: 'question 3', or the rule's name."""
+        return self.name or f"question {self.number}"
 
 
 QUESTIONS: dict[int, DecidingQuestion] = {
     1: DecidingQuestion(
-        1, "Does the caller need the reply before it can go on with its work for the user?", SYNC
+        1, "Does the caller need the reply before it can go on for the user?", SYNC
     ),
     2: DecidingQuestion(2, "Does the same fact have to reach several consumers?", ASYNC),
     3: DecidingQuestion(
@@ -50,6 +58,22 @@ QUESTIONS: dict[int, DecidingQuestion] = {
         ASYNC,
     ),
 }
+
+# A call made inside a consumer or background worker, off the user's path, does not lengthen
+# the user's chain, so question 1 cannot be asked of it. What decides is the worker's own job:
+# when that job needs the reply to go on, a plain call is right. Cited in a drill file as
+# ``question: off-path`` and stored as this number.
+OFF_PATH = 6
+OFF_PATH_SLUG = "off-path"
+OFF_PATH_TITLE = "Off the user's path: judge by the worker's own job"
+OFF_PATH_RULE = DecidingQuestion(
+    OFF_PATH,
+    "No user waits for this call. Does the worker's own job need the reply before it can go on?",
+    SYNC,
+    name="the off-path rule",
+)
+# Everything a key may cite as what settles an interaction.
+REASONS: dict[int, DecidingQuestion] = {**QUESTIONS, OFF_PATH: OFF_PATH_RULE}
 
 
 class GradingError(ValueError):
@@ -76,7 +100,7 @@ class KeyItem:
 
     @property
     def question(self) -> DecidingQuestion:
-        return QUESTIONS[self.deciding_question]
+        return REASONS[self.deciding_question]
 
     def accepts(self, choice: str) -> bool:
         return self.answer == EITHER or self.answer == choice
@@ -115,6 +139,18 @@ class Advice:
     hops_after: int
     # Hops made while handling this one, which leave the critical path with it.
     also_removes: tuple[KeyItem, ...] = ()
+    # When this change alone leaves the path over the limit: the advice for the design after it.
+    then: Advice | None = None
+
+    @property
+    def next_steps(self) -> tuple[Advice, ...]:
+        """The further changes, in order, that bring the path within the limit."""
+        steps: list[Advice] = []
+        step = self.then
+        while step is not None:
+            steps.append(step)
+            step = step.then
+        return tuple(steps)
 
     @property
     def reason(self) -> str:
@@ -160,6 +196,21 @@ class DrillResult:
         return chain_failure_rate(self.key_critical_sync_hops)
 
 
+def percent(value: float) -> str:
+    """A probability as a percentage with three significant figures: 2.97%, 1.99%, 1.00%.
+
+    One decimal would show 2.97% as 3.0%, right beside the rule of thumb's 3%, and hide the
+    very difference between N x p and 1 - (1 - p)^N that the course shows.
+    """
+    if value <= 0:
+        return "0%"
+    scaled = 100 * value
+    if scaled >= 100:
+        return f"{scaled:.0f}%"
+    decimals = max(0, 2 - math.floor(math.log10(scaled)))
+    return f"{scaled:.{decimals}f}%"
+
+
 def chain_failure_rate(hops: int, hop_failure: float = HOP_FAILURE_RATE) -> float:
     """Chance that at least one of ``hops`` independent sync hops fails: 1 - (1 - p)^N."""
     return 1 - (1 - hop_failure) ** hops
@@ -173,10 +224,10 @@ def check_key(items: Sequence[KeyItem]) -> None:
             raise GradingError(f"interaction {item.key!r} appears twice")
         if item.answer not in KEY_ANSWERS:
             raise GradingError(f"interaction {item.key!r} has unknown answer {item.answer!r}")
-        if item.deciding_question not in QUESTIONS:
+        if item.deciding_question not in REASONS:
             raise GradingError(
                 f"interaction {item.key!r} names deciding question {item.deciding_question}, "
-                "not one of 1 to 5"
+                f"not one of 1 to 5 or the off-path rule ({OFF_PATH})"
             )
         if item.after is not None and item.after not in seen:
             raise GradingError(
@@ -205,6 +256,44 @@ def count_critical_sync_hops(items: Sequence[KeyItem], choices: Mapping[str, str
 def key_choices(items: Sequence[KeyItem], either: str = ASYNC) -> dict[str, str]:
     """The key's own design, with each 'either' hop resolved to ``either``."""
     return {item.key: either if item.answer == EITHER else item.answer for item in items}
+
+
+def check_reasons_fit_place(items: Sequence[KeyItem]) -> list[str]:
+    """Why the reasons the key cites contradict where each interaction sits, one line each.
+
+    Question 1 (and question 5, which counts the user's hops) speaks of the user's wait, so it
+    cannot settle a call that no user waits for in the key's design: one made after a hop the
+    key makes async, or one off the critical path. The off-path rule is the reverse: it cannot
+    settle a call the user does wait for. A call behind an 'either' hop may be either, so both
+    are allowed there.
+    """
+    may_wait = critical_path(items, key_choices(items, SYNC))
+    must_wait = critical_path(items, key_choices(items, ASYNC))
+    by_key = {item.key: item for item in items}
+    problems = []
+    for item in items:
+        if item.deciding_question in (1, 5) and item.key not in may_wait:
+            if item.after is None:
+                place = "it is off the critical path"
+            else:
+                place = f"it is made while handling {item.after!r}"
+                parent = by_key.get(item.after)
+                if parent is not None and parent.answer == ASYNC:
+                    place += ", which is async in the key"
+                else:
+                    place += ", which is off the user's path"
+            problems.append(
+                f"interaction {item.key!r}: question {item.deciding_question} is about the "
+                f"user's wait, but no user waits for this call ({place}); cite what the "
+                f"worker's own job needs ('question: {OFF_PATH_SLUG}') or another question"
+            )
+        elif item.deciding_question == OFF_PATH and item.key in must_wait:
+            problems.append(
+                f"interaction {item.key!r}: the off-path rule is for calls no user waits for, "
+                "but the user's request waits for this one in the key's design; cite one of "
+                "the five questions"
+            )
+    return problems
 
 
 def grade(items: Sequence[KeyItem], answers: Mapping[str, Answer]) -> DrillResult:
@@ -273,4 +362,9 @@ def advise(items: Sequence[KeyItem], choices: Mapping[str, str]) -> Advice | Non
     also = tuple(
         i for i in sync_on_path if i.key != best.key and i.key not in path_after
     )
-    return Advice(item=best, hops_before=before, hops_after=hops_after, also_removes=also)
+    then = None
+    if hops_after > MAX_SYNC_HOPS and hops_after < before:
+        then = advise(items, {**choices, best.key: ASYNC})
+    return Advice(
+        item=best, hops_before=before, hops_after=hops_after, also_removes=also, then=then
+    )

@@ -180,12 +180,18 @@ def read_interaction(path: Path, item: Any, number: int) -> dict:
     if answer not in grading.KEY_ANSWERS:
         raise ContentError(path, f"{where}'answer' must be sync, async or either, not {answer!r}")
     question = item.get("question")
-    if question not in grading.QUESTIONS or isinstance(question, bool):
-        raise ContentError(path, f"{where}'question' must be one of 1 to 5, not {question!r}")
-    points_to = grading.QUESTIONS[question].points_to
-    if answer != grading.EITHER and answer != points_to:
+    if question == grading.OFF_PATH_SLUG:
+        question = grading.OFF_PATH
+    elif question not in grading.QUESTIONS or isinstance(question, bool):
         raise ContentError(
-            path, f"{where}question {question} points to {points_to}, but the answer is {answer}"
+            path,
+            f"{where}'question' must be one of 1 to 5, or {grading.OFF_PATH_SLUG} for a call "
+            f"no user waits for, not {question!r}",
+        )
+    reason = grading.REASONS[question]
+    if answer != grading.EITHER and answer != reason.points_to:
+        raise ContentError(
+            path, f"{where}{reason.label} points to {reason.points_to}, but the answer is {answer}"
         )
     condition = text(path, item, "condition", where, required=answer == grading.EITHER)
     if condition and answer != grading.EITHER:
@@ -241,6 +247,8 @@ def check_interactions(path: Path, interactions: list[dict]) -> None:
                 )
         by_key[item["key"]] = item
     key = [key_item(item) for item in interactions]
+    for problem in grading.check_reasons_fit_place(key):
+        raise ContentError(path, problem)
     hops = grading.count_critical_sync_hops(key, grading.key_choices(key))
     if hops > grading.MAX_SYNC_HOPS:
         raise ContentError(

@@ -28,7 +28,7 @@ class KeyAnswer(models.TextChoices):
 
 DECIDING_QUESTION_CHOICES = [
     (number, f"{number}. {question.text}") for number, question in grading.QUESTIONS.items()
-]
+] + [(grading.OFF_PATH, f"Off-path rule. {grading.OFF_PATH_RULE.text}")]
 
 
 class DrillQuerySet(models.QuerySet):

@@ -107,6 +107,51 @@ def test_a_drill_works_on_a_phone(page, screenshot):
     assert page.js_errors == []
 
 
+def document_top(locator) -> float:
+    return locator.evaluate("el => el.getBoundingClientRect().top + window.scrollY")
+
+
+def test_the_help_column_keeps_its_place_after_an_htmx_submit(page, screenshot):
+    log_in(page, "learner")
+    page.goto("/drills/search-catalogue/")
+    aside = page.locator("aside.drill-aside .sticky-aside")
+    title = page.get_by_role("heading", name="Search the catalogue", level=1)
+    before = document_top(aside)
+    assert abs(before - document_top(title)) < 80
+    for key in ["bff-search", "bff-pricing", "pricing-profile", "bff-inventory",
+                "bff-query-analytics"]:
+        choose(page, key, "sync")
+    page.get_by_role("button", name="Check my answers").click()
+    expect(page.locator(".drill-result")).to_be_focused()
+    # The feedback was scrolled into view, yet the help column still starts beside the title.
+    assert page.evaluate("window.scrollY") > 300
+    assert abs(document_top(aside) - before) < 2
+    expect(page.locator("#drill-record")).to_contain_text("2/5")
+    advice = page.locator(".advice")
+    expect(advice).to_contain_text("make Pricing → Customer profile async first")
+    expect(advice).to_contain_text("next make Storefront BFF → Inventory async (4 to 3)")
+    expect(page.locator(".failure-note")).to_contain_text("5 hops would fail 4.90% of requests")
+    screenshot(page, "drill-result-htmx-1280")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "drill-result-htmx-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.js_errors == []
+
+
+def test_on_a_phone_the_five_questions_come_before_the_form(page, screenshot):
+    page.set_viewport_size(PHONE)
+    page.goto("/drills/reset-password/")
+    questions = page.locator(".five-questions")
+    scenario = page.get_by_role("heading", name="The scenario")
+    form = page.get_by_role("heading", name="Mark each interaction")
+    button = page.get_by_role("button", name="Check my answers")
+    assert document_top(scenario) < document_top(questions) < document_top(form)
+    assert document_top(questions) < document_top(button)
+    expect(page.locator(".off-path-rule")).to_contain_text("judge by the worker's own job")
+    questions.scroll_into_view_if_needed()
+    screenshot(page, "drill-questions-390", full_page=False)
+
+
 def test_unanswered_rows_are_named_and_can_be_fixed(page):
     page.goto("/drills/reset-password/")
     choose(page, "auth-rate-limit", "sync")

@@ -27,8 +27,8 @@ SHOP = [
     item("payments", SYNC),
     item("processor", SYNC, after="payments"),
     item("inventory", ASYNC),
-    item("fulfilment", ASYNC, question=2),
-    item("courier", SYNC, after="fulfilment"),
+    item("fulfilment", ASYNC),
+    item("courier", SYNC, after="fulfilment", question=grading.OFF_PATH),
     item("email", ASYNC),
     item("report", ASYNC, critical=False, question=4),
 ]
@@ -177,7 +177,7 @@ def test_answers_that_do_not_fit_the_key_are_refused(given, message):
     [
         ([item("a", SYNC), item("a", ASYNC)], "appears twice"),
         ([item("b", SYNC, after="a"), item("a", SYNC)], "must come before it"),
-        ([item("a", SYNC, question=6)], "not one of 1 to 5"),
+        ([item("a", SYNC, question=7)], "not one of 1 to 5 or the off-path rule"),
         ([item("a", "sometimes")], "unknown answer"),
     ],
 )
@@ -193,7 +193,90 @@ def test_justifications_are_carried_through():
     assert result.verdicts[5].justification == "the page already confirms"
 
 
+def test_the_shop_key_cites_reasons_that_fit_each_place():
+    assert grading.check_reasons_fit_place(SHOP) == []
+
+
 def test_every_deciding_question_points_to_a_style():
     assert set(grading.QUESTIONS) == {1, 2, 3, 4, 5}
     assert grading.QUESTIONS[1].points_to == SYNC
     assert {grading.QUESTIONS[n].points_to for n in (2, 3, 4, 5)} == {ASYNC}
+
+
+def test_the_off_path_rule_is_cited_by_name_and_points_to_a_plain_call():
+    rule = grading.REASONS[grading.OFF_PATH]
+    assert rule is grading.OFF_PATH_RULE and rule.points_to == SYNC
+    assert rule.label == "the off-path rule"
+    assert grading.QUESTIONS[3].label == "question 3"
+    assert grading.OFF_PATH not in grading.QUESTIONS
+    worker = item("courier", SYNC, after="fulfilment", question=grading.OFF_PATH)
+    assert worker.question.label == "the off-path rule"
+
+
+@pytest.mark.parametrize(
+    ("hops", "shown"), [(0, "0%"), (1, "1.00%"), (2, "1.99%"), (3, "2.97%"), (5, "4.90%")]
+)
+def test_failure_rates_keep_enough_digits_to_differ_from_the_rule_of_thumb(hops, shown):
+    assert grading.percent(grading.chain_failure_rate(hops)) == shown
+
+
+def test_a_percentage_of_a_half_or_more_keeps_three_figures():
+    assert grading.percent(0.5) == "50.0%" and grading.percent(1.0) == "100%"
+
+
+def place_check(key):
+    return grading.check_reasons_fit_place(key)
+
+
+def test_question_1_on_a_call_behind_an_async_hop_contradicts_its_place():
+    key = [item("orders", ASYNC), item("courier", SYNC, after="orders", question=1)]
+    [problem] = place_check(key)
+    assert "'courier'" in problem and "'orders', which is async in the key" in problem
+    assert "question: off-path" in problem
+
+
+def test_question_1_and_5_off_the_critical_path_contradict_their_place():
+    key = [item("report", SYNC, critical=False, question=1),
+           item("nightly", ASYNC, critical=False, question=5)]
+    problems = place_check(key)
+    assert len(problems) == 2 and all("off the critical path" in p for p in problems)
+
+
+def test_the_off_path_rule_on_a_call_the_user_waits_for_contradicts_its_place():
+    key = [item("payments", SYNC, question=grading.OFF_PATH),
+           item("processor", SYNC, after="payments", question=grading.OFF_PATH)]
+    problems = place_check(key)
+    assert len(problems) == 2 and all("waits for this one" in p for p in problems)
+
+
+def test_behind_an_either_hop_both_kinds_of_reason_fit():
+    key = [item("fraud", EITHER), item("model", SYNC, after="fraud", question=1),
+           item("features", SYNC, after="fraud", question=grading.OFF_PATH)]
+    assert place_check(key) == []
+
+
+def test_the_off_path_rule_fits_a_worker_behind_an_async_hop():
+    key = [item("orders", ASYNC),
+           item("courier", SYNC, after="orders", question=grading.OFF_PATH)]
+    assert place_check(key) == []
+
+
+def test_advice_names_the_next_step_when_one_change_leaves_the_path_too_long():
+    key = [
+        item("search", SYNC), item("pricing", SYNC),
+        item("tiers", ASYNC, after="pricing", question=5),
+        item("stock", ASYNC, question=5),
+    ]
+    result = grade(key, {i.key: Answer(SYNC) for i in key})
+    advice = result.advice
+    assert (advice.item.key, advice.hops_before, advice.hops_after) == ("tiers", 4, 3)
+    [step] = advice.next_steps
+    assert (step.item.key, step.hops_before, step.hops_after) == ("stock", 3, 2)
+    assert step.hops_after <= grading.MAX_SYNC_HOPS
+
+
+def test_advice_has_no_next_step_when_one_change_is_enough():
+    key = [item("a", SYNC), item("b", ASYNC, question=5),
+           item("c", SYNC, after="b", question=1)]
+    advice = grade(key, {i.key: Answer(SYNC) for i in key}).advice
+    assert advice.hops_after == 1 and advice.next_steps == ()

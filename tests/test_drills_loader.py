@@ -1,6 +1,7 @@
 """Loading drills from drills/content/*.yaml: validation, idempotence, reporting."""
 
 import io
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -134,7 +135,129 @@ def test_real_drills_keep_the_key_within_two_hops_and_break_long_chains():
             grading.SYNC if i.answer == grading.EITHER else i.answer) for i in key})
         assert result.all_correct
     assert chain_breakers >= 2
-    assert used_questions == {1, 2, 3, 4, 5}
+    assert used_questions == {1, 2, 3, 4, 5, grading.OFF_PATH}
+
+
+BACKGROUND_CALLS = {
+    "place-an-order": "fulfillment-courier", "post-to-feed": "fanout-graph",
+    "reset-password": "email-provider", "sign-up-user": "billing-provider",
+    "upload-photo": "thumbnails-storage", "request-a-ride": "dispatch-locations",
+    "publish-video": "orchestrator-cdn",
+}
+
+
+def real_keys() -> dict[str, list[grading.KeyItem]]:
+    return {
+        drill["slug"]: [loader.key_item(item) for item in drill["interactions"]]
+        for drill in loader.read_content().drills
+    }
+
+
+@pytest.mark.django_db
+def test_every_shipped_key_cites_a_reason_that_fits_the_interactions_place():
+    for slug, key in real_keys().items():
+        assert grading.check_reasons_fit_place(key) == [], slug
+
+
+@pytest.mark.django_db
+def test_calls_made_inside_background_workers_are_settled_by_the_off_path_rule():
+    keys = real_keys()
+    for slug, interaction in BACKGROUND_CALLS.items():
+        item = next(i for i in keys[slug] if i.key == interaction)
+        assert item.answer == grading.SYNC
+        assert item.deciding_question == grading.OFF_PATH, interaction
+        assert "off-path rule" in item.rationale and "own job" in item.rationale, interaction
+    # No call behind an async hop, anywhere, is settled by the user's wait.
+    for key in keys.values():
+        async_keys = {i.key for i in key if i.answer == grading.ASYNC}
+        for item in key:
+            if item.after in async_keys:
+                assert item.deciding_question not in (1, 5), item.key
+
+
+@pytest.mark.django_db
+def test_an_arrow_to_one_consumer_is_not_settled_by_the_fan_out_of_its_event():
+    keys = real_keys()
+    for slug, interaction in [("place-an-order", "orders-fulfillment"),
+                              ("sign-up-user", "accounts-billing"),
+                              ("upload-photo", "photos-labels")]:
+        item = next(i for i in keys[slug] if i.key == interaction)
+        assert item.deciding_question == 3, interaction
+
+
+@pytest.mark.django_db
+def test_search_offers_the_local_copies_as_the_choice_and_its_fix_reaches_the_limit():
+    key = real_keys()["search-catalogue"]
+    items = {item.key: item for item in key}
+    # The first interaction must not give away how stock reaches the page.
+    assert "stock" not in items["bff-search"].exchange.lower()
+    for copied, event in [("bff-inventory", "StockChanged"), ("pricing-profile", "TierChanged")]:
+        exchange = items[copied].exchange
+        assert "Sync:" in exchange and "Async:" in exchange and event in exchange
+        assert items[copied].answer == grading.ASYNC
+    result = grading.grade(key, {item.key: grading.Answer(grading.SYNC) for item in key})
+    steps = (result.advice, *result.advice.next_steps)
+    assert steps[-1].hops_after <= grading.MAX_SYNC_HOPS
+    assert {step.item.key for step in steps[:2]} == {"bff-inventory", "pricing-profile"}
+
+
+@pytest.mark.django_db
+def test_the_hotel_booking_is_a_saga_with_an_async_compensation():
+    plan = {drill["slug"]: drill for drill in loader.read_content().drills}
+    hotel = plan["book-hotel"]
+    assert hotel["lesson"] == "choreography-orchestration"
+    items = {item["key"]: item for item in hotel["interactions"]}
+    assert "Saga step 1" in items["bookings-inventory"]["exchange"]
+    assert "Saga step 2" in items["bookings-payments"]["exchange"]
+    release = items["bookings-release"]
+    assert release["callee"] == "Room inventory" and release["answer"] == grading.ASYNC
+    assert "compensating" in release["exchange"]
+    assert "2.97%" in hotel["debrief"] and "1.99%" in hotel["debrief"]
+
+
+STYLE_WORDS = re.compile(
+    r"\b(a?sync\w*|a?synchronous\w*|wait\w*|events?|messages?|queue\w*|either|"
+    r"background|later|afterwards|behind the scenes)\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.django_db
+def test_no_catalogue_blurb_names_a_style_or_hints_at_one():
+    for drill in loader.read_content().drills:
+        assert not STYLE_WORDS.search(drill["summary"]), (drill["slug"], drill["summary"])
+
+
+def test_the_blurb_check_catches_a_leak():
+    assert STYLE_WORDS.search("Only one call has to finish; the rest can wait.")
+    assert STYLE_WORDS.search("Reads usually stay sync.")
+    assert not STYLE_WORDS.search("A shopper presses \"Place order\".")
+
+
+LESSONS = Path(__file__).resolve().parent.parent / "courseware" / "content" / "sync-vs-async"
+
+
+@pytest.mark.django_db
+def test_a_lesson_that_has_drills_links_to_its_own_drills_only():
+    own: dict[str, set[str]] = {}
+    for drill in loader.read_content().drills:
+        own.setdefault(drill["lesson"], set()).add(drill["slug"])
+    checked = 0
+    for path in sorted(LESSONS.glob("[0-9][0-9]-*.md")):
+        slug = path.stem.split("-", 1)[1]
+        linked = set(re.findall(r"\(/drills/([a-z0-9-]+)/\)", path.read_text()))
+        linked -= {"own"}
+        if slug in own and linked:
+            assert linked <= own[slug], (slug, linked - own[slug])
+            checked += 1
+    assert checked >= 4
+
+
+def test_question_texts_are_worded_the_same_in_lesson_5_and_the_drills():
+    text = " ".join((LESSONS / "05-decision-procedure.md").read_text().split())
+    for question in grading.QUESTIONS.values():
+        assert f"**{question.text}**" in text, question.number
+    assert grading.OFF_PATH_TITLE.lower() in text.lower()
 
 
 @pytest.mark.django_db
@@ -315,3 +438,69 @@ def test_place_an_order_counts_hops_the_way_the_lessons_do():
     text = str(drill)
     assert "OrderConfirmed" in text and "OrderPlaced" not in text
     assert not any(item.callee == "Card processor" for item in key)
+
+
+# Reasons that contradict an interaction's place -------------------------------------------------
+
+BEHIND_ASYNC = broken(
+    "    answer: sync\n    question: 1\n    rationale: The passenger must see",
+    "    answer: async\n    question: 3\n    rationale: The passenger must see",
+).replace(
+    "    answer: async\n    question: 4\n    rationale: A read copy can catch up.",
+    "    answer: sync\n    question: 1\n    rationale: A read copy can catch up.",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "interaction", "reason"),
+    [
+        (BEHIND_ASYNC, "seats-cache",
+         "question 1 is about the user's wait, but no user waits for this call (it is made "
+         "while handling 'checkin-seats', which is async in the key)"),
+        (broken("    exchange: Record the check-in\n    critical_path: true\n"
+                "    answer: async\n    question: 4\n",
+                "    exchange: Record the check-in\n    critical_path: false\n"
+                "    answer: sync\n    question: 1\n"),
+         "checkin-analytics", "no user waits for this call (it is off the critical path)"),
+        (broken("    exchange: Record the check-in\n    critical_path: true\n"
+                "    answer: async\n    question: 4\n",
+                "    exchange: Record the check-in\n    critical_path: false\n"
+                "    answer: async\n    question: 5\n"),
+         "checkin-analytics", "question 5 is about the user's wait"),
+        (broken("    answer: sync\n    question: 1\n    rationale: The passenger must see",
+                "    answer: sync\n    question: off-path\n    rationale: The passenger must see"),
+         "checkin-seats", "the off-path rule is for calls no user waits for"),
+    ],
+)
+def test_a_reason_that_contradicts_the_interactions_place_is_refused(tmp_path, db, text,
+                                                                       interaction, reason):
+    path = write(tmp_path, "check-in.yaml", text)
+    with pytest.raises(ContentError) as caught:
+        loader.read_content(tmp_path)
+    assert caught.value.path == str(path)
+    assert f"interaction {interaction!r}" in caught.value.reason
+    assert reason in caught.value.reason
+    assert not Drill.objects.exists()
+
+
+def test_the_off_path_rule_settles_a_worker_call_behind_an_async_hop(tmp_path, lesson):
+    text = BEHIND_ASYNC.replace(
+        "    answer: sync\n    question: 1\n    rationale: A read copy can catch up.",
+        "    answer: sync\n    question: off-path\n    rationale: A read copy can catch up.",
+    )
+    write(tmp_path, "check-in.yaml", text)
+    loader.load(tmp_path)
+    worker = Interaction.objects.get(key="seats-cache")
+    assert worker.deciding_question == grading.OFF_PATH
+    assert worker.key_item().question.label == "the off-path rule"
+
+
+def test_the_off_path_rule_must_fit_the_answer(tmp_path, db):
+    text = BEHIND_ASYNC.replace(
+        "    answer: sync\n    question: 1\n    rationale: A read copy can catch up.",
+        "    answer: async\n    question: off-path\n    rationale: A read copy can catch up.",
+    )
+    write(tmp_path, "check-in.yaml", text)
+    with pytest.raises(ContentError,
+                       match="the off-path rule points to sync, but the answer is async"):
+        loader.read_content(tmp_path)

@@ -760,7 +760,41 @@ def test_a_result_with_no_sync_hop_offers_no_zero_hop_simulation(client, drill):
     assert "See 0 hops" not in page and "hops=0" not in page
     assert "rule of thumb" not in page
     # The key keeps Orders → Payments → Processor sync, so its figure is still given.
-    assert "The key's 2 hops would fail 2.0%" in page
+    assert "The key's 2 hops would fail 1.99%" in page
+
+
+def test_the_exact_failure_rate_is_shown_with_enough_digits_beside_the_rule_of_thumb(client,
+                                                                                    drill):
+    page = result_html(client, drill, {**RIGHT, "orders-fraud": "sync"})
+    assert "3 hops would fail 2.97% of requests (the rule of thumb N × 1% says 3%)" in page
+    assert "3.0%" not in page
+    assert "The key's 2 hops would fail 1.99%" in page
+
+
+def test_advice_names_every_step_down_to_the_limit(client, drill):
+    page = result_html(client, drill, {key: "sync" for key in RIGHT})
+    assert "That takes your critical path from 5 to 4 sync hops" in page
+    assert "Still more than 2 after that, so next make" in page
+    assert "async (4 to 3), then" in page and "async (3 to 2)." in page
+
+
+def test_a_call_settled_by_the_off_path_rule_says_so(client, drill):
+    processor = Interaction.objects.get(key="payments-processor")
+    processor.deciding_question = 6
+    processor.save()
+    page = result_html(client, drill, RIGHT)
+    assert "Settled by the off-path rule:</strong> No user waits for this call." in page
+    assert "Settled by question 6" not in page
+
+
+def test_the_sidebar_words_the_questions_as_lesson_5_does_and_names_the_off_path_rule(client,
+                                                                                      drill):
+    from drills import grading
+
+    page = html.unescape(client.get(drill.get_absolute_url()).content.decode())
+    for question in grading.QUESTIONS.values():
+        assert question.text in page
+    assert grading.OFF_PATH_TITLE + "." in page and grading.OFF_PATH_RULE.text in page
 
 
 def test_a_result_with_one_sync_hop_says_the_rule_is_exact_there(client, drill):

@@ -1,6 +1,6 @@
 from django import template
 
-from drills import cache
+from drills import cache, grading
 from drills.models import Attempt
 
 register = template.Library()
@@ -13,8 +13,14 @@ def get_item(mapping: dict, key):
 
 @register.filter
 def percent(value: float) -> str:
-    """A probability as a percentage with one decimal, e.g. 0.0297 → '3.0%'."""
-    return f"{100 * value:.1f}%"
+    """A probability as a percentage with three significant figures, e.g. 0.0297 → '2.97%'."""
+    return grading.percent(value)
+
+
+@register.simple_tag
+def off_path_rule() -> dict:
+    """The rule for calls no user waits for, as the drill sidebar shows it beside the questions."""
+    return {"title": grading.OFF_PATH_TITLE, "question": grading.OFF_PATH_RULE}
 
 
 @register.simple_tag(takes_context=True)
