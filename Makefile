@@ -55,9 +55,7 @@ check-deploy: install
 test: install lint typecheck check-deploy
 	$(BIN)/pytest
 
-# Load benchmark against `make serve` on PostgreSQL; needs wrk (Debian package), installed here
-# when missing.
+# Load benchmark: Locust against `make serve` on a fresh PostgreSQL database (see
+# benchmarks/README.md). Options go in LOAD_ARGS, e.g. LOAD_ARGS="--cohorts 500,1000".
 bench-load: install
-	command -v wrk >/dev/null || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/run_load.py $(LOAD_ARGS)
