@@ -15,7 +15,8 @@ benchmarks/locustfile.py headless:
    acting every 10 to 20 seconds, until p99 passes 100 ms or a request fails. It reports the
    largest cohort held with p99 at most 100 ms and no errors, and that cohort's pages.
 
-Locust runs on the same cores as the server: its own CPU time is printed beside the server's.
+Locust runs on the same cores as the server: its own CPU time (start-up included) is printed
+beside the server's.
 Everything runs on 127.0.0.1, each Locust run is bounded by its --run-time, and the server stops
 at the end. Exits non-zero when a request of the single-page runs failed.
 """
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.error import URLError
 from urllib.parse import urlsplit, urlunsplit
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import psycopg
 
@@ -157,6 +158,18 @@ def wait_until_up(base_url: str, process: subprocess.Popen, log_path: Path) -> N
             pass
         time.sleep(0.5)
     raise SystemExit("the server did not come up within 300 s")
+
+
+def warm_up(host: str, cohort_file: Path) -> None:
+    """One anonymous request to every lesson and drill page and the simulator, so that no
+    measured run pays for what the first visitor of a fresh server pays."""
+    cohort = json.loads(cohort_file.read_text())
+    paths = [f"/lessons/{slug}/" for slug in cohort["lessons"]]
+    paths += [f"/drills/{slug}/" for slug in cohort["drills"]] + ["/drills/", "/simulator/"]
+    for path in paths:
+        request = Request(host + path, headers={"X-Forwarded-Proto": "https"})
+        with urlopen(request, timeout=60) as response:
+            response.read()
 
 
 def stop_server(process: subprocess.Popen) -> None:
@@ -294,7 +307,7 @@ def report_pages(runs: list[Run], connections: int, seconds: int) -> bool:
                            f"{DRILL_SUBMISSIONS_PER_SECOND})"))
         rows.append((label, run.total, note))
     table(rows, "page")
-    print("\nCPU seconds spent by the server and by Locust in each run:")
+    print("\nCPU seconds spent by the server and by Locust (start-up included) in each run:")
     for user_class, label, _ in PAGES:
         if run := by_class.get(user_class):
             print(f"  {label}: server {run.server_cpu:.1f} s, Locust {run.locust_cpu:.1f} s")
@@ -385,6 +398,7 @@ def main() -> None:
         )
         subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=BASE_DIR,
                        env={**env, "DJANGO_DEBUG": "false"}, check=True, capture_output=True)
+        warm_up(host, cohort_file)
         locust_env = {**env, "LOAD_COHORT": str(cohort_file)}
         common = {"host": host, "env": locust_env, "server": server, "processes": args.processes}
         for user_class, label, _ in PAGES:
