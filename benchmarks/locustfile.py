@@ -188,8 +188,9 @@ class SiteUser(FastHttpUser):
             target = form.attrs.get("hx-target", "")
             if target.startswith("#"):
                 headers["HX-Target"] = target[1:]
+        # A form without an action posts back to its own page.
         with self.client.post(
-            form.attrs.get("hx-post") or form.action, data=urlencode(data), name=name,
+            form.attrs.get("hx-post") or form.action or page_url, data=urlencode(data), name=name,
             headers=headers, allow_redirects=False, catch_response=True,
         ) as response:
             if response.status_code not in expect:
