@@ -391,7 +391,7 @@ def main() -> None:
     cohort_runs: list[Run] = []
     try:
         wait_until_up(host, server, log_path)
-        learners = max(max(cohorts), args.connections)
+        learners = max(max(cohorts) if "Learner" in wanted else 0, args.connections)
         print(f"creating {learners} learners with a session each …")
         code = CREATE_COHORT.format(
             count=learners, password=secrets.token_urlsafe(16), path=str(cohort_file)
