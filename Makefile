@@ -9,7 +9,7 @@ DEPLOY_CHECK_ENV := DJANGO_DEBUG=false \
 	DJANGO_ALLOWED_HOSTS=critical-path.example \
 	DATABASE_URL="$${DATABASE_URL:-sqlite:///deploy-check.sqlite3}"
 
-.PHONY: install run serve test lint check-deploy bench-load
+.PHONY: install run serve test lint typecheck check-deploy bench-load
 
 install: $(VENV)/.installed
 
@@ -45,15 +45,17 @@ serve: install
 lint: install
 	$(BIN)/ruff check .
 
+# mypy with django-stubs; what it checks is set in pyproject.toml.
+typecheck: install
+	$(BIN)/mypy
+
 check-deploy: install
 	$(DEPLOY_CHECK_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
 
-test: install lint check-deploy
+test: install lint typecheck check-deploy
 	$(BIN)/pytest
 
-# Load benchmark against `make serve` on PostgreSQL; needs wrk (Debian package), installed here
-# when missing.
+# Load benchmark: Locust against `make serve` on a fresh PostgreSQL database (see
+# benchmarks/README.md). Options go in LOAD_ARGS, e.g. LOAD_ARGS="--cohorts 500,1000".
 bench-load: install
-	command -v wrk >/dev/null || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/run_load.py $(LOAD_ARGS)

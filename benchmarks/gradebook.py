@@ -34,7 +34,9 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.http import StreamingHttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -53,8 +55,7 @@ TARGET_SECONDS = 0.5
 CSV_CLASS_SIZES = (100, 250, 500, 1_000)
 
 
-def build_class(rng: random.Random) -> None:
-    User = get_user_model()
+def build_class(rng: random.Random) -> User:
     course = Course.objects.create(slug="bench", title="Bench")
     module = Module.objects.create(course=course, slug="bench", title="Bench")
     lessons = [
@@ -137,6 +138,7 @@ def time_page(client: Client, url: str) -> tuple[float, float, int]:
 def consume_csv(client: Client) -> tuple[float, int, int]:
     start = time.perf_counter()
     response = client.get(reverse("grading:gradebook_csv"))
+    assert isinstance(response, StreamingHttpResponse), type(response)
     size = rows = 0
     for chunk in response.streaming_content:
         size += len(chunk)

@@ -17,7 +17,7 @@ bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 # another one idles, which keeps the slowest answers close to the typical ones. Django does its
 # work in Python under one lock, so processes, not threads, use the cores: one per core, and one
 # more to use the time another spends waiting on PostgreSQL. More workers than that only share
-# the same cores and make every answer slower (see the load benchmark in the README).
+# the same cores and make every answer slower.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 workers = int(os.environ.get("WEB_CONCURRENCY", cpu_count() + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))

@@ -50,14 +50,14 @@ class SecurityLogMiddleware:
         status = response.status_code
         if status in (403, 404, 429):
             user = getattr(request, "user", None)
-            signed_in = bool(user and user.is_authenticated)
-            if status != 404 or signed_in:
+            user_id = user.pk if user is not None and user.is_authenticated else None
+            if status != 404 or user_id is not None:
                 log.warning(
                     "refused %s %s: %s user_id=%s %s",
                     request.method,
                     status,
                     "forbidden" if status == 403 else "not found" if status == 404 else "throttled",
-                    user.pk if signed_in else None,
+                    user_id,
                     describe(request),
                 )
         return response

@@ -129,8 +129,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters travel apart from the SQL, so psycopg need not quote them into the text and
-    # PostgreSQL can reuse the plan of a statement a worker keeps sending (about a tenth more
-    # drill submissions a second in the load benchmark).
+    # PostgreSQL can reuse the plan of a statement a worker keeps sending.
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -256,6 +255,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
 AXES_USERNAME_CALLABLE = "config.security.login_username"
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 

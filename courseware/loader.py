@@ -280,7 +280,7 @@ def read_questions(path: Path, lesson_slugs: set[str], plan: Plan) -> None:
         options = item.get("options")
         if not isinstance(options, list) or len(options) < 2:
             raise ContentError(path, f"{where} needs at least two options")
-        parsed = []
+        parsed: list[dict[str, Any]] = []
         for option in options:
             if not isinstance(option, dict) or not str(option.get("text", "")).strip():
                 raise ContentError(path, f"{where}: every option needs a 'text'")

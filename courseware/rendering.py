@@ -46,7 +46,8 @@ def render_markdown(source: str) -> Rendered:
     html = md.convert(source or "")
     toc = [
         {"id": token["id"], "name": nh3.clean(token["name"], tags=set()), "level": token["level"]}
-        for token in _flatten(md.toc_tokens)
+        # The toc extension sets toc_tokens on the converter; the stubs cannot know it.
+        for token in _flatten(md.toc_tokens)  # type: ignore[attr-defined]
     ]
     return Rendered(html=keyboard_scrollable(sanitize(html)), toc=toc)
 

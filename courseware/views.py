@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from config.http import HtmxHttpRequest
 from courseware import content, embeds, handins, services
 from courseware.checks import grade_quick_check
 from courseware.forms import AnswerForm, QuickCheckForm
@@ -83,7 +84,7 @@ def lesson(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-def complete_lesson(request: HttpRequest, slug: str) -> HttpResponse:
+def complete_lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     entry = content.get_lesson(slug)
     lesson = entry.lesson
     if not request.user.is_authenticated:
@@ -97,7 +98,7 @@ def complete_lesson(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-def answer_question(request: HttpRequest, slug: str) -> HttpResponse:
+def answer_question(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     question = get_object_or_404(Question.objects.select_related("lesson"), slug=slug)
     anchor = f"{question.lesson.get_absolute_url()}#question-{question.slug}"
     form = AnswerForm(request.POST)
@@ -138,7 +139,7 @@ def answer_question(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-def check_quick_check(request: HttpRequest, slug: str) -> HttpResponse:
+def check_quick_check(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     quick_check = get_object_or_404(
         QuickCheck.objects.select_related("lesson").prefetch_related("options"), slug=slug
     )

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from config.http import HtmxHttpRequest
 from courseware import handins
 from drills import cache, grading, services, workflow
 from drills.forms import (
@@ -33,7 +34,7 @@ DRILL_DRAFT_PREFIX = "drill_draft:"
 HISTORY_LENGTH = 50
 
 
-def bad_request(request: HttpRequest, reason: str) -> HttpResponse:
+def bad_request(request: HtmxHttpRequest, reason: str) -> HttpResponse:
     if request.htmx:
         return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
     return render(request, "400.html", {"reason": reason}, status=400)
@@ -80,7 +81,7 @@ def drill_context(request: HttpRequest, drill: Drill, interactions: list[Interac
 
 
 @require_GET
-def catalogue(request: HttpRequest) -> HttpResponse:
+def catalogue(request: HtmxHttpRequest) -> HttpResponse:
     level = request.GET.get("difficulty", "")
     drills = cache.catalogue()
     total = len(drills)
@@ -130,7 +131,7 @@ def draft_initial(draft: dict, interactions: list[Interaction]) -> dict:
 
 
 @require_POST
-def submit(request: HttpRequest, slug: str) -> HttpResponse:
+def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     entry = cache.get_drill(slug)
     drill, interactions = entry.drill, list(entry.interactions)
     if not interactions:
@@ -242,7 +243,7 @@ def own_context(request: HttpRequest, *, form: WorkflowForm, formset, rows: list
     }
 
 
-def render_builder(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+def render_builder(request: HtmxHttpRequest, context: dict, status: int = 200) -> HttpResponse:
     if request.htmx:
         return render(request, "drills/own_workflow.html#builder", context)
     return render(request, "drills/own_workflow.html", context, status=status)
@@ -257,7 +258,7 @@ def unbound_builder(request: HttpRequest, *, name: str, proposal: str, token, ro
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def own_workflow(request: HttpRequest) -> HttpResponse:
+def own_workflow(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         draft = request.session.get(OWN_DRAFT_KEY) or {}
         rows = draft.get("rows") or [workflow.blank_row()]

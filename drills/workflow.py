@@ -3,7 +3,7 @@ hops on the critical path, and writing them out as text an instructor can read."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from drills.grading import MAX_SYNC_HOPS, SYNC
 
@@ -35,7 +35,9 @@ def read_rows(data: Mapping, prefix: str = PREFIX) -> list[dict]:
         count = 0
     rows = []
     for index in range(max(0, min(count, READ_LIMIT))):
-        row = {name: str(data.get(f"{prefix}-{index}-{name}", "")) for name in FIELDS}
+        row: dict[str, str | bool] = {
+            name: str(data.get(f"{prefix}-{index}-{name}", "")) for name in FIELDS
+        }
         for flag in FLAGS:
             row[flag] = data.get(f"{prefix}-{index}-{flag}") in TRUE_VALUES
         rows.append(row)
@@ -67,7 +69,7 @@ def counts_as_hop(row: Mapping) -> bool:
     return bool(row.get("critical")) and row.get("style") == SYNC and not row.get("entry")
 
 
-def count_hops(rows: list[Mapping]) -> int:
+def count_hops(rows: Sequence[Mapping]) -> int:
     """Sync service-to-service calls the learner put on the user's critical path."""
     return sum(1 for row in rows if counts_as_hop(row))
 
@@ -76,7 +78,7 @@ def over_limit(hops: int) -> bool:
     return hops > MAX_SYNC_HOPS
 
 
-def as_text(name: str, rows: list[Mapping], proposal: str = "") -> str:
+def as_text(name: str, rows: Sequence[Mapping], proposal: str = "") -> str:
     """A plain-text rendering of the workflow, for the grading queue and exports."""
     hops = count_hops(rows)
     lines = [f"Workflow: {name}", ""]

@@ -84,7 +84,7 @@ class ClassStatistics:
         return misconception_figure(self.chart) if self.chart else None
 
 
-def _round(value: float) -> Decimal:
+def _round(value: float | Decimal) -> Decimal:
     return Decimal(str(round(value, 2)))
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
+from config.http import HtmxHttpRequest
 from grading import export, services
 from grading.assessments import all_assessments, drill_review, for_submission, submission_title
 from grading.forms import GradeForm, QueueFilterForm, RegradeRequestForm, ReleaseForm, SnippetForm
@@ -56,7 +57,7 @@ def grade_url(submission: Submission, query: str) -> str:
 
 @require_GET
 @perms_required(GRADE)
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: HtmxHttpRequest) -> HttpResponse:
     assessments = all_assessments()
     form, filters = queue_filters(request, assessments)
     submissions = apply_filters(queue_queryset(), filters)
@@ -137,7 +138,7 @@ def grading_context(request: HttpRequest, submission: Submission, *, form=None, 
     }
 
 
-def render_grading(request: HttpRequest, submission: Submission, *, status: int = 200,
+def render_grading(request: HtmxHttpRequest, submission: Submission, *, status: int = 200,
                    **kwargs) -> HttpResponse:
     context = grading_context(request, submission, **kwargs)
     if request.htmx:
@@ -149,7 +150,7 @@ def render_grading(request: HttpRequest, submission: Submission, *, status: int 
 
 @require_http_methods(["GET", "POST"])
 @perms_required(GRADE)
-def grade(request: HttpRequest, pk: int) -> HttpResponse:
+def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     submission = load_submission(pk)
     if request.method == "GET":
         return render_grading(request, submission)
@@ -234,7 +235,7 @@ def saved_notice(submission: Submission, result: services.SaveResult, *, regrade
 
 @require_POST
 @perms_required(RELEASE)
-def release(request: HttpRequest, pk: int) -> HttpResponse:
+def release(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     submission = load_submission(pk)
     grade = get_object_or_404(Grade, submission=submission)
     form = ReleaseForm(request.POST)
@@ -300,7 +301,7 @@ def release_all(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @perms_required(GRADE)
-def add_snippet(request: HttpRequest, pk: int) -> HttpResponse:
+def add_snippet(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     submission = load_submission(pk)
     form = SnippetForm(request.POST)
     if form.is_valid():
@@ -320,7 +321,7 @@ def add_snippet(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @perms_required(GRADE)
-def delete_snippet(request: HttpRequest, pk: int, snippet_pk: int) -> HttpResponse:
+def delete_snippet(request: HtmxHttpRequest, pk: int, snippet_pk: int) -> HttpResponse:
     submission = load_submission(pk)
     snippet = get_object_or_404(
         FeedbackSnippet.objects.for_submission(submission), pk=snippet_pk
@@ -340,7 +341,7 @@ def delete_snippet(request: HttpRequest, pk: int, snippet_pk: int) -> HttpRespon
 
 @require_GET
 @perms_required(GRADEBOOK)
-def gradebook(request: HttpRequest) -> HttpResponse:
+def gradebook(request: HtmxHttpRequest) -> HttpResponse:
     book, page = gradebook_page(
         sort=request.GET.get("sort", ""), page=request.GET.get("page"),
         per_page=GRADEBOOK_PAGE_SIZE,
@@ -443,7 +444,7 @@ def my_submission(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def request_regrade(request: HttpRequest, pk: int) -> HttpResponse:
+def request_regrade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     submission = own_submission(request, pk)
     form = RegradeRequestForm(request.POST)
     status = 422

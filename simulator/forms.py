@@ -54,7 +54,7 @@ class NumberField(forms.FloatField):
     def validate(self, value: float | None) -> None:
         # FloatField.validate would reject NaN and infinity with the generic "not a number".
         forms.Field.validate(self, value)
-        if value in self.empty_values:
+        if value is None:
             return
         if not math.isfinite(value):
             raise ValidationError(
@@ -88,7 +88,7 @@ class WholeNumberField(forms.IntegerField):
 
     def validate(self, value: int | None) -> None:
         forms.Field.validate(self, value)
-        if value in self.empty_values:
+        if value is None:
             return
         if not self.low <= value <= self.high:
             raise ValidationError(
@@ -159,9 +159,9 @@ def seed_field(**kwargs: Any) -> WholeNumberField:
     return WholeNumberField(noun="random seed", low=0, high=MAX_SEED, example=2013, **kwargs)
 
 
-class LatencyRulesMixin:
-    """Cross-field rules: a lognormal needs its median below its p99, and one request may not
-    draw more than ``model.MAX_DRAWS`` random latencies."""
+class LatencyRulesForm(forms.Form):
+    """A form with cross-field rules: a lognormal needs its median below its p99, and one
+    request may not draw more than ``model.MAX_DRAWS`` random latencies."""
 
     def check_latencies(self, data: dict[str, Any]) -> None:
         median, p99 = data.get("median_ms"), data.get("p99_ms")
@@ -184,7 +184,7 @@ class LatencyRulesMixin:
         )
 
 
-class ChainQueryForm(LatencyRulesMixin, forms.Form):
+class ChainQueryForm(LatencyRulesForm):
     """Query of ``GET /simulator/api/chain``."""
 
     hops = WholeNumberField(noun="number of hops", low=1, high=MAX_HOPS, example=5)
@@ -195,7 +195,8 @@ class ChainQueryForm(LatencyRulesMixin, forms.Form):
     seed = seed_field(required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self.check_latencies(data)
         self.check_budget(data, data.get("hops"))
         return data
@@ -226,7 +227,7 @@ def failure_of(availability: float) -> float:
     return round(1 - availability / 100, 12) + 0.0
 
 
-class CalculatorForm(LatencyRulesMixin, forms.Form):
+class CalculatorForm(LatencyRulesForm):
     """The calculator page and its embedded copy in the latency-math lesson."""
 
     P_AS_CHOICES = (("p", "Failure chance p"), ("availability", "Availability %"))
@@ -366,7 +367,8 @@ class CalculatorForm(LatencyRulesMixin, forms.Form):
         return value if SLUG.fullmatch(value) else ""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self.resolve_failure(data)
         self.check_latencies(data)
         hops, max_hops = data.get("hops"), data.get("max_hops")

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from config.http import HtmxHttpRequest
 from drills.models import Drill
 from simulator import charts, model, report
 from simulator.forms import CalculatorForm, ChainQueryForm, FanoutQueryForm, format_number
@@ -108,7 +109,7 @@ def _links(action: str, endpoint: str, values: dict[str, Any]) -> dict[str, str]
 
 @require_GET
 @vary_on_headers("HX-Request", "HX-Target", "HX-Current-URL")
-def calculator(request: HttpRequest) -> HttpResponse:
+def calculator(request: HtmxHttpRequest) -> HttpResponse:
     endpoint = reverse("simulator:calculator")
     if not request.htmx or request.htmx.history_restore_request:
         return render(request, PAGE, calculator_context(request.GET, action=endpoint))

@@ -59,7 +59,9 @@ def grade_summary(context) -> dict:
     """The signed-in learner's released grades in brief, for their progress panel."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    summary = {"released": 0, "new": 0, "score": Decimal(0), "max_score": Decimal(0)}
+    summary: dict[str, int | Decimal] = {
+        "released": 0, "new": 0, "score": Decimal(0), "max_score": Decimal(0)
+    }
     if user is None or not user.is_authenticated:
         return summary
     grades = Grade.objects.released().filter(submission__learner=user).select_related(
