@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from courseware import content, services
@@ -19,7 +19,7 @@ DRAFTS_KEY = "answer_drafts"
 CHECKED_KEY = "quick_checks_answered"
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     progress = course_progress(request.user)
     return render(request, "courseware/home.html", {"progress": progress})
@@ -71,7 +71,7 @@ def lesson_context(request: HttpRequest, entry: content.CachedLesson) -> dict:
     return context
 
 
-@require_GET
+@require_safe
 def lesson(request: HttpRequest, slug: str) -> HttpResponse:
     entry = content.get_lesson(slug)
     if request.user.is_authenticated:
@@ -153,7 +153,7 @@ def check_quick_check(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "courseware/lesson.html", page, status=422)
 
 
-@require_GET
+@require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     # Browsers ask for /favicon.ico whatever the page links; point them at the real icon.
     return redirect(static("img/favicon.svg"), permanent=True)
