@@ -61,6 +61,7 @@ class DrillForm(forms.Form):
                 label="Why? (optional, one line)",
                 required=False,
                 max_length=MAX_JUSTIFICATION,
+                widget=forms.TextInput(attrs={"placeholder": "Why? (optional, one line)"}),
                 strip=True,
                 error_messages={
                     "max_length": "Keep the reason to %(limit_value)d characters "
@@ -99,22 +100,27 @@ class DrillForm(forms.Form):
 # Own workflow ----------------------------------------------------------------------------------
 
 
+SMALL = "form-control-sm"
+
+
 class WorkflowRowForm(forms.Form):
     caller = forms.CharField(
         max_length=80,
-        widget=forms.TextInput(attrs={"placeholder": "e.g. Check-in"}),
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Check-in", "class": SMALL}),
         error_messages={"required": "Name the service that makes the call."},
     )
     callee = forms.CharField(
         max_length=80,
-        widget=forms.TextInput(attrs={"placeholder": "e.g. Seat map"}),
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Seat map", "class": SMALL}),
         error_messages={"required": "Name the service that is called."},
     )
     exchange = forms.CharField(
         label="What is exchanged (optional)",
         max_length=160,
         required=False,
-        widget=forms.TextInput(attrs={"placeholder": "e.g. Reserve seat 14C for the passenger"}),
+        widget=forms.TextInput(
+            attrs={"placeholder": "e.g. Reserve seat 14C for the passenger", "class": SMALL}
+        ),
     )
     style = forms.ChoiceField(
         label="Style",
@@ -126,7 +132,7 @@ class WorkflowRowForm(forms.Form):
         label="Why (one line)",
         max_length=MAX_JUSTIFICATION,
         widget=forms.TextInput(
-            attrs={"placeholder": "e.g. The passenger must see the seat is theirs"}
+            attrs={"placeholder": "e.g. The passenger must see the seat is theirs", "class": SMALL}
         ),
         error_messages={
             "required": "Give a one-line reason.",
