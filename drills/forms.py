@@ -233,7 +233,12 @@ class WorkflowForm(forms.Form):
             "(it has %(show_value)d)."
         },
     )
-    token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    token = forms.UUIDField(
+        widget=forms.HiddenInput,
+        required=False,
+        error_messages={"invalid": "The form's token is damaged. Reload the page and hand "
+                        "your workflow in again."},
+    )
 
     def typed(self) -> dict:
         """Name, proposal and token as sent, without validating them, to draw the form again."""

@@ -319,6 +319,8 @@ def own_preview(request: HttpRequest) -> HttpResponse:
 def own_hand_in(request: HttpRequest) -> HttpResponse:
     form, formset = WorkflowForm(request.POST), row_formset(request.POST)
     if not validate_workflow(form, formset):
+        if "token" in form.errors:
+            return bad_request(request, form.errors["token"][0])
         errors = error_summary(form, formset)
         # Nothing sent at all: leave a blank row to type into rather than an empty list.
         shown = formset if formset.total_form_count() else row_formset()

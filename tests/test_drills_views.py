@@ -564,6 +564,13 @@ def test_a_damaged_row_count_is_not_a_500(client, own_question, total):
     assert not Submission.objects.exists()
 
 
+def test_a_damaged_token_is_a_400_that_says_so(learner_client, own_question):
+    response = learner_client.post(HAND_IN_URL, own_data([row()], token="not-a-uuid"))
+    assert response.status_code == 400
+    assert "token is damaged" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
 def test_enter_in_a_text_box_updates_rather_than_hands_in(client, own_question):
     page = client.get(OWN_URL).content.decode()
     first_button = re.search(r'<button [^>]*type="submit"[^>]*>', page).group()
