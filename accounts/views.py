@@ -22,7 +22,7 @@ def redirect_to_next(request: HttpRequest) -> HttpResponseRedirect:
     return HttpResponseRedirect(safe_next(request, "") or reverse("courseware:home"))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect_to_next(request)

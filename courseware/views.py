@@ -3,10 +3,10 @@ import uuid
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from config.http import HtmxHttpRequest
@@ -22,13 +22,13 @@ DRAFTS_KEY = "answer_drafts"
 CHECKED_KEY = "quick_checks_answered"
 
 
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
+@require_safe
+def home(request: HtmxHttpRequest) -> HttpResponse:
     progress = course_progress(request.user)
     return render(request, "courseware/home.html", {"progress": progress})
 
 
-def lesson_context(request: HttpRequest, entry: content.CachedLesson) -> dict:
+def lesson_context(request: HtmxHttpRequest, entry: content.CachedLesson) -> dict:
     lesson = entry.lesson
     progress = course_progress(request.user)
     lessons = progress.lessons
@@ -75,8 +75,8 @@ def lesson_context(request: HttpRequest, entry: content.CachedLesson) -> dict:
     return context
 
 
-@require_GET
-def lesson(request: HttpRequest, slug: str) -> HttpResponse:
+@require_safe
+def lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     entry = content.get_lesson(slug)
     if request.user.is_authenticated:
         services.record_visit(learner=request.user, lesson=entry.lesson)

@@ -1,7 +1,7 @@
 from django import forms
 from django.forms import BaseFormSet, formset_factory
 
-from drills import grading
+from drills import grading, workflow
 from drills.models import Choice
 
 MAX_JUSTIFICATION = 300
@@ -61,6 +61,7 @@ class DrillForm(forms.Form):
                 label="Why? (optional, one line)",
                 required=False,
                 max_length=MAX_JUSTIFICATION,
+                widget=forms.TextInput(attrs={"placeholder": "Why? (optional, one line)"}),
                 strip=True,
                 error_messages={
                     "max_length": "Keep the reason to %(limit_value)d characters "
@@ -99,23 +100,40 @@ class DrillForm(forms.Form):
 # Own workflow ----------------------------------------------------------------------------------
 
 
+SMALL = "form-control-sm"
+
+
 class WorkflowRowForm(forms.Form):
     caller = forms.CharField(
-        max_length=80, error_messages={"required": "Name the service that makes the call."}
+        max_length=80,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Check-in", "class": SMALL}),
+        error_messages={"required": "Name the service that makes the call."},
     )
     callee = forms.CharField(
-        max_length=80, error_messages={"required": "Name the service that is called."}
+        max_length=80,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Seat map", "class": SMALL}),
+        error_messages={"required": "Name the service that is called."},
     )
-    exchange = forms.CharField(label="What is exchanged", max_length=160, required=False)
+    exchange = forms.CharField(
+        label="What is exchanged (optional)",
+        max_length=160,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"placeholder": "e.g. Reserve seat 14C for the passenger", "class": SMALL}
+        ),
+    )
     style = forms.ChoiceField(
         label="Style",
         choices=Choice.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
         error_messages={"required": "Choose sync or async."},
     )
     justification = forms.CharField(
         label="Why (one line)",
         max_length=MAX_JUSTIFICATION,
+        widget=forms.TextInput(
+            attrs={"placeholder": "e.g. The passenger must see the seat is theirs", "class": SMALL}
+        ),
         error_messages={
             "required": "Give a one-line reason.",
             "max_length": "Keep the reason to %(limit_value)d characters (it has %(show_value)d).",
@@ -123,9 +141,17 @@ class WorkflowRowForm(forms.Form):
     )
     critical = forms.BooleanField(label="On the user's critical path", required=False)
     entry = forms.BooleanField(
-        label="The user's own request (browser or app → first service), not counted",
+        label="The user's own request (not counted)",
         required=False,
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "entry-help"}),
     )
+
+    def focus(self) -> None:
+        """Put the cursor in this row's first box when the page loads."""
+        self.fields["caller"].widget.attrs["autofocus"] = True
+
+
+ROW_FIELDS = tuple(WorkflowRowForm.base_fields)
 
 
 class BaseWorkflowRowFormSet(BaseFormSet):
@@ -136,6 +162,36 @@ class BaseWorkflowRowFormSet(BaseFormSet):
         "remove some rows.",
     }
 
+    def initial_form_count(self) -> int:
+        # Rows are never stored objects: every posted row is a new one, so a row left blank is
+        # skipped and not counted, however many rows the page was drawn with.
+        return 0 if self.is_bound else super().initial_form_count()
+
+    def get_form_kwargs(self, index):
+        # The first row too may be left blank; "at least one interaction" says what is missing.
+        return {"empty_permitted": True}
+
+    def typed_rows(self) -> list[dict]:
+        """The rows as they were typed, without validating them, less those marked for removal."""
+        return [
+            {name: form[name].value() for name in ROW_FIELDS}
+            for form in self.forms
+            if not form["DELETE"].value()
+        ]
+
+    def removed_index(self) -> int | None:
+        """The first row marked for removal, where the cursor goes once it is gone."""
+        return next((i for i, form in enumerate(self.forms) if form["DELETE"].value()), None)
+
+    def rows(self) -> list[dict]:
+        """The filled-in rows of a valid formset, in order."""
+        deleted = set(map(id, self.deleted_forms))
+        return [
+            {name: form.cleaned_data[name] for name in ROW_FIELDS}
+            for form in self.forms
+            if form.has_changed() and id(form) not in deleted
+        ]
+
 
 WorkflowRowFormSet = formset_factory(
     WorkflowRowForm,
@@ -145,7 +201,18 @@ WorkflowRowFormSet = formset_factory(
     validate_min=True,
     max_num=MAX_OWN_ROWS,
     validate_max=True,
+    # Reading stops here whatever the management form claims; validation reports the excess.
+    absolute_max=50,
+    can_delete=True,
 )
+ROWS_PREFIX = "rows"
+
+
+def row_formset(data=None, *, rows: list[dict] | None = None) -> BaseWorkflowRowFormSet:
+    """The rows of the own-workflow form: bound to posted data, or drawn from ``rows``."""
+    if data is not None:
+        return WorkflowRowFormSet(data, prefix=ROWS_PREFIX)
+    return WorkflowRowFormSet(initial=rows or [], prefix=ROWS_PREFIX)
 
 
 class WorkflowForm(forms.Form):
@@ -166,7 +233,31 @@ class WorkflowForm(forms.Form):
             "(it has %(show_value)d)."
         },
     )
-    token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    token = forms.UUIDField(
+        widget=forms.HiddenInput,
+        required=False,
+        error_messages={"invalid": "The form's token is damaged. Reload the page and hand "
+                        "your workflow in again."},
+    )
+
+    def typed(self) -> dict:
+        """Name, proposal and token as sent, without validating them, to draw the form again."""
+        return {name: self[name].value() for name in self.fields}
+
+
+def validate_workflow(form: WorkflowForm, formset: BaseWorkflowRowFormSet) -> bool:
+    """Validate the whole own-workflow form, including the proposal that a long chain needs."""
+    if not (form.is_valid() & formset.is_valid()):
+        return False
+    hops = workflow.count_hops(formset.rows())
+    if workflow.over_limit(hops) and not form.cleaned_data["proposal"].strip():
+        form.add_error(
+            "proposal",
+            f"Your workflow has {hops} sync hops on the critical path. Say which one you "
+            "would make async, and why.",
+        )
+        return False
+    return True
 
 
 # Short names for the top-of-form summary, where the field's own label would be too long.

@@ -2,12 +2,13 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django.views.decorators.http import require_POST, require_safe
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from config.http import HtmxHttpRequest
 from courseware import handins
@@ -20,9 +21,10 @@ from drills.forms import (
     DrillForm,
     TamperedForm,
     WorkflowForm,
-    WorkflowRowFormSet,
     check_drill_post,
     error_summary,
+    row_formset,
+    validate_workflow,
 )
 from drills.models import Attempt, Difficulty, Drill, Interaction
 
@@ -61,7 +63,7 @@ def grade_attempt(attempt: Attempt, interactions: list[Interaction]) -> grading.
     return grading.grade(key, answers)
 
 
-def drill_context(request: HttpRequest, drill: Drill, interactions: list[Interaction],
+def drill_context(request: HtmxHttpRequest, drill: Drill, interactions: list[Interaction],
                   **extra) -> dict:
     ordered = cache.catalogue()
     position = next((i for i, other in enumerate(ordered) if other.pk == drill.pk), -1)
@@ -80,7 +82,7 @@ def drill_context(request: HttpRequest, drill: Drill, interactions: list[Interac
     }
 
 
-@require_GET
+@require_safe
 def catalogue(request: HtmxHttpRequest) -> HttpResponse:
     level = request.GET.get("difficulty", "")
     drills = cache.catalogue()
@@ -104,8 +106,8 @@ def catalogue(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
-def detail(request: HttpRequest, slug: str) -> HttpResponse:
+@require_safe
+def detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     drill, interactions = load_drill(slug)
     initial = {"token": uuid.uuid4()}
     restored = False
@@ -178,8 +180,8 @@ def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, "drills/detail.html", context)
 
 
-@require_GET
-def history(request: HttpRequest, slug: str) -> HttpResponse:
+@require_safe
+def history(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     drill = cache.get_drill(slug).drill
@@ -194,8 +196,8 @@ def history(request: HttpRequest, slug: str) -> HttpResponse:
     })
 
 
-@require_GET
-def attempt(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+@require_safe
+def attempt(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     attempt = get_object_or_404(
@@ -222,7 +224,7 @@ def attempt(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 # Own workflow ----------------------------------------------------------------------------------
 
 
-def own_context(request: HttpRequest, *, form: WorkflowForm, formset, rows: list[dict],
+def own_context(request: HtmxHttpRequest, *, form: WorkflowForm, formset, rows: list[dict],
                 **extra) -> dict:
     hops = workflow.count_hops(rows)
     submissions = []
@@ -235,7 +237,7 @@ def own_context(request: HttpRequest, *, form: WorkflowForm, formset, rows: list
         "hops": hops,
         "over_limit": workflow.over_limit(hops),
         "max_rows": MAX_OWN_ROWS,
-        "row_count": len(rows),
+        "row_count": formset.total_form_count(),
         "question_missing": question is None,
         "submissions": submissions,
         "max_sync_hops": grading.MAX_SYNC_HOPS,
@@ -249,104 +251,94 @@ def render_builder(request: HtmxHttpRequest, context: dict, status: int = 200) -
     return render(request, "drills/own_workflow.html", context, status=status)
 
 
-def unbound_builder(request: HttpRequest, *, name: str, proposal: str, token, rows: list[dict],
-                    **extra) -> dict:
-    form = WorkflowForm(initial={"name": name, "proposal": proposal, "token": token})
-    formset = WorkflowRowFormSet(initial=rows, prefix=workflow.PREFIX)
-    return own_context(request, form=form, formset=formset, rows=rows, **extra)
+def redraw_builder(request: HtmxHttpRequest, typed: dict, rows: list[dict], *, focus: int | None,
+                   **extra) -> HttpResponse:
+    """The builder drawn again from what was typed, without judging it yet."""
+    formset = row_formset(rows=rows)
+    if focus is not None:
+        formset.forms[focus].focus()
+    form = WorkflowForm(initial={**typed, "token": typed.get("token") or uuid.uuid4()})
+    return render_builder(request, own_context(request, form=form, formset=formset, rows=rows,
+                                               **extra))
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_safe
 def own_workflow(request: HtmxHttpRequest) -> HttpResponse:
-    if request.method == "GET":
-        draft = request.session.get(OWN_DRAFT_KEY) or {}
-        rows = draft.get("rows") or [workflow.blank_row()]
-        context = unbound_builder(
-            request, name=draft.get("name", ""), proposal=draft.get("proposal", ""),
-            token=uuid.uuid4(), rows=rows, restored=bool(draft),
-        )
-        return render(request, "drills/own_workflow.html", context)
+    draft = request.session.get(OWN_DRAFT_KEY) or {}
+    rows = draft.get("rows") or []
+    form = WorkflowForm(initial={"name": draft.get("name", ""),
+                                 "proposal": draft.get("proposal", ""), "token": uuid.uuid4()})
+    context = own_context(request, form=form, formset=row_formset(rows=rows), rows=rows,
+                          restored=bool(draft))
+    return render(request, "drills/own_workflow.html", context)
 
-    data = request.POST
-    rows = workflow.read_rows(data)
-    name, proposal = data.get("name", "")[:200], data.get("proposal", "")[:2000]
-    token = data.get("token") or uuid.uuid4()
 
-    if "preview" in data:
-        hops = workflow.count_hops(rows)
-        return render(request, "drills/own_workflow.html#hop-count", {
-            "hops": hops, "over_limit": workflow.over_limit(hops),
-            "max_sync_hops": grading.MAX_SYNC_HOPS,
-        })
+@require_POST
+def own_add_row(request: HtmxHttpRequest) -> HttpResponse:
+    rows = row_formset(request.POST).typed_rows()
+    typed = WorkflowForm(request.POST).typed()
+    if len(rows) >= MAX_OWN_ROWS:
+        notice = f"A workflow here has at most {MAX_OWN_ROWS} interactions."
+        if request.htmx:
+            return reswap(retarget(render(request, "drills/own_workflow.html#notice",
+                                          {"notice": notice}), "#own-notice"), "innerHTML")
+        return redraw_builder(request, typed, rows, focus=None, notice=notice)
+    if not request.htmx:
+        return redraw_builder(request, typed, [*rows, {}], focus=len(rows))
+    # Only the new row goes to the page, drawn from the formset's empty form, with the
+    # management form and the row count brought up to date beside it.
+    formset = row_formset(rows=[*rows, {}])
+    row = formset.empty_form
+    row.focus()
+    html = render_to_string("drills/own_workflow.html#new-row", {
+        "row": row, "index": "__prefix__", "number": len(rows) + 1, "formset": formset,
+        "row_count": len(rows) + 1, "max_rows": MAX_OWN_ROWS,
+    }, request=request).replace("__prefix__", str(len(rows)))
+    return reswap(retarget(HttpResponse(html), "#own-rows"), "beforeend")
 
-    if {"add_row", "remove_row", "refresh"} & set(data):
-        notice, focus = "", None
-        if "refresh" in data:
-            pass
-        elif "add_row" in data:
-            if len(rows) >= MAX_OWN_ROWS:
-                notice = f"A workflow here has at most {MAX_OWN_ROWS} interactions."
-            else:
-                rows.append(workflow.blank_row())
-                focus = len(rows) - 1
-        else:
-            try:
-                index = int(data.get("remove_row", ""))
-            except ValueError:
-                return bad_request(request, "The form asked to remove a row that does not exist.")
-            if not 0 <= index < len(rows):
-                return bad_request(request, "The form asked to remove a row that does not exist.")
-            rows.pop(index)
-            focus = min(index, len(rows) - 1) if rows else None
-            if not rows:
-                rows = [workflow.blank_row()]
-        context = unbound_builder(
-            request, name=name, proposal=proposal, token=token, rows=rows, notice=notice,
-            focus_row=focus,
-        )
-        return render_builder(request, context)
 
-    kept = [row for row in rows if not workflow.is_blank(row)]
-    form = WorkflowForm(data)
-    formset = WorkflowRowFormSet(workflow.formset_data(kept), prefix=workflow.PREFIX)
-    valid = form.is_valid() & formset.is_valid()
-    if valid:
-        cleaned = [dict(row) for row in formset.cleaned_data]
-        hops = workflow.count_hops(cleaned)
-        if workflow.over_limit(hops) and not form.cleaned_data["proposal"].strip():
-            form.add_error(
-                "proposal",
-                f"Your workflow has {hops} sync hops on the critical path. Say which one you "
-                "would make async, and why.",
-            )
-            valid = False
-    if not valid:
+@require_POST
+def own_update(request: HtmxHttpRequest) -> HttpResponse:
+    formset = row_formset(request.POST)
+    rows, removed = formset.typed_rows(), formset.removed_index()
+    focus = None if removed is None or not rows else min(removed, len(rows) - 1)
+    return redraw_builder(request, WorkflowForm(request.POST).typed(), rows, focus=focus)
+
+
+@require_POST
+def own_preview(request: HtmxHttpRequest) -> HttpResponse:
+    hops = workflow.count_hops(row_formset(request.POST).typed_rows())
+    return render(request, "drills/own_workflow.html#hop-count", {
+        "hops": hops, "over_limit": workflow.over_limit(hops),
+        "max_sync_hops": grading.MAX_SYNC_HOPS,
+    })
+
+
+@require_POST
+def own_hand_in(request: HtmxHttpRequest) -> HttpResponse:
+    form, formset = WorkflowForm(request.POST), row_formset(request.POST)
+    if not validate_workflow(form, formset):
+        if "token" in form.errors:
+            return bad_request(request, form.errors["token"][0])
         errors = error_summary(form, formset)
-        if not kept:
-            # Nothing typed yet: leave a blank row to type into rather than an empty list.
-            kept = [workflow.blank_row()]
-            formset = WorkflowRowFormSet(initial=kept, prefix=workflow.PREFIX)
-        context = own_context(request, form=form, formset=formset, rows=kept, invalid=True,
-                              errors=errors)
+        # Nothing sent at all: leave a blank row to type into rather than an empty list.
+        shown = formset if formset.total_form_count() else row_formset()
+        context = own_context(request, form=form, formset=shown, rows=formset.typed_rows(),
+                              invalid=True, errors=errors)
         return render_builder(request, context, status=422)
-
-    draft = {"name": form.cleaned_data["name"], "rows": cleaned,
+    rows = formset.rows()
+    draft = {"name": form.cleaned_data["name"], "rows": rows,
              "proposal": form.cleaned_data["proposal"]}
     if not request.user.is_authenticated:
-        request.session[OWN_DRAFT_KEY] = draft
-        messages.info(request, "Log in to hand in your workflow. Your rows are kept for you.")
-        login_url = f"{reverse('login')}?next={reverse('drills:own_workflow')}"
-        if request.htmx:
-            return HttpResponseClientRedirect(login_url)
-        return redirect(login_url)
+        return keep_for_login(request, draft)
     try:
         submission, created = services.submit_own_workflow(
-            learner=request.user, name=draft["name"], rows=cleaned, proposal=draft["proposal"],
-            token=form.cleaned_data["token"],
+            learner=request.user, **draft, token=form.cleaned_data["token"],
         )
     except services.OwnWorkflowUnavailable as exc:
-        context = own_context(request, form=form, formset=formset, rows=kept, unavailable=str(exc))
+        context = own_context(request, form=form, formset=formset, rows=rows,
+                              unavailable=str(exc))
         return render_builder(request, context, status=503)
     request.session.pop(OWN_DRAFT_KEY, None)
     messages.success(
@@ -356,7 +348,14 @@ def own_workflow(request: HtmxHttpRequest) -> HttpResponse:
         if created else "This workflow was already handed in.",
     )
     # A new query string, so that the browser loads the page rather than only scrolling it.
-    target = f"{reverse('drills:own_workflow')}?handed_in={submission.pk}"
-    if request.htmx:
-        return HttpResponseClientRedirect(target)
-    return redirect(target)
+    return client_redirect(request, f"{reverse('drills:own_workflow')}?handed_in={submission.pk}")
+
+
+def keep_for_login(request: HtmxHttpRequest, draft: dict) -> HttpResponse:
+    request.session[OWN_DRAFT_KEY] = draft
+    messages.info(request, "Log in to hand in your workflow. Your rows are kept for you.")
+    return client_redirect(request, f"{reverse('login')}?next={reverse('drills:own_workflow')}")
+
+
+def client_redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

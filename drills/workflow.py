@@ -1,66 +1,11 @@
-"""A learner's own workflow as plain rows: reading them from a posted form, counting the sync
-hops on the critical path, and writing them out as text an instructor can read."""
+"""A learner's own workflow as plain rows: counting the sync hops on the critical path, and
+writing them out as text an instructor can read."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from drills.grading import MAX_SYNC_HOPS, SYNC
-
-PREFIX = "rows"
-FIELDS = ("caller", "callee", "exchange", "style", "justification", "critical", "entry")
-FLAGS = ("critical", "entry")
-TRUE_VALUES = {"on", "true", "True", "1"}
-TEXT_FIELDS = ("caller", "callee", "exchange", "justification")
-# Reading stops here whatever the management form claims; validation reports the excess.
-READ_LIMIT = 50
-
-
-def blank_row() -> dict:
-    return {"caller": "", "callee": "", "exchange": "", "style": "", "justification": "",
-            "critical": False, "entry": False}
-
-
-def is_blank(row: Mapping) -> bool:
-    return not any(str(row.get(name) or "").strip() for name in TEXT_FIELDS) and not row.get(
-        "style"
-    )
-
-
-def read_rows(data: Mapping, prefix: str = PREFIX) -> list[dict]:
-    """The rows of a posted workflow form as they were typed, without validating them."""
-    try:
-        count = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
-    except (TypeError, ValueError):
-        count = 0
-    rows = []
-    for index in range(max(0, min(count, READ_LIMIT))):
-        row: dict[str, str | bool] = {
-            name: str(data.get(f"{prefix}-{index}-{name}", "")) for name in FIELDS
-        }
-        for flag in FLAGS:
-            row[flag] = data.get(f"{prefix}-{index}-{flag}") in TRUE_VALUES
-        rows.append(row)
-    return rows
-
-
-def formset_data(rows: list[dict], prefix: str = PREFIX) -> dict:
-    """Rows turned back into the data a bound formset expects."""
-    data = {
-        f"{prefix}-TOTAL_FORMS": str(len(rows)),
-        f"{prefix}-INITIAL_FORMS": "0",
-        f"{prefix}-MIN_NUM_FORMS": "1",
-        f"{prefix}-MAX_NUM_FORMS": "20",
-    }
-    for index, row in enumerate(rows):
-        for name in FIELDS:
-            value = row.get(name)
-            if name in FLAGS:
-                if value:
-                    data[f"{prefix}-{index}-{name}"] = "on"
-            else:
-                data[f"{prefix}-{index}-{name}"] = value or ""
-    return data
 
 
 def counts_as_hop(row: Mapping) -> bool:

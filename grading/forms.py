@@ -196,18 +196,15 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assessment"].choices = [("", "All lessons and drills"), *assessment_choices]
         for name in ("assessment", "status"):
-            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+            self.fields[name].widget.attrs["class"] = "form-select-sm"
         self.fields["learner"].widget = forms.TextInput(
             attrs={
-                "class": "form-control form-control-sm",
+                "class": "form-control-sm",
                 "placeholder": "username",
                 "autocomplete": "off",
                 "type": "search",
             }
         )
-        for name, field in self.fields.items():
-            if self.is_bound and name in self.errors:
-                field.widget.attrs["class"] += " is-invalid"
 
     def clean_learner(self) -> str:
         username = self.cleaned_data["learner"].strip()

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from config.http import HtmxHttpRequest
@@ -55,7 +55,7 @@ def grade_url(submission: Submission, query: str) -> str:
 # Queue --------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @perms_required(GRADE)
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     assessments = all_assessments()
@@ -148,11 +148,11 @@ def render_grading(request: HtmxHttpRequest, submission: Submission, *, status: 
     return render(request, "grading/grade.html", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @perms_required(GRADE)
 def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     submission = load_submission(pk)
-    if request.method == "GET":
+    if request.method != "POST":
         return render_grading(request, submission)
 
     assessment = for_submission(submission)
@@ -268,7 +268,7 @@ def release(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect(grade_url(submission, filter_query(filters)))
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @perms_required(RELEASE)
 def release_all(request: HttpRequest) -> HttpResponse:
     """Release every draft of one question or drill, after a confirmation page listing them."""
@@ -279,7 +279,7 @@ def release_all(request: HttpRequest) -> HttpResponse:
             request, "400.html", {"reason": "That question or drill does not exist."}, status=400
         )
     _, filters = queue_filters(request)
-    if request.method == "GET" or request.POST.get("confirm") != "yes":
+    if request.method != "POST" or request.POST.get("confirm") != "yes":
         context = {
             "assessment": assessment,
             "drafts": services.drafts_of(assessment),
@@ -339,7 +339,7 @@ def delete_snippet(request: HtmxHttpRequest, pk: int, snippet_pk: int) -> HttpRe
 # Gradebook and exports ----------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @perms_required(GRADEBOOK)
 def gradebook(request: HtmxHttpRequest) -> HttpResponse:
     book, page = gradebook_page(
@@ -352,13 +352,13 @@ def gradebook(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "grading/gradebook.html", context)
 
 
-@require_GET
+@require_safe
 @perms_required(GRADEBOOK)
 def gradebook_csv(request: HttpRequest) -> StreamingHttpResponse:
     return export.csv_response(export.gradebook_rows(), "gradebook.csv")
 
 
-@require_GET
+@require_safe
 @perms_required(GRADEBOOK)
 def submissions_csv(request: HttpRequest) -> StreamingHttpResponse:
     _, filters = queue_filters(request)
@@ -367,7 +367,7 @@ def submissions_csv(request: HttpRequest) -> StreamingHttpResponse:
     return export.csv_response(export.submission_rows(filters), "submissions.csv")
 
 
-@require_GET
+@require_safe
 @perms_required(GRADEBOOK)
 def statistics(request: HttpRequest) -> HttpResponse:
     stats = class_statistics()
@@ -377,7 +377,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
 # The learner's side -------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @login_required
 def my_submissions(request: HttpRequest) -> HttpResponse:
     submissions = list(
@@ -432,7 +432,7 @@ def own_submission(request: HttpRequest, pk: int) -> Submission:
     )
 
 
-@require_GET
+@require_safe
 @login_required
 def my_submission(request: HttpRequest, pk: int) -> HttpResponse:
     submission = own_submission(request, pk)

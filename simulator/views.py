@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from config.http import HtmxHttpRequest
@@ -107,7 +107,7 @@ def _links(action: str, endpoint: str, values: dict[str, Any]) -> dict[str, str]
     return {"href": f"{action}?{query}{anchor}", "hx_url": f"{endpoint}?{query}"}
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request", "HX-Target", "HX-Current-URL")
 def calculator(request: HtmxHttpRequest) -> HttpResponse:
     endpoint = reverse("simulator:calculator")

@@ -121,6 +121,22 @@ def test_a_drill_with_its_feedback(open_page, width):
     assert_accessible(page, "drill with feedback")
 
 
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_own_workflow_builder(open_page, width):
+    page = open_page(width)
+    log_in(page, "learner")
+    page.wait_for_url("/")
+    page.goto("/drills/own/")
+    assert_accessible(page, "own-workflow builder")
+
+    page.get_by_role("button", name="Add an interaction").click()
+    expect(page.locator("#id_rows-1-caller")).to_be_focused()
+    page.locator("#id_rows-1-caller").fill("Orders")
+    page.get_by_role("button", name="Hand in for grading").click()
+    expect(page.locator("#own-errors")).to_be_visible()
+    assert_accessible(page, "own-workflow builder with errors")
+
+
 def test_the_simulator_and_its_embed(open_page):
     page = open_page()
     page.goto("/simulator/")

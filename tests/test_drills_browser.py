@@ -207,6 +207,8 @@ def test_own_workflow_is_built_with_htmx_and_handed_in(page, screenshot):
     expect(counter).to_contain_text("1 sync hop on the critical path")
     page.get_by_role("button", name="Add an interaction").click()
     expect(page.locator("#id_rows-1-caller")).to_be_focused()
+    expect(page.locator("#id_rows-TOTAL_FORMS")).to_have_value("2")
+    expect(page.locator("#own-add")).to_contain_text("2 of at most 20")
     fill_row(1, "Check-in", "Seats", "sync", "The passenger picks a seat", True)
     page.get_by_role("button", name="Add an interaction").click()
     fill_row(2, "Check-in", "Loyalty", "sync", "Show the status on the pass", True)
@@ -220,7 +222,7 @@ def test_own_workflow_is_built_with_htmx_and_handed_in(page, screenshot):
     page.get_by_role("button", name="Hand in for grading").click()
     errors = page.locator("#own-errors")
     expect(errors).to_be_visible()
-    expect(page.locator("#proposal-error")).to_contain_text("Your workflow has 3 sync hops")
+    expect(page.locator("#id_proposal_error")).to_contain_text("Your workflow has 3 sync hops")
     errors.get_by_role("link", name=re.compile("^Which hop to make async")).click()
     expect(page.get_by_label("Which hop would you make async, and why?")).to_be_focused()
     page.get_by_label("Which hop would you make async, and why?").fill(
@@ -228,6 +230,7 @@ def test_own_workflow_is_built_with_htmx_and_handed_in(page, screenshot):
     page.get_by_role("button", name="Remove interaction 4").click()
     expect(page.locator("#id_rows-3-caller")).to_have_count(0)
     expect(page.locator("#id_rows-2-callee")).to_have_value("Loyalty")
+    expect(page.locator("#id_rows-TOTAL_FORMS")).to_have_value("3")
     page.get_by_role("button", name="Hand in for grading").click()
 
     expect(page.get_by_text("Your workflow was handed in.")).to_be_visible()
@@ -244,6 +247,36 @@ def test_own_workflow_is_built_with_htmx_and_handed_in(page, screenshot):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "drill-own-390")
     assert page.js_errors == []
+
+
+def test_own_workflow_works_without_javascript(browser, live_server, live_course, screenshot):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False,
+                                  viewport=PHONE)
+    page = context.new_page()
+    log_in(page, "learner")
+    page.goto("/drills/own/")
+    page.get_by_label("Name your workflow").fill("Order a pizza")
+    page.locator("#id_rows-0-caller").fill("App")
+    page.locator("#id_rows-0-callee").fill("Orders")
+    page.get_by_role("button", name="Add an interaction").click()
+    # The page comes back at the row just added, with the first row as it was typed.
+    expect(page).to_have_url(re.compile(r"/drills/own/rows/add/#row-1$"))
+    expect(page.locator("#id_rows-1-caller")).to_be_in_viewport()
+    expect(page.locator("#id_rows-0-callee")).to_have_value("Orders")
+    screenshot(page, "drill-own-nojs-added-390", full_page=False)
+    page.locator("#id_rows-1-caller").fill("Orders")
+    page.locator("#id_rows-1-callee").fill("Kitchen")
+    page.get_by_role("button", name="Remove interaction 1").click()
+    expect(page.locator("#id_rows-1-caller")).to_have_count(0)
+    expect(page.locator("#id_rows-0-callee")).to_have_value("Kitchen")
+    page.locator("label[for='id_rows-0-style_1']").click()
+    page.locator("#id_rows-0-justification").fill("The kitchen can pick it up a moment later")
+    page.get_by_role("button", name="Hand in for grading").click()
+    expect(page.get_by_text("Your workflow was handed in.")).to_be_visible()
+    rows = Submission.objects.get(learner__username="learner").payload["rows"]
+    assert [(r["caller"], r["callee"], r["style"]) for r in rows] == [
+        ("Orders", "Kitchen", "async")]
+    context.close()
 
 
 def test_lesson_pages_point_to_their_drills(page, screenshot):

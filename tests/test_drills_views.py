@@ -1,6 +1,7 @@
 """Drill pages: catalogue, drill, submit (htmx and plain POST), history, review, own workflow."""
 
 import html
+import re
 import time
 import uuid
 
@@ -457,6 +458,10 @@ def own_question(lesson):
 
 
 OWN_URL = "/drills/own/"
+HAND_IN_URL = "/drills/own/hand-in/"
+UPDATE_URL = "/drills/own/rows/"
+ADD_URL = "/drills/own/rows/add/"
+PREVIEW_URL = "/drills/own/preview/"
 
 
 def row(caller="Orders", callee="Payments", style="sync", why="The user waits", critical=True,
@@ -488,50 +493,99 @@ def test_own_workflow_page_starts_with_one_blank_row(client, own_question):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="rows-0-caller"' in html and 'name="rows-1-caller"' not in html
-    assert 'name="add_row"' in html and 'name="remove_row"' in html
+    assert f'formaction="{ADD_URL}#row-1"' in html
+    assert f'name="rows-0-DELETE" value="on" formaction="{UPDATE_URL}"' in html
     assert "0</span> sync hops on the critical path" in html
 
 
 def test_add_row_without_javascript_rerenders_with_one_more_row(client, own_question):
-    data = own_data([row()], add_row="1")
-    response = client.post(OWN_URL, data)
+    data = own_data([row()])
+    response = client.post(ADD_URL, data)
     assert response.status_code == 200
-    html = response.content.decode()
-    assert "<html" in html
-    assert 'value="Orders"' in html and 'name="rows-1-caller"' in html
-    assert 'name="rows-1-caller" id="id_rows-1-caller" maxlength="80" value="" ' \
-           'placeholder="e.g. Check-in" autofocus' in html
+    page = response.content.decode()
+    assert "<html" in page and 'id="row-1"' in page
+    assert 'value="Orders"' in page and 'name="rows-1-caller"' in page
+    new_box = re.search(r'<input [^>]*name="rows-1-caller"[^>]*>', page).group()
+    assert 'autofocus' in new_box and 'maxlength="80"' in new_box and 'value=' not in new_box
+    assert 'name="rows-TOTAL_FORMS" value="2"' in page
+    # The next "Add" brings the learner back to the row it adds.
+    assert f'formaction="{ADD_URL}#row-2"' in page
     assert not Submission.objects.exists()
 
 
-def test_add_row_over_htmx_returns_the_builder_fragment(client, own_question):
-    response = client.post(OWN_URL, own_data([row()], add_row="1"), **HTMX)
-    html = response.content.decode()
-    assert html.lstrip().startswith('<form id="own-form"')
-    assert "<html" not in html and 'name="rows-1-caller"' in html
+def test_add_row_over_htmx_returns_only_the_new_row(client, own_question):
+    response = client.post(ADD_URL, own_data([row(), row()]), **HTMX)
+    page = response.content.decode()
+    assert response["HX-Retarget"] == "#own-rows" and response["HX-Reswap"] == "beforeend"
+    assert page.lstrip().startswith('<li id="row-2">')
+    assert "<html" not in page and "<form" not in page and "__prefix__" not in page
+    assert 'name="rows-2-caller"' in page and 'name="rows-1-caller"' not in page
+    assert "Interaction 3" in page and 'name="rows-2-DELETE"' in page
+    management = re.search(r'<div id="own-management" hx-swap-oob="true">.*?</div>', page, re.S)
+    assert 'name="rows-TOTAL_FORMS" value="3"' in management.group()
+    assert '3 of at most 20' in page and f'formaction="{ADD_URL}#row-3"' in page
+
+
+def test_add_row_over_htmx_at_twenty_says_so(client, own_question):
+    response = client.post(ADD_URL, own_data([row()] * 20), **HTMX)
+    assert response["HX-Retarget"] == "#own-notice"
+    assert "at most 20 interactions" in response.content.decode()
+    assert 'name="rows-20-caller"' not in response.content.decode()
 
 
 def test_remove_row_drops_that_row_only(client, own_question):
-    data = own_data([row(caller="A"), row(caller="B"), row(caller="C")], remove_row="1")
-    html = client.post(OWN_URL, data).content.decode()
-    assert 'value="A"' in html and 'value="C"' in html and 'value="B"' not in html
-    assert 'name="rows-2-caller"' not in html
+    data = own_data([row(caller="A"), row(caller="B"), row(caller="C")],
+                    **{"rows-1-DELETE": "on"})
+    page = client.post(UPDATE_URL, data).content.decode()
+    assert 'value="A"' in page and 'value="C"' in page and 'value="B"' not in page
+    assert 'name="rows-2-caller"' not in page
+    assert 'name="rows-TOTAL_FORMS" value="2"' in page
+    # The cursor goes to the row that took the removed one's place.
+    assert 'autofocus' in re.search(r'<input [^>]*name="rows-1-caller"[^>]*>', page).group()
 
 
-@pytest.mark.parametrize("index", ["7", "-1", "x"])
-def test_removing_a_row_that_does_not_exist_is_a_400(client, own_question, index):
-    response = client.post(OWN_URL, own_data([row()], remove_row=index))
+def test_remove_row_over_htmx_returns_the_builder_fragment(client, own_question):
+    data = own_data([row(caller="A"), row(caller="B")], **{"rows-0-DELETE": "on"})
+    page = client.post(UPDATE_URL, data, **HTMX).content.decode()
+    assert page.lstrip().startswith('<form id="own-form"') and "<html" not in page
+    assert 'value="B"' in page and 'value="A"' not in page
+
+
+@pytest.mark.parametrize("name", ["rows-7-DELETE", "rows--1-DELETE", "rows-x-DELETE"])
+def test_removing_a_row_that_does_not_exist_removes_nothing(client, own_question, name):
+    response = client.post(UPDATE_URL, own_data([row(caller="Kept")], **{name: "on"}))
+    assert response.status_code == 200 and 'value="Kept"' in response.content.decode()
+
+
+@pytest.mark.parametrize("total", ["x", "-3", "", "100000"])
+def test_a_damaged_row_count_is_not_a_500(client, own_question, total):
+    for url in (ADD_URL, UPDATE_URL, PREVIEW_URL, HAND_IN_URL):
+        response = client.post(url, own_data([row()], **{"rows-TOTAL_FORMS": total}))
+        assert response.status_code in (200, 422), (url, response.status_code)
+    assert not Submission.objects.exists()
+
+
+def test_a_damaged_token_is_a_400_that_says_so(learner_client, own_question):
+    response = learner_client.post(HAND_IN_URL, own_data([row()], token="not-a-uuid"))
     assert response.status_code == 400
+    assert "token is damaged" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_enter_in_a_text_box_updates_rather_than_hands_in(client, own_question):
+    page = client.get(OWN_URL).content.decode()
+    first_button = re.search(r'<button [^>]*type="submit"[^>]*>', page).group()
+    assert f'formaction="{UPDATE_URL}"' in first_button and "name=" not in first_button
 
 
 def test_add_row_stops_at_twenty(client, own_question):
-    html = client.post(OWN_URL, own_data([row()] * 20, add_row="1")).content.decode()
+    html = client.post(ADD_URL, own_data([row()] * 20)).content.decode()
     assert "at most 20 interactions" in html and 'name="rows-20-caller"' not in html
 
 
 def test_preview_returns_the_hop_count_only(client, own_question):
     rows = [row(), row(callee="Pay"), row(callee="Stock"), row(style="async")]
-    response = client.post(OWN_URL, own_data(rows, preview="1"), **HTMX)
+    response = client.post(PREVIEW_URL, own_data(rows), **HTMX)
     html = response.content.decode()
     assert html.lstrip().startswith('<div class="hop-counter hop-counter-over">')
     assert "<form" not in html
@@ -542,7 +596,7 @@ def test_own_workflow_lands_in_the_queue_awaiting_grading(learner_client, learne
     rows = [row(caller="Web", callee="Orders", exchange="Place the order", entry=True),
             row(),
             row(caller="Orders", callee="E-mail", style="async", why="Can wait", critical=False)]
-    response = learner_client.post(OWN_URL, own_data(rows, name="Checkout", hand_in="1"))
+    response = learner_client.post(HAND_IN_URL, own_data(rows, name="Checkout"))
     assert response.status_code == 302
     assert response["Location"] == f"{OWN_URL}?handed_in={Submission.objects.get().pk}"
     submission = Submission.objects.get()
@@ -564,20 +618,20 @@ def test_own_workflow_lands_in_the_queue_awaiting_grading(learner_client, learne
 
 
 def test_own_workflow_over_htmx_redirects_the_client(learner_client, own_question):
-    response = learner_client.post(OWN_URL, own_data([row()], hand_in="1"), **HTMX)
+    response = learner_client.post(HAND_IN_URL, own_data([row()]), **HTMX)
     assert response.status_code == 200 and response["HX-Redirect"].startswith(OWN_URL)
     assert Submission.objects.count() == 1
 
 
 def test_own_workflow_double_submit_makes_one_submission(learner_client, own_question):
-    data = own_data([row()], hand_in="1")
-    learner_client.post(OWN_URL, data)
-    learner_client.post(OWN_URL, data)
+    data = own_data([row()])
+    learner_client.post(HAND_IN_URL, data)
+    learner_client.post(HAND_IN_URL, data)
     assert Submission.objects.count() == 1
 
 
 def test_own_workflow_with_no_rows_is_a_form_error(learner_client, own_question):
-    response = learner_client.post(OWN_URL, own_data([], hand_in="1"))
+    response = learner_client.post(HAND_IN_URL, own_data([]))
     assert response.status_code == 422
     assert "Add at least one interaction to your workflow." in response.content.decode()
     assert not Submission.objects.exists()
@@ -585,14 +639,14 @@ def test_own_workflow_with_no_rows_is_a_form_error(learner_client, own_question)
 
 def test_blank_rows_do_not_count_as_interactions(learner_client, own_question):
     blank = row(caller="", callee="", style="", why="", critical=False)
-    response = learner_client.post(OWN_URL, own_data([blank, blank], hand_in="1"))
+    response = learner_client.post(HAND_IN_URL, own_data([blank, blank]))
     assert response.status_code == 422
     assert "Add at least one interaction" in response.content.decode()
 
 
 def test_own_workflow_with_more_than_twenty_rows_is_a_form_error(learner_client, own_question):
     rows = [row(callee=f"S{i}", critical=False) for i in range(21)]
-    response = learner_client.post(OWN_URL, own_data(rows, hand_in="1"))
+    response = learner_client.post(HAND_IN_URL, own_data(rows))
     assert response.status_code == 422
     assert "at most 20 interactions" in response.content.decode()
     assert not Submission.objects.exists()
@@ -600,7 +654,7 @@ def test_own_workflow_with_more_than_twenty_rows_is_a_form_error(learner_client,
 
 def test_own_workflow_rows_need_a_reason_of_one_line(learner_client, own_question):
     rows = [row(why=""), row(why="y" * 301)]
-    html = learner_client.post(OWN_URL, own_data(rows, hand_in="1")).content.decode()
+    html = learner_client.post(HAND_IN_URL, own_data(rows)).content.decode()
     assert "Give a one-line reason." in html
     assert "Keep the reason to 300 characters (it has 301)." in html
     assert not Submission.objects.exists()
@@ -608,20 +662,19 @@ def test_own_workflow_rows_need_a_reason_of_one_line(learner_client, own_questio
 
 def test_more_than_two_hops_needs_a_proposal(learner_client, own_question):
     rows = [row(callee=name) for name in ("A", "B", "C")]
-    response = learner_client.post(OWN_URL, own_data(rows, hand_in="1"))
+    response = learner_client.post(HAND_IN_URL, own_data(rows))
     assert response.status_code == 422
     assert "Your workflow has 3 sync hops on the critical path." in response.content.decode()
     assert not Submission.objects.exists()
     proposal = "Make Web → C async: the user does not need it."
-    learner_client.post(OWN_URL, own_data(rows, proposal=proposal, hand_in="1"))
+    learner_client.post(HAND_IN_URL, own_data(rows, proposal=proposal))
     submission = Submission.objects.get()
     assert submission.payload["proposal"] == proposal
     assert "(more than 2)" in submission.answer and proposal in submission.answer
 
 
 def test_anonymous_hand_in_asks_to_log_in_and_keeps_the_rows(client, learner, own_question):
-    response = client.post(OWN_URL, own_data([row(caller="Kiosk")], name="Kiosk flow",
-                                              hand_in="1"))
+    response = client.post(HAND_IN_URL, own_data([row(caller="Kiosk")], name="Kiosk flow"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
     assert client.session[OWN_DRAFT_KEY]["name"] == "Kiosk flow"
@@ -629,7 +682,7 @@ def test_anonymous_hand_in_asks_to_log_in_and_keeps_the_rows(client, learner, ow
     client.force_login(learner)
     html = client.get(OWN_URL).content.decode()
     assert 'value="Kiosk flow"' in html and 'value="Kiosk"' in html
-    client.post(OWN_URL, own_data([row(caller="Kiosk")], name="Kiosk flow", hand_in="1"))
+    client.post(HAND_IN_URL, own_data([row(caller="Kiosk")], name="Kiosk flow"))
     assert Submission.objects.count() == 1
     assert OWN_DRAFT_KEY not in client.session
 
@@ -638,7 +691,7 @@ def test_own_workflow_without_its_question_says_so_and_keeps_the_rows(learner_cl
     page = learner_client.get(OWN_URL)
     assert page.status_code == 200
     assert "handing it in for grading is not available yet" in page.content.decode()
-    response = learner_client.post(OWN_URL, own_data([row(caller="Kept")], hand_in="1"))
+    response = learner_client.post(HAND_IN_URL, own_data([row(caller="Kept")]))
     assert response.status_code == 503
     html = response.content.decode()
     assert "not available yet" in html and 'value="Kept"' in html
@@ -846,7 +899,7 @@ def test_a_damaged_kept_attempt_is_ignored(client, learner, drill):
 
 def test_the_users_own_request_is_not_counted_as_a_hop(client, own_question):
     rows = [row(caller="Browser", callee="Checkout", entry=True), row(), row(callee="Stock")]
-    html_ = client.post(OWN_URL, own_data(rows, preview="1"), **HTMX).content.decode()
+    html_ = client.post(PREVIEW_URL, own_data(rows), **HTMX).content.decode()
     assert "2</span> sync hops on the critical path" in html_ and "more than 2" not in html_
 
 
@@ -858,14 +911,14 @@ def test_the_builder_explains_that_the_entry_request_is_not_counted(client, own_
 
 def test_an_entry_row_keeps_a_long_chain_under_the_limit(learner_client, own_question):
     rows = [row(caller="App", callee="Orders", entry=True), row(), row(callee="Stock")]
-    response = learner_client.post(OWN_URL, own_data(rows, hand_in="1"))
+    response = learner_client.post(HAND_IN_URL, own_data(rows))
     assert response.status_code == 302
     assert Submission.objects.get().payload["critical_sync_hops"] == 2
 
 
 def test_an_empty_hand_in_keeps_one_blank_row_to_type_into(learner_client, own_question):
     blank = row(caller="", callee="", style="", why="", critical=False)
-    response = learner_client.post(OWN_URL, own_data([blank], name="", hand_in="1"))
+    response = learner_client.post(HAND_IN_URL, own_data([blank], name=""))
     assert response.status_code == 422
     page = html.unescape(response.content.decode())
     assert 'name="rows-0-caller"' in page and 'name="rows-1-caller"' not in page
@@ -876,14 +929,15 @@ def test_an_empty_hand_in_keeps_one_blank_row_to_type_into(learner_client, own_q
 
 
 def test_removing_the_last_row_leaves_a_blank_one(client, own_question):
-    page = client.post(OWN_URL, own_data([row(caller="Only")], remove_row="0")).content.decode()
+    page = client.post(UPDATE_URL, own_data([row(caller="Only")], **{"rows-0-DELETE": "on"})
+                       ).content.decode()
     assert 'name="rows-0-caller"' in page and 'value="Only"' not in page
     assert "No interactions yet" not in page
 
 
 def test_the_error_summary_names_and_links_the_missing_proposal(learner_client, own_question):
     rows = [row(callee=name) for name in ("A", "B", "C")]
-    response = learner_client.post(OWN_URL, own_data(rows, hand_in="1"))
+    response = learner_client.post(HAND_IN_URL, own_data(rows))
     page = html.unescape(response.content.decode())
     assert '<a href="#id_proposal">Which hop to make async: Your workflow has 3 sync hops' in page
     assert 'id="id_proposal"' in page
@@ -891,7 +945,7 @@ def test_the_error_summary_names_and_links_the_missing_proposal(learner_client, 
 
 def test_the_error_summary_names_each_row_field(learner_client, own_question):
     rows = [row(), row(callee="", why="")]
-    page = html.unescape(learner_client.post(OWN_URL, own_data(rows, hand_in="1"))
+    page = html.unescape(learner_client.post(HAND_IN_URL, own_data(rows))
                          .content.decode())
     assert '<a href="#id_rows-1-callee">Interaction 2, Callee: Name the service that is called.' \
         in page

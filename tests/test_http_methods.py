@@ -1,0 +1,122 @@
+"""HEAD answers wherever GET does (RFC 9110): same status, same headers, no body.
+
+Every URL pattern of the project is walked from the resolver and asked over a real HTTP server,
+because the test client drops HEAD bodies itself and so could not show that the server does.
+"""
+
+import http.client
+import uuid
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from courseware.models import Lesson, Question, QuickCheck
+from drills.models import Drill
+from tests import sitemap
+
+
+def hand_in_work(user) -> None:
+    """A drill attempt and an own workflow from ``user``, made as a visitor makes them."""
+    client = Client()
+    client.force_login(user)
+    drill = Drill.objects.filter(interactions__isnull=False).distinct().first()
+    answers = {f"choice-{i.key}": "sync" for i in drill.interactions.all()}
+    client.post(reverse("drills:submit", args=[drill.slug]), {"token": uuid.uuid4(), **answers})
+    client.post(reverse("drills:own_hand_in"), {
+        "name": "Check in", "token": uuid.uuid4(), "hand_in": "1",
+        "rows-TOTAL_FORMS": "1", "rows-INITIAL_FORMS": "0",
+        "rows-0-caller": "Web", "rows-0-callee": "Bookings", "rows-0-style": "sync",
+        "rows-0-justification": "The passenger waits", "rows-0-critical": "on",
+    })
+
+
+def real_kwargs(route: sitemap.Route, user) -> dict:
+    """Path parameters naming real objects, so that each page is shown rather than a 404.
+
+    A new route with parameters fails here until it says which object it shows.
+    """
+    if not route.params:
+        return {}
+    submission = user.submissions.order_by("pk").first()
+    attempt = user.drill_attempts.select_related("drill").order_by("pk").first()
+    by_name = {
+        "courseware:lesson": lambda: {"slug": Lesson.objects.first().slug},
+        "courseware:complete_lesson": lambda: {"slug": Lesson.objects.first().slug},
+        "courseware:answer_question": lambda: {"slug": Question.objects.first().slug},
+        "courseware:check_quick_check": lambda: {"slug": QuickCheck.objects.first().slug},
+        "drills:detail": lambda: {"slug": attempt.drill.slug},
+        "drills:submit": lambda: {"slug": attempt.drill.slug},
+        "drills:history": lambda: {"slug": attempt.drill.slug},
+        "drills:attempt": lambda: {"slug": attempt.drill.slug, "pk": attempt.pk},
+        "grading:grade": lambda: {"pk": submission.pk},
+        "grading:release": lambda: {"pk": submission.pk},
+        "grading:add_snippet": lambda: {"pk": submission.pk},
+        "grading:delete_snippet": lambda: {"pk": submission.pk, "snippet_pk": 1},
+        "grading:my_submission": lambda: {"pk": submission.pk},
+        "grading:request_regrade": lambda: {"pk": submission.pk},
+    }
+    assert route.name in by_name, f"say which object {route.route} shows"
+    return by_name[route.name]()
+
+
+def ask(base_url: str, method: str, path: str, session: str | None):
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"} if session else {}
+    try:
+        connection.request(method, path, headers=headers)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_head_answers_like_get_on_every_page(live_server, live_course):
+    users = get_user_model().objects
+    learner, instructor = users.get(username="learner"), users.get(username="instructor")
+    for user in (learner, instructor):
+        hand_in_work(user)
+    signed_in = Client()
+    signed_in.force_login(instructor)
+    routes = sitemap.routes()
+    compared, shown = 0, set()
+
+    for who, session, user in (("anonymous", None, learner),
+                               ("instructor", signed_in.cookies[settings.SESSION_COOKIE_NAME].value,
+                                instructor)):
+        for route in routes:
+            path = reverse(route.name, kwargs=real_kwargs(route, user)) if route.params \
+                else route.path
+            get_status, get_headers, body = ask(live_server.url, "GET", path, session)
+            head_status, head_headers, head_body = ask(live_server.url, "HEAD", path, session)
+            where = f"{who} {path}"
+            assert head_status == get_status, f"{where}: GET {get_status}, HEAD {head_status}"
+            assert head_body == b"", f"{where}: HEAD sent a body"
+            assert head_headers.get("Content-Type") == get_headers.get("Content-Type"), where
+            if get_status == 200:
+                assert body, f"{where}: GET sent no body"
+                shown.add((who, route.name))
+            compared += 1
+
+    assert compared > 2 * 25
+    # The walk reached the pages behind each kind of parameter, not only 302s and 404s.
+    for name in ("courseware:lesson", "drills:detail", "drills:attempt", "grading:grade",
+                 "grading:my_submission", "grading:gradebook", "simulator:calculator"):
+        assert ("instructor", name) in shown, name
+    for name in ("courseware:home", "courseware:lesson", "drills:own_workflow", "login"):
+        assert ("anonymous", name) in shown, name
+
+
+@pytest.mark.parametrize("path", ["/drills/own/", "/accounts/signup/", "/accounts/login/"])
+def test_a_form_page_answers_head(client, db, path):
+    assert client.head(path).status_code == 200
+
+
+def test_a_post_only_address_still_refuses_head(client, db):
+    response = client.head(reverse("courseware:complete_lesson", args=["any"]))
+    assert response.status_code == 405 and "HEAD" not in response["Allow"]
