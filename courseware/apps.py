@@ -7,12 +7,15 @@ class CoursewareConfig(AppConfig):
     verbose_name = "Course content"
 
     def ready(self) -> None:
-        from config import copies
         from courseware import models
         from courseware.roles import ensure_instructor_group
+        from courseware.versioning import bump_content_version, bump_on_change
 
         post_migrate.connect(ensure_instructor_group, dispatch_uid="courseware_instructor_group")
-        copies.connect(
+        # A deployment migrates, and its templates may have changed: no cached fragment of the
+        # last release is reused.
+        post_migrate.connect(bump_content_version, sender=self, dispatch_uid="courseware_bump")
+        bump_on_change(
             models.Course, models.Module, models.Lesson, models.Question, models.QuickCheck,
             models.QuickCheckOption,
         )

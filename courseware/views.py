@@ -14,6 +14,7 @@ from courseware.checks import grade_quick_check
 from courseware.forms import AnswerForm, QuickCheckForm
 from courseware.models import Question, QuickCheck, Submission
 from courseware.progress import course_progress
+from courseware.versioning import content_version
 
 DRAFTS_KEY = "answer_drafts"
 CHECKED_KEY = "quick_checks_answered"
@@ -25,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "courseware/home.html", {"progress": progress})
 
 
-def lesson_context(request: HttpRequest, entry: content.CachedLesson) -> dict:
+def lesson_context(request: HttpRequest, entry: content.LessonContent) -> dict:
     lesson = entry.lesson
     progress = course_progress(request.user)
     lessons = progress.lessons
@@ -48,6 +49,7 @@ def lesson_context(request: HttpRequest, entry: content.CachedLesson) -> dict:
         for question in entry.questions
     ]
     context = {
+        "content_version": entry.version,
         "lesson": lesson,
         "progress": progress,
         "position": index + 1,
@@ -95,6 +97,7 @@ def complete_lesson(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def answer_question(request: HttpRequest, slug: str) -> HttpResponse:
+    version = content_version()
     question = get_object_or_404(Question.objects.select_related("lesson"), slug=slug)
     anchor = f"{question.lesson.get_absolute_url()}#question-{question.slug}"
     form = AnswerForm(request.POST)
@@ -121,7 +124,8 @@ def answer_question(request: HttpRequest, slug: str) -> HttpResponse:
     item = {"question": question, "submission": submission, "form": form}
     status = 200 if submission else 422
     if request.htmx:
-        return render(request, "courseware/lesson.html#question", {"item": item}, status=200)
+        return render(request, "courseware/lesson.html#question",
+                      {"item": item, "content_version": version}, status=200)
     context = lesson_context(request, content.get_lesson(question.lesson.slug))
     context["questions"] = [
         item if entry["question"].pk == question.pk else entry for entry in context["questions"]
@@ -131,6 +135,7 @@ def answer_question(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def check_quick_check(request: HttpRequest, slug: str) -> HttpResponse:
+    version = content_version()
     quick_check = get_object_or_404(
         QuickCheck.objects.select_related("lesson").prefetch_related("options"), slug=slug
     )
@@ -140,7 +145,8 @@ def check_quick_check(request: HttpRequest, slug: str) -> HttpResponse:
         result = services.check_quick_check(
             learner=request.user, quick_check=quick_check, selected=form.cleaned_data["choice"]
         )
-    context = {"check": quick_check, "result": result, "check_form": form}
+    context = {"check": quick_check, "result": result, "check_form": form,
+               "content_version": version}
     if request.htmx:
         return render(request, "courseware/lesson.html#quick-check", context)
     if result:

@@ -5,7 +5,7 @@ class DrillsConfig(AppConfig):
     name = "drills"
 
     def ready(self) -> None:
-        from config import copies
+        from courseware.versioning import bump_on_change
         from drills.models import Drill, Interaction
 
-        copies.connect(Drill, Interaction)
+        bump_on_change(Drill, Interaction)
