@@ -26,7 +26,8 @@ def get_drill(slug: str) -> DrillContent:
         raise Http404("No such drill")
     interactions = tuple(drill.interactions.select_related("after").order_by("order", "pk"))
     return DrillContent(
-        version=version, drill=drill, interactions=interactions, key=tuple(drill.answer_key(interactions))
+        version=version, drill=drill, interactions=interactions,
+        key=tuple(drill.answer_key(interactions)),
     )
 
 
