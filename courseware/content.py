@@ -30,7 +30,11 @@ def quick_check_count() -> int:
 def get_lesson(slug: str) -> LessonContent:
     """The lesson with this slug, its questions and its quick checks; 404 if none."""
     version = content_version()
-    lesson = Lesson.objects.select_related("module__course").filter(slug=slug).first()
+    # The page shows the body rendered when it was saved, never its source.
+    lesson = (
+        Lesson.objects.select_related("module__course").defer("body_markdown")
+        .filter(slug=slug).first()
+    )
     if lesson is None:
         raise Http404("No such lesson")
     return LessonContent(

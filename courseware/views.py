@@ -127,6 +127,8 @@ def answer_question(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "courseware/lesson.html#question",
                       {"item": item, "content_version": version}, status=200)
     context = lesson_context(request, content.get_lesson(question.lesson.slug))
+    # The version read before this question was, so its fragment is never older than its key.
+    context["content_version"] = version
     context["questions"] = [
         item if entry["question"].pk == question.pk else entry for entry in context["questions"]
     ]
@@ -153,6 +155,7 @@ def check_quick_check(request: HttpRequest, slug: str) -> HttpResponse:
         request.session[CHECKED_KEY] = {quick_check.slug: sorted(result.selected)}
         return redirect(f"{quick_check.lesson.get_absolute_url()}#check-{quick_check.slug}")
     page = lesson_context(request, content.get_lesson(quick_check.lesson.slug))
+    page["content_version"] = version
     page["checks"] = [
         context if entry["check"].pk == quick_check.pk else entry for entry in page["checks"]
     ]

@@ -1,5 +1,6 @@
 import io
 import json
+import os
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from courseware import versioning
 from courseware.models import (
     ContentSource,
     Lesson,
@@ -508,6 +510,25 @@ def test_a_content_save_gives_a_new_version(course):
     middle = content_version()
     question.delete()
     assert content_version() != middle
+
+
+def test_a_lost_version_is_replaced_by_a_new_one_never_an_old_one(db):
+    before = content_version()
+    cache.delete(versioning.CACHE_KEY)
+    after = content_version()
+    assert after and after != before
+    assert content_version() == after
+
+
+def test_in_development_a_template_edit_gives_new_fragments(db, settings, tmp_path):
+    settings.DEBUG = True
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    template = tmp_path / "page.html"
+    template.write_text("{% load cache %}")
+    before = content_version()
+    changed = template.stat().st_mtime_ns + 10**9
+    os.utime(template, ns=(changed, changed))
+    assert content_version() != before
 
 
 def test_load_course_gives_a_new_version_only_when_it_changes_something(course):
