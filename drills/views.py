@@ -38,7 +38,7 @@ def bad_request(request: HttpRequest, reason: str) -> HttpResponse:
     return render(request, "400.html", {"reason": reason}, status=400)
 
 
-def drill_changed(request: HttpRequest, drill: Drill, reason: str) -> HttpResponse:
+def drill_changed(request: HttpRequest, reason: str) -> HttpResponse:
     """409: the drill was edited while the learner answered it; they need a fresh form."""
     if request.htmx:
         return HttpResponse(reason, status=409, content_type="text/plain; charset=utf-8")
@@ -180,7 +180,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
         except services.TokenReused as exc:
             return bad_request(request, str(exc))
         except services.DrillChanged as exc:
-            return drill_changed(request, drill, str(exc))
+            return drill_changed(request, str(exc))
         if not request.htmx:
             return redirect(attempt)
         if not created:
