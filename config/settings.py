@@ -81,7 +81,6 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.method_not_allowed_page",
-    "config.pagecache.AnonymousPageCacheMiddleware",
     # Last, so that it turns a throttled login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -137,8 +136,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Everything that must outlive a request or be seen by every app server lives in the database
 # (sessions, the cache, drill idempotency tokens, login-failure counts), or in Redis when
 # REDIS_URL is set, so any number of app servers can share one database. No process keeps state
-# of its own beyond copies, seconds old, of what only authors change: anonymous pages, course
-# content and rendered rows of drill feedback (see below).
+# of its own. Rendered fragments of course content and simulation results are kept in this same
+# cache, keyed by the content version and by their inputs (courseware/versioning.py,
+# simulator/memo.py).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -161,33 +161,6 @@ else:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
-
-# Pages that visitors without a session read, kept rendered for a few seconds in each worker
-# (see config/pagecache.py). Off in development, so authors see their edits at once.
-ANONYMOUS_PAGE_CACHE_SECONDS = int(
-    os.environ.get("DJANGO_ANONYMOUS_PAGE_CACHE_SECONDS", "0" if DEBUG else "5")
-)
-ANONYMOUS_PAGE_CACHE_VIEWS = ["courseware:home", "courseware:lesson"]
-# Each worker's copies of lessons, questions, quick checks and drills (config/copies.py).
-CONTENT_CACHE_SECONDS = int(
-    os.environ.get("DJANGO_CONTENT_CACHE_SECONDS", "0" if DEBUG else "10")
-)
-CACHES["pages"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "anonymous-pages",
-    "OPTIONS": {"MAX_ENTRIES": 500},
-}
-
-# The rendered rows of drill feedback (templates/drills/_result.html), kept in each worker. A
-# row's key holds everything the row shows, so an edited drill misses rather than goes stale.
-# Not kept in development, where the template itself may change.
-CACHES["fragments"] = {
-    "BACKEND": "django.core.cache.backends.dummy.DummyCache"
-    if DEBUG
-    else "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "drill-feedback-rows",
-    "OPTIONS": {"MAX_ENTRIES": 2000},
-}
 
 AUTHENTICATION_BACKENDS = [
     "config.security.ThrottledLoginBackend",

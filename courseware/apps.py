@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CoursewareConfig(AppConfig):
@@ -15,11 +16,14 @@ class CoursewareConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from config import copies
         from courseware import loader, models
+        from courseware.versioning import bump_content_version, bump_on_change
 
         loader.register(loader)
-        copies.connect(
+        # A deployment migrates, and its templates may have changed: no cached fragment of the
+        # last release is reused.
+        post_migrate.connect(bump_content_version, sender=self, dispatch_uid="courseware_bump")
+        bump_on_change(
             models.Course, models.Module, models.Lesson, models.Question, models.QuickCheck,
             models.QuickCheckOption,
         )

@@ -1,16 +1,17 @@
-"""Each worker's copy of the course's lessons with their questions and quick checks
-(see config/copies.py for how long a copy lives)."""
+"""Readers of the course's lessons with their questions and quick checks, for the pages."""
 
 from dataclasses import dataclass
 
 from django.http import Http404
 
-from config import copies
 from courseware.models import Lesson, Question, QuickCheck
+from courseware.versioning import content_version
 
 
 @dataclass(frozen=True)
-class CachedLesson:
+class LessonContent:
+    # The content version read before the content: the key of the page's cached fragments.
+    version: str
     lesson: Lesson
     questions: tuple[Question, ...]
     # Each with its options read already.
@@ -19,24 +20,26 @@ class CachedLesson:
 
 def lessons_in_order() -> list[Lesson]:
     """Every lesson of the course, with its module, in reading order."""
-    return copies.kept("lessons-in-order", lambda: list(Lesson.objects.in_order()))
+    return list(Lesson.objects.in_order())
 
 
 def quick_check_count() -> int:
-    return copies.kept("quick-check-count", QuickCheck.objects.count)
+    return QuickCheck.objects.count()
 
 
-def _read_lesson(slug: str) -> CachedLesson:
-    lesson = Lesson.objects.select_related("module__course").filter(slug=slug).first()
+def get_lesson(slug: str) -> LessonContent:
+    """The lesson with this slug, its questions and its quick checks; 404 if none."""
+    version = content_version()
+    # The page shows the body rendered when it was saved, never its source.
+    lesson = (
+        Lesson.objects.select_related("module__course").defer("body_markdown")
+        .filter(slug=slug).first()
+    )
     if lesson is None:
         raise Http404("No such lesson")
-    return CachedLesson(
+    return LessonContent(
+        version=version,
         lesson=lesson,
         questions=tuple(lesson.questions.all()),
         quick_checks=tuple(lesson.quick_checks.prefetch_related("options")),
     )
-
-
-def get_lesson(slug: str) -> CachedLesson:
-    """The lesson with this slug, its questions and its quick checks; 404 if none."""
-    return copies.kept(f"lesson:{slug}", lambda: _read_lesson(slug))

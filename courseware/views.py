@@ -15,6 +15,7 @@ from courseware.checks import grade_quick_check
 from courseware.forms import AnswerForm, QuickCheckForm
 from courseware.models import Question, QuickCheck
 from courseware.progress import course_progress
+from courseware.versioning import content_version
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "courseware/home.html", {"progress": progress})
 
 
-def lesson_context(request: HtmxHttpRequest, entry: content.CachedLesson) -> dict:
+def lesson_context(request: HtmxHttpRequest, entry: content.LessonContent) -> dict:
     lesson = entry.lesson
     progress = course_progress(request.user)
     lessons = progress.lessons
@@ -50,6 +51,7 @@ def lesson_context(request: HtmxHttpRequest, entry: content.CachedLesson) -> dic
         for question in entry.questions
     ]
     context = {
+        "content_version": entry.version,
         "lesson": lesson,
         "progress": progress,
         "position": index + 1,
@@ -99,6 +101,7 @@ def complete_lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def answer_question(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    version = content_version()
     question = get_object_or_404(Question.objects.select_related("lesson"), slug=slug)
     anchor = f"{question.lesson.get_absolute_url()}#question-{question.slug}"
     form = AnswerForm(request.POST)
@@ -130,8 +133,11 @@ def answer_question(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     item = {"question": question, "submission": submission, "form": form}
     status = 200 if submission else 422
     if request.htmx:
-        return render(request, "courseware/lesson.html#question", {"item": item}, status=200)
+        return render(request, "courseware/lesson.html#question",
+                      {"item": item, "content_version": version}, status=200)
     context = lesson_context(request, content.get_lesson(question.lesson.slug))
+    # The version read before this question was, so its fragment is never older than its key.
+    context["content_version"] = version
     context["questions"] = [
         item if entry["question"].pk == question.pk else entry for entry in context["questions"]
     ]
@@ -140,6 +146,7 @@ def answer_question(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def check_quick_check(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    version = content_version()
     quick_check = get_object_or_404(
         QuickCheck.objects.select_related("lesson").prefetch_related("options"), slug=slug
     )
@@ -149,13 +156,15 @@ def check_quick_check(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         result = services.check_quick_check(
             learner=request.user, quick_check=quick_check, selected=form.cleaned_data["choice"]
         )
-    context = {"check": quick_check, "result": result, "check_form": form}
+    context = {"check": quick_check, "result": result, "check_form": form,
+               "content_version": version}
     if request.htmx:
         return render(request, "courseware/lesson.html#quick-check", context)
     if result:
         request.session[CHECKED_KEY] = {quick_check.slug: sorted(result.selected)}
         return redirect(f"{quick_check.lesson.get_absolute_url()}#check-{quick_check.slug}")
     page = lesson_context(request, content.get_lesson(quick_check.lesson.slug))
+    page["content_version"] = version
     page["checks"] = [
         context if entry["check"].pk == quick_check.pk else entry for entry in page["checks"]
     ]

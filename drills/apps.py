@@ -12,12 +12,12 @@ class DrillsConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from config import copies
         from courseware import loader, slots
+        from courseware.versioning import bump_on_change
         from drills import loader as drills_loader
         from drills.models import Drill, Interaction
 
-        copies.connect(Drill, Interaction)
+        bump_on_change(Drill, Interaction)
         loader.register(drills_loader)
         slots.fill("home-actions", "drills/_home_actions.html")
         slots.fill("lesson-end", "drills/_practice_card.html")

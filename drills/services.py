@@ -16,6 +16,16 @@ class TokenReused(Exception):
     """A form token that already belongs to another learner's attempt or to another drill."""
 
 
+class DrillChanged(Exception):
+    """The drill or one of the interactions the form answered is gone since the form was sent."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This drill changed since you opened it: an interaction you answered is no longer "
+            "part of it. Nothing was saved. Reload the drill and answer it again."
+        )
+
+
 class OwnWorkflowUnavailable(Exception):
     """The own-workflow question has not been loaded, so there is nothing to hand in to."""
 
@@ -25,19 +35,32 @@ def record_attempt(*, learner, drill: Drill, interactions: list[Interaction],
     """Store a graded attempt once per form token; returns (attempt, created).
 
     A second submit of the same form (a double click, a retried request) gets the first
-    attempt back instead of a copy of it.
+    attempt back instead of a copy of it. Raises DrillChanged, storing nothing, when the drill
+    or an answered interaction was deleted meanwhile (in this process or another).
     """
     try:
         with transaction.atomic():
+            if _missing_interactions(drill, interactions):
+                raise DrillChanged
             return _create_attempt(learner, drill, interactions, result, token), True
-    except IntegrityError:
-        # The token is taken: this form was submitted before, or the same submit raced in.
+    except IntegrityError as exc:
+        # Either the token is taken (this form was submitted before, or the same submit raced
+        # in), or an interaction went after the check above and its foreign key failed.
         existing = Attempt.objects.filter(token=token).first()
         if existing is None:
+            if _missing_interactions(drill, interactions):
+                raise DrillChanged from exc
             raise
     if existing.learner_id != learner.pk or existing.drill_id != drill.pk:
         raise TokenReused("This form was already used. Reload the drill to start a fresh attempt.")
     return existing, False
+
+
+def _missing_interactions(drill: Drill, interactions: list[Interaction]) -> bool:
+    """Whether any of these interactions, or their drill, no longer exists."""
+    wanted = {interaction.pk for interaction in interactions}
+    found = Interaction.objects.filter(drill_id=drill.pk, pk__in=wanted).count()
+    return found != len(wanted)
 
 
 def _create_attempt(learner, drill, interactions, result, token) -> Attempt:

@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from config.http import HtmxHttpRequest
 from courseware import handins
-from drills import cache, grading, services, workflow
+from drills import content, grading, services, workflow
 from drills.forms import (
     CHOICE_PREFIX,
     MAX_JUSTIFICATION,
@@ -42,9 +42,19 @@ def bad_request(request: HtmxHttpRequest, reason: str) -> HttpResponse:
     return render(request, "400.html", {"reason": reason}, status=400)
 
 
-def load_drill(slug: str) -> tuple[Drill, list[Interaction]]:
-    entry = cache.get_drill(slug)
-    return entry.drill, list(entry.interactions)
+def drill_changed(request: HtmxHttpRequest, reason: str) -> HttpResponse:
+    """409: the drill was edited while the learner answered it; they need a fresh form."""
+    if request.htmx:
+        return HttpResponse(reason, status=409, content_type="text/plain; charset=utf-8")
+    return render(request, "400.html", {
+        "status": 409, "heading": "This drill changed, reload it", "reason": reason,
+    }, status=409)
+
+
+def load_drill(slug: str) -> tuple[Drill, list[Interaction], str]:
+    """The drill, its interactions and the content version its page's fragments are kept by."""
+    entry = content.get_drill(slug)
+    return entry.drill, list(entry.interactions), entry.version
 
 
 def grade_attempt(attempt: Attempt, interactions: list[Interaction]) -> grading.DrillResult:
@@ -63,18 +73,23 @@ def grade_attempt(attempt: Attempt, interactions: list[Interaction]) -> grading.
     return grading.grade(key, answers)
 
 
-def drill_context(request: HtmxHttpRequest, drill: Drill, interactions: list[Interaction],
-                  **extra) -> dict:
-    ordered = cache.catalogue()
-    position = next((i for i, other in enumerate(ordered) if other.pk == drill.pk), -1)
+def drill_context(request: HtmxHttpRequest, drill: Drill, interactions: list[Interaction], *,
+                  version: str, **extra) -> dict:
+    result = extra.get("result")
+    verdicts = result.verdicts if result else []
     return {
+        "content_version": version,
+        # What the feedback rows depend on besides the content, so equal choices share them.
+        "choices_made": " ".join(f"{v.item.key}={v.choice}" for v in verdicts),
+        "reasons_given": any(v.justification for v in verdicts),
         "drill": drill,
         "interactions": interactions,
         "numbers": {interaction.key: n for n, interaction in enumerate(interactions, start=1)},
         "questions": grading.QUESTIONS.values(),
         "max_sync_hops": grading.MAX_SYNC_HOPS,
         "record": Attempt.objects.for_learner(request.user).record_for(drill),
-        "next_drill": ordered[position + 1] if 0 <= position < len(ordered) - 1 else None,
+        # Offered with the feedback only.
+        "next_drill": content.next_drill(drill) if result else None,
         "form": None,
         "result": None,
         "attempt": None,
@@ -85,7 +100,7 @@ def drill_context(request: HtmxHttpRequest, drill: Drill, interactions: list[Int
 @require_safe
 def catalogue(request: HtmxHttpRequest) -> HttpResponse:
     level = request.GET.get("difficulty", "")
-    drills = cache.catalogue()
+    drills = content.catalogue()
     total = len(drills)
     if level in {str(value) for value in Difficulty.values}:
         drills = [drill for drill in drills if drill.difficulty == int(level)]
@@ -108,7 +123,7 @@ def catalogue(request: HtmxHttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    drill, interactions = load_drill(slug)
+    drill, interactions, version = load_drill(slug)
     initial = {"token": uuid.uuid4()}
     restored = False
     draft = request.session.get(DRILL_DRAFT_PREFIX + drill.slug)
@@ -116,8 +131,8 @@ def detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         initial.update(draft_initial(draft, interactions))
         restored = len(initial) > 1
     form = DrillForm(initial=initial, interactions=interactions)
-    return render(request, "drills/detail.html", drill_context(request, drill, interactions,
-                                                               form=form, restored=restored))
+    return render(request, "drills/detail.html", drill_context(
+        request, drill, interactions, version=version, form=form, restored=restored))
 
 
 def draft_initial(draft: dict, interactions: list[Interaction]) -> dict:
@@ -134,7 +149,7 @@ def draft_initial(draft: dict, interactions: list[Interaction]) -> dict:
 
 @require_POST
 def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    entry = cache.get_drill(slug)
+    entry = content.get_drill(slug)
     drill, interactions = entry.drill, list(entry.interactions)
     if not interactions:
         return bad_request(request, "This drill has no interactions to answer yet.")
@@ -146,7 +161,7 @@ def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         if "token" in form.errors:
             return bad_request(request, form.errors["token"][0])
-        context = drill_context(request, drill, interactions, form=form)
+        context = drill_context(request, drill, interactions, version=entry.version, form=form)
         if request.htmx:
             return render(request, "drills/detail.html#work", context)
         return render(request, "drills/detail.html", context, status=422)
@@ -168,13 +183,15 @@ def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             )
         except services.TokenReused as exc:
             return bad_request(request, str(exc))
+        except services.DrillChanged as exc:
+            return drill_changed(request, str(exc))
         if not request.htmx:
             return redirect(attempt)
         if not created:
             # A repeated submit shows what was stored the first time.
             result = grade_attempt(attempt, interactions)
-    context = drill_context(request, drill, interactions, result=result, attempt=attempt,
-                            record_oob=bool(request.htmx))
+    context = drill_context(request, drill, interactions, version=entry.version, result=result,
+                            attempt=attempt, record_oob=bool(request.htmx))
     if request.htmx:
         return render(request, "drills/detail.html#work", context)
     return render(request, "drills/detail.html", context)
@@ -184,7 +201,7 @@ def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def history(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    drill = cache.get_drill(slug).drill
+    drill = content.get_drill(slug).drill
     attempts = Attempt.objects.for_learner(request.user).filter(drill=drill)
     count = attempts.count()
     best = attempts.order_by("-score", "-created_at").first()
@@ -207,12 +224,13 @@ def attempt(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     if not own and not request.user.has_perm("drills.view_attempt"):
         # Someone else's attempt: say no more than that it is not there.
         raise Http404("No such attempt")
-    drill, interactions = load_drill(slug)
+    drill, interactions, version = load_drill(slug)
     result = grade_attempt(attempt, interactions)
     number = Attempt.objects.filter(
         learner=attempt.learner, drill=drill, created_at__lte=attempt.created_at
     ).count()
-    context = drill_context(request, drill, interactions, result=result, attempt=attempt)
+    context = drill_context(request, drill, interactions, version=version, result=result,
+                            attempt=attempt)
     context.update(
         number=number,
         own=own,

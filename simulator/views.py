@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from config.http import HtmxHttpRequest
 from drills.models import Drill
-from simulator import charts, model, report
+from simulator import memo, model
 from simulator.forms import CalculatorForm, ChainQueryForm, FanoutQueryForm, format_number
 
 PAGE = "simulator/calculator.html"
@@ -51,8 +51,9 @@ def calculator_context(query: QueryDict, *, action: str) -> dict[str, Any]:
     valid = form.is_valid()
     data = form.cleaned_data
     if valid:
-        calculation = report.calculate(**{name: data[name] for name in MODEL_FIELDS})
-        figures = charts.figures(calculation, from_drill=bool(data["from_drill"]))
+        inputs = {name: data[name] for name in MODEL_FIELDS}
+        calculation = memo.calculate(**inputs)
+        figures = memo.figures(inputs, from_drill=bool(data["from_drill"]))
     # A preset replaces its own group of inputs and keeps every other valid one; an input that
     # is still wrong falls back to the lesson's number so the preset always draws charts.
     current = {
@@ -176,7 +177,11 @@ def api_chain(request: HttpRequest) -> JsonResponse:
         chain = model.uniform_chain(
             hops, failure=failure, median_ms=data["median_ms"], p99_ms=p99_ms
         )
-        run = model.simulate_chain(chain, samples=samples, seed=seed)
+        run = memo.remembered(
+            "chain", lambda: model.simulate_chain(chain, samples=samples, seed=seed),
+            hops=hops, failure=failure, median_ms=data["median_ms"], p99_ms=p99_ms,
+            samples=samples, seed=seed,
+        )
         body["simulated"] = {
             "samples": samples,
             "seed": seed,
@@ -208,7 +213,11 @@ def api_fanout(request: HttpRequest) -> JsonResponse:
     }
     if data["samples"] is not None:
         seed = data["seed"] if data["seed"] is not None else int(CalculatorForm.DEFAULTS["seed"])
-        run = model.simulate_fanout(slow, [servers], samples=data["samples"], seed=seed)
+        run = memo.remembered(
+            "fanout",
+            lambda: model.simulate_fanout(slow, [servers], samples=data["samples"], seed=seed),
+            slow=slow, servers=servers, samples=data["samples"], seed=seed,
+        )
         estimate = run.slow[0]
         body["simulated"] = {
             "samples": data["samples"],

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management import call_command
 
 from accounts.demo import create_demo_accounts
 from accounts.roles import ensure_instructor_group
-from config import copies
 
 # Playwright's sync API keeps an event loop running in the test thread; the ORM calls made by
 # tests are still plain synchronous code.
@@ -26,11 +26,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def fresh_content_copies():
-    """Workers keep copies of course content; a test's rolled-back rows must not outlive it."""
-    copies.clear()
-    yield
-    copies.clear()
+def empty_cache(request):
+    """Each test starts with an empty cache: what a transactional test or a server put in the
+    cache table is not rolled back, and a test counting simulations must not find them done."""
+    uses = set(request.fixturenames)
+    if request.node.get_closest_marker("django_db") or uses & {"db", "transactional_db"}:
+        request.getfixturevalue("transactional_db" if "transactional_db" in uses else "db")
+        cache.clear()
 
 
 @pytest.fixture

@@ -1,17 +1,22 @@
 import io
+import json
+import os
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Permission
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import INSTRUCTORS
 from config.context_processors import is_instructor
+from courseware import versioning
 from courseware.models import (
+    ContentSource,
     Lesson,
     LessonProgress,
     Question,
@@ -19,6 +24,7 @@ from courseware.models import (
     QuickCheckResponse,
 )
 from courseware.services import record_visit
+from courseware.versioning import content_version
 from courseware.views import DRAFTS_KEY
 from grading.models import Submission
 from tests.conftest import PASSWORD
@@ -463,68 +469,170 @@ def test_the_grading_link_shows_for_instructors_only(client, course, learner, in
     assert link in client.get(reverse("courseware:home")).content.decode()
 
 
-# Each worker's copy of the course ---------------------------------------------------------------
+# Content read fresh, fragments cached by content version ------------------------------------------
 
 
-@pytest.fixture
-def kept_copies(settings):
-    settings.CONTENT_CACHE_SECONDS = 60
-    return settings
-
-
-def queries_on_lesson_page(client, slug: str = "two-styles") -> list[str]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("courseware:lesson", args=[slug]))
+def lesson_page(client, slug: str = "check-yourself") -> str:
+    response = client.get(reverse("courseware:lesson", args=[slug]))
     assert response.status_code == 200
-    return [query["sql"] for query in queries]
+    return response.content.decode()
 
 
-CONTENT_TABLES = ('"courseware_lesson"', '"courseware_question"', '"courseware_quickcheck"',
-                  '"courseware_quickcheckoption"', '"drills_drill"')
+def fragment_key(name: str, *vary_on) -> str:
+    return make_template_fragment_key(name, [*vary_on, content_version()])
 
 
-def test_a_signed_in_lesson_page_reads_the_course_once_per_worker(kept_copies, learner_client,
-                                                                    course):
-    first = queries_on_lesson_page(learner_client)
-    assert [q for q in first if any(f"FROM {table}" in q for table in CONTENT_TABLES)]
-    again = queries_on_lesson_page(learner_client)
-    assert not [q for q in again if any(f"FROM {table}" in q for table in CONTENT_TABLES)]
-    # What is the learner's own is still read every time.
-    assert [q for q in again if '"courseware_lessonprogress"' in q]
-    assert len(again) < len(first)
+def test_a_lesson_body_is_cached_and_reused(client, course):
+    lesson = Lesson.objects.get(slug="two-styles")
+    lesson_page(client, lesson.slug)
+    key = fragment_key("lesson-body", lesson.pk)
+    kept = cache.get(key)
+    assert kept is not None and lesson.body_html in kept
+    cache.set(key, '<div class="prose">The kept body.</div>')
+    assert "The kept body." in lesson_page(client, lesson.slug)
+    # Nothing of a visitor's own is in it: no form, no token.
+    assert "csrfmiddlewaretoken" not in kept
 
 
-def test_an_edited_question_is_shown_at_once(kept_copies, learner_client, course):
-    page = learner_client.get(reverse("courseware:lesson", args=["check-yourself"]))
-    assert "A freshly written prompt." not in page.content.decode()
+def test_the_same_fragments_serve_anonymous_and_signed_in_readers(client, learner, course):
+    anonymous = lesson_page(client)
+    client.force_login(learner)
+    signed_in = lesson_page(client)
+    lesson = Lesson.objects.get(slug="check-yourself")
+    body = cache.get(fragment_key("lesson-body", lesson.pk))
+    assert body in anonymous and body in signed_in
+
+
+def test_a_content_save_gives_a_new_version(course):
+    before = content_version()
+    question = Question.objects.filter(lesson__slug="check-yourself").first()
+    question.save()
+    assert content_version() != before
+    middle = content_version()
+    question.delete()
+    assert content_version() != middle
+
+
+def test_a_lost_version_is_replaced_by_a_new_one_never_an_old_one(db):
+    before = content_version()
+    cache.delete(versioning.CACHE_KEY)
+    after = content_version()
+    assert after and after != before
+    assert content_version() == after
+
+
+def test_in_development_a_template_edit_gives_new_fragments(db, settings, tmp_path):
+    settings.DEBUG = True
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    template = tmp_path / "page.html"
+    template.write_text("{% load cache %}")
+    before = content_version()
+    changed = template.stat().st_mtime_ns + 10**9
+    os.utime(template, ns=(changed, changed))
+    assert content_version() != before
+
+
+def test_load_course_gives_a_new_version_only_when_it_changes_something(course):
+    before = content_version()
+    call_command("load_course", stdout=io.StringIO())
+    assert content_version() == before
+    # Queryset updates send no signal; the loader's own writes must still give a new version.
+    Lesson.objects.filter(slug="two-styles").update(title="Edited elsewhere")
+    ContentSource.objects.update(digest="from an older file")
+    assert content_version() == before
+    call_command("load_course", stdout=io.StringIO())
+    assert content_version() != before
+
+
+def test_an_edited_question_is_shown_at_once(learner_client, course):
+    assert "A freshly written prompt." not in lesson_page(learner_client)
     question = Question.objects.filter(lesson__slug="check-yourself").first()
     question.prompt = "A freshly written prompt."
     question.save()
-    page = learner_client.get(reverse("courseware:lesson", args=["check-yourself"]))
-    assert "A freshly written prompt." in page.content.decode()
+    assert "A freshly written prompt." in lesson_page(learner_client)
 
 
-def test_an_edited_quick_check_option_is_graded_at_once(kept_copies, learner_client,
-                                                         quick_check):
+def admin_client(client, make_user):
+    admin = make_user("admin")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    return client
+
+
+def admin_form_data(client, url: str) -> dict:
+    """The change form's current values, as the admin page would post them back."""
+    form = client.get(url).context["adminform"].form
+    return {
+        name: value.pk if hasattr(value, "pk") else value
+        for name, value in ((name, form[name].value()) for name in form.fields)
+        if value is not None
+    }
+
+
+def test_a_lesson_edited_in_the_admin_is_shown_at_once(client, make_user, course):
+    lesson = Lesson.objects.get(slug="two-styles")
+    assert "Rewritten in the admin" not in lesson_page(client, lesson.slug)
+    admin = admin_client(client, make_user)
+    url = reverse("admin:courseware_lesson_change", args=[lesson.pk])
+    data = admin_form_data(admin, url)
+    data["body_markdown"] = "## Rewritten in the admin\n\nA new first paragraph."
+    response = admin.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    page = lesson_page(client, lesson.slug)
+    assert "A new first paragraph." in page
+    # Its table of contents too, in both places it is shown.
+    assert page.count('href="#rewritten-in-the-admin"') == 2
+
+
+def test_a_question_edited_in_the_admin_is_shown_at_once(client, make_user, course):
+    question = Question.objects.filter(lesson__slug="check-yourself").first()
+    lesson_page(client)
+    admin = admin_client(client, make_user)
+    url = reverse("admin:courseware_question_change", args=[question.pk])
+    data = admin_form_data(admin, url)
+    data["prompt"] = "A prompt the author rewrote."
+    for name in ("key_points", "rubric"):
+        data[name] = json.dumps(getattr(question, name))
+    response = admin.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    client.logout()
+    assert "A prompt the author rewrote." in lesson_page(client)
+
+
+def test_an_edited_quick_check_option_is_graded_at_once(learner_client, quick_check):
     slug = quick_check.lesson.slug
-    learner_client.get(reverse("courseware:lesson", args=[slug]))
+    lesson_page(learner_client, slug)
     option = quick_check.options.filter(correct=False).first()
     option.text = "An option reworded by its author"
     option.save()
-    page = learner_client.get(reverse("courseware:lesson", args=[slug])).content.decode()
-    assert "An option reworded by its author" in page
+    assert "An option reworded by its author" in lesson_page(learner_client, slug)
 
 
-def test_a_lesson_added_by_an_author_joins_the_contents_at_once(kept_copies, client, course):
+def test_quick_check_fragments_hold_only_the_options_ticked(client, learner, other_learner,
+                                                            quick_check):
+    slug = quick_check.lesson.slug
+    client.force_login(learner)
+    response = client.post(reverse("courseware:check_quick_check", args=[quick_check.slug]),
+                           {"choice": "0"}, HTTP_HX_REQUEST="true")
+    assert re.search(r'value="0" id="[^"]+"\s+checked', response.content.decode())
+    client.force_login(other_learner)
+    card = lesson_page(client, slug).split(f'id="check-{quick_check.slug}"')[1].split("</form>")[0]
+    assert not re.search(r"\bchecked\b", card)
+
+
+def test_a_lesson_added_by_an_author_joins_the_contents_at_once(client, course):
     client.get(reverse("courseware:home"))
+    lesson_page(client, "two-styles")
     first = Lesson.objects.in_order().first()
     Lesson.objects.create(module=first.module, slug="added-lesson", title="An added lesson",
                           order=99, body_markdown="Text.")
     assert "An added lesson" in client.get(reverse("courseware:home")).content.decode()
+    assert "An added lesson" in lesson_page(client, "two-styles")
     assert client.get(reverse("courseware:lesson", args=["added-lesson"])).status_code == 200
 
 
-def test_an_unknown_lesson_is_still_a_404_with_copies_kept(kept_copies, client, course):
+def test_an_unknown_lesson_is_a_404(client, course):
     assert client.get(reverse("courseware:lesson", args=["no-such-lesson"])).status_code == 404
 
 

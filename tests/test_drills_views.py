@@ -2,20 +2,19 @@
 
 import html
 import re
-import time
 import uuid
 
 import pytest
-from django.core.cache import caches
+from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from config import copies
 from courseware.models import Course, Lesson, Module, Question
-from drills import cache
+from courseware.versioning import content_version
+from drills import content, grading, services, views
 from drills.models import Attempt, AttemptAnswer, Drill, Interaction
 from drills.views import OWN_DRAFT_KEY
 from grading.models import Submission
@@ -770,20 +769,18 @@ def test_drill_page_queries_do_not_grow_with_interactions(learner_client, learne
     assert count_queries(learner_client, drill.get_absolute_url()) == before
 
 
-def test_an_htmx_submission_reads_the_drill_once_per_worker_and_no_permissions(
-        settings, learner_client, learner, drill):
-    settings.CONTENT_CACHE_SECONDS = 60
+def test_an_htmx_submission_reads_no_permissions(learner_client, learner, drill):
     make_attempt(drill, learner)
     learner_client.post(submit_url(drill), post_data(), **HTMX)
     with CaptureQueriesContext(connection) as queries:
         response = learner_client.post(submit_url(drill), post_data(), **HTMX)
     assert response.status_code == 200
     sql = [query["sql"] for query in queries]
-    # Session, user, the attempt and its answers, then the learner's record.
-    assert not [q for q in sql if 'FROM "drills_drill"' in q or 'FROM "drills_interaction"' in q]
+    # The content version, the drill and its interactions, session and user, the interactions
+    # still there, the next drill, the learner's record and the cached feedback rows.
     assert not [q for q in sql if "auth_permission" in q]
     assert len([q for q in sql if q.startswith("INSERT")]) == 2
-    assert len([q for q in sql if q.startswith("SELECT")]) == 3
+    assert len([q for q in sql if q.startswith("SELECT")]) == 9
 
 
 def test_the_record_after_a_submission_shows_the_best_and_the_count(learner_client, learner,
@@ -953,100 +950,68 @@ def test_the_error_summary_names_each_row_field(learner_client, own_question):
         in page
 
 
-# Each worker's copy of a drill -----------------------------------------------------------------
+# Drills read fresh, rows cached by content version -----------------------------------------------
 
 
-@pytest.fixture
-def cached(settings):
-    settings.CONTENT_CACHE_SECONDS = 60
-    return settings
-
-
-def test_a_worker_reads_a_drill_once_while_its_copy_is_fresh(cached, drill,
-                                                              django_assert_num_queries):
-    first = cache.get_drill(drill.slug)
-    with django_assert_num_queries(0):
-        again = cache.get_drill(drill.slug)
-    assert again is first
-    assert [item.key for item in again.key] == [key for key, *_ in SHOP]
-
-
-def test_an_edit_in_the_same_process_is_seen_at_once(cached, drill):
-    cache.get_drill(drill.slug)
-    interaction = drill.interactions.get(key="orders-stock")
-    interaction.rationale = "A rewritten rationale."
-    interaction.save()
-    key = {item.key: item for item in cache.get_drill(drill.slug).key}
-    assert key["orders-stock"].rationale == "A rewritten rationale."
-
-
-def test_an_edit_in_another_process_is_seen_when_the_copy_runs_out(cached, drill, monkeypatch):
-    cache.get_drill(drill.slug)
-    # A queryset update sends no signal, like an edit saved by another worker.
+def test_a_drill_is_read_from_the_database_on_every_request(client, drill):
+    # A queryset update sends no signal: the answer key is still today's, not a copy of it.
     Interaction.objects.filter(drill=drill, key="orders-stock").update(answer="sync")
-    assert {i.key: i.answer for i in cache.get_drill(drill.slug).key}["orders-stock"] == "async"
-    now = time.monotonic()
-    monkeypatch.setattr(copies.time, "monotonic", lambda: now + 61)
-    assert {i.key: i.answer for i in cache.get_drill(drill.slug).key}["orders-stock"] == "sync"
+    page = result_html(client, drill, RIGHT)
+    assert "You got 4 of 5 right." in page
 
 
-def test_a_deleted_drill_is_gone_at_once(cached, client, drill):
-    cache.get_drill(drill.slug)
+def test_a_deleted_drill_is_gone_at_once(client, drill):
+    client.get(drill.get_absolute_url())
     drill.delete()
     assert client.get(reverse("drills:detail", args=["shop"])).status_code == 404
 
 
-def test_no_copies_are_kept_when_the_setting_is_zero(settings, drill,
-                                                     django_assert_num_queries):
-    settings.CONTENT_CACHE_SECONDS = 0
-    cache.get_drill(drill.slug)
-    with django_assert_num_queries(2):
-        cache.get_drill(drill.slug)
-
-
-def test_an_unknown_drill_is_not_found(cached, db):
+def test_an_unknown_drill_is_not_found(db):
     with pytest.raises(Http404):
-        cache.get_drill("no-such-drill")
+        content.get_drill("no-such-drill")
 
 
-def test_the_next_drill_follows_catalogue_order_from_the_copy(cached, client, drill,
-                                                              other_drill):
+def test_the_next_drill_follows_catalogue_order(client, drill, other_drill):
     response = client.post(submit_url(drill), post_data(), **HTMX)
     assert "Next drill: Sign up" in html.unescape(response.content.decode())
 
 
-# Feedback rows kept rendered ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def kept_rows(settings):
-    """Feedback rows kept as in production (development keeps none)."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "fragments": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                      "LOCATION": "test-feedback-rows"},
-    }
-    caches["fragments"].clear()
-    yield
-    caches["fragments"].clear()
+def fragment_key(name: str, *vary_on) -> str:
+    return make_template_fragment_key(name, [*vary_on, content_version()])
 
 
 def verdict_row(page: str, key: str) -> str:
     return page.split(f'id="verdict-{key}"')[1].split("</li>")[0]
 
 
-def test_a_feedback_row_is_kept_rendered_for_the_next_learner(kept_rows, client, drill):
+def test_feedback_rows_are_cached_and_reused_for_the_next_learner(client, drill):
     page = result_html(client, drill, RIGHT)
-    item = cache.get_drill(drill.slug).key[0]
-    kept = caches["fragments"].get(
-        make_template_fragment_key("verdict-head", [item, "sync", True, True, 1])
-    )
+    key = fragment_key("verdict-rows", drill.pk, " ".join(f"{k}={c}" for k, c in RIGHT.items()))
+    kept = cache.get(key)
     assert kept is not None and "1. Orders → Payments" in html.unescape(kept)
     assert verdict_row(result_html(client, drill, RIGHT), "orders-payments") == verdict_row(
         page, "orders-payments")
+    # The next rendering is the cached one, not a new one.
+    cache.set(key, kept.replace("Orders → Payments", "Kept row"))
+    assert "1. Kept row" in verdict_row(result_html(client, drill, RIGHT), "orders-payments")
+    # Other choices are other rows.
+    assert "Kept row" not in result_html(client, drill, ALL_ASYNC)
 
 
-def test_a_kept_row_never_carries_another_learners_reason(kept_rows, client, make_user, drill):
+def test_the_rows_of_a_blank_drill_form_are_cached_and_reused(client, drill):
+    client.get(drill.get_absolute_url())
+    key = fragment_key("interaction-rows", drill.pk)
+    kept = cache.get(key)
+    assert kept is not None and "orders-stock exchange" in kept
+    cache.set(key, kept.replace("orders-stock exchange", "The kept exchange"))
+    page = client.get(drill.get_absolute_url()).content.decode()
+    assert "The kept exchange" in page
+    # A form of answers to correct is the learner's own and is never cached.
+    page = client.post(submit_url(drill), post_data({"orders-payments": "sync"})).content.decode()
+    assert "orders-stock exchange" in page and "The kept exchange" not in page
+
+
+def test_a_cached_row_never_carries_another_learners_reason(client, make_user, drill):
     first, second = make_user("first"), make_user("second")
     client.force_login(first)
     reason = {"why-orders-stock": "<b>Stock can wait</b> for first"}
@@ -1059,10 +1024,29 @@ def test_a_kept_row_never_carries_another_learners_reason(kept_rows, client, mak
     assert "for first" not in page
     assert page.count("Your reason:") == 1 and "Second&#x27;s own reason" in page
     page = client.post(submit_url(drill), post_data(RIGHT), **HTMX).content.decode()
-    assert "Your reason:" not in page
+    assert "Your reason:" not in page and "Second" not in page
+    # Rows holding a reason are never cached.
+    assert all("Your reason" not in str(cache.get(key)) for key in cached_keys())
 
 
-def test_a_kept_row_follows_the_hops_before_it(kept_rows, client, drill):
+def cached_keys() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM critical_path_cache")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_cached_form_row_never_carries_another_learners_answers(client, make_user, drill):
+    first, second = make_user("first"), make_user("second")
+    client.force_login(first)
+    invalid = post_data({"orders-payments": "sync"}, **{"why-orders-stock": "First's reason"})
+    page = client.post(submit_url(drill), invalid).content.decode()
+    assert "First&#x27;s reason" in page and " checked" in page
+    client.force_login(second)
+    page = client.get(drill.get_absolute_url()).content.decode()
+    assert "First&#x27;s reason" not in page and " checked" not in page
+
+
+def test_a_cached_row_follows_the_hops_before_it(client, drill):
     """Payments → Processor is the same choice both times; only the hop before it differs."""
     chained = verdict_row(result_html(client, drill, RIGHT), "payments-processor")
     assert "Counts as a sync hop on your critical path" in chained
@@ -1072,28 +1056,81 @@ def test_a_kept_row_follows_the_hops_before_it(kept_rows, client, drill):
     assert "You chose <span class=\"badge badge-sync\">sync</span>." in alone
 
 
-def test_an_edited_interaction_is_shown_as_edited_at_once(kept_rows, client, drill):
+def test_an_edited_interaction_is_shown_as_edited_at_once(client, drill):
     assert "Rationale of orders-stock." in result_html(client, drill, RIGHT)
+    assert "orders-stock exchange" in client.get(drill.get_absolute_url()).content.decode()
+    before = content_version()
     interaction = drill.interactions.get(key="orders-stock")
     interaction.rationale = "A rewritten rationale."
+    interaction.exchange = "A rewritten exchange"
     interaction.save()
+    assert content_version() != before
     page = result_html(client, drill, RIGHT)
     assert "A rewritten rationale." in page and "Rationale of orders-stock." not in page
+    page = client.get(drill.get_absolute_url()).content.decode()
+    assert "A rewritten exchange" in page and "orders-stock exchange" not in page
 
 
-def test_the_catalogue_reads_the_drills_once_per_worker(cached, learner_client, drill,
-                                                        other_drill):
-    learner_client.get(reverse("drills:catalogue"))
-    with CaptureQueriesContext(connection) as queries:
-        response = learner_client.get(reverse("drills:catalogue"), {"difficulty": "3"})
-    assert not [q["sql"] for q in queries if 'FROM "drills_drill"' in q["sql"]]
-    page = response.content.decode()
-    assert "Sign up" in page and "Buy a thing" not in page
-    # The learner's own scores are read every time.
-    assert [q["sql"] for q in queries if 'FROM "drills_attempt"' in q["sql"]]
+# A drill that changed under its form --------------------------------------------------------------
 
 
-def test_a_new_drill_joins_the_catalogue_at_once(cached, client, drill):
+def test_an_interaction_deleted_meanwhile_gives_a_409_and_stores_nothing(
+        learner_client, drill, monkeypatch):
+    # The page a learner answered, read before the drill lost an interaction in another process.
+    stale = content.get_drill(drill.slug)
+    Interaction.objects.filter(drill=drill, key="orders-email").delete()
+    monkeypatch.setattr(views.content, "get_drill", lambda slug: stale)
+
+    response = learner_client.post(submit_url(drill), post_data())
+    assert response.status_code == 409
+    assert "This drill changed, reload it" in response.content.decode()
+    htmx = learner_client.post(submit_url(drill), post_data(), **HTMX)
+    assert htmx.status_code == 409 and htmx["Content-Type"].startswith("text/plain")
+    assert "Reload the drill" in htmx.content.decode()
+    assert not Attempt.objects.exists() and not AttemptAnswer.objects.exists()
+
+
+def test_a_deleted_drill_under_its_form_gives_a_409(learner, drill):
+    stale = content.get_drill(drill.slug)
+    Drill.objects.filter(pk=drill.pk).delete()
+    with pytest.raises(services.DrillChanged):
+        services.record_attempt(
+            learner=learner, drill=stale.drill, interactions=list(stale.interactions),
+            result=grading.grade(stale.key, {key: grading.Answer(choice) for key, choice
+                                             in RIGHT.items()}), token=uuid.uuid4(),
+        )
+    assert not Attempt.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interaction_deleted_between_the_check_and_the_insert_is_a_drill_change(
+        drill, learner, monkeypatch):
+    """The foreign key fails when the transaction commits; that is not a reused token."""
+    stale = content.get_drill(drill.slug)
+    Interaction.objects.filter(drill=drill, key="orders-email").delete()
+    # The check ran just before another process deleted the interaction and committed.
+    checks = iter([False, True])
+    real = services._missing_interactions
+    monkeypatch.setattr(services, "_missing_interactions",
+                        lambda *args: next(checks) and real(*args))
+    answers = {key: grading.Answer(choice, "") for key, choice in RIGHT.items()}
+    with pytest.raises(services.DrillChanged):
+        services.record_attempt(
+            learner=learner, drill=stale.drill, interactions=list(stale.interactions),
+            result=grading.grade(stale.key, answers), token=uuid.uuid4(),
+        )
+    assert not Attempt.objects.exists() and not AttemptAnswer.objects.exists()
+
+
+def test_a_reused_token_is_still_told_apart_from_a_drill_change(learner_client, make_user, drill):
+    token = uuid.uuid4()
+    assert learner_client.post(submit_url(drill), post_data(token=token)).status_code == 302
+    learner_client.force_login(make_user("grace"))
+    response = learner_client.post(submit_url(drill), post_data(token=token))
+    assert response.status_code == 400 and "already used" in response.content.decode()
+
+
+def test_a_new_drill_joins_the_catalogue_at_once(client, drill):
     client.get(reverse("drills:catalogue"))
     Drill.objects.create(slug="added", title="An added drill", domain="Retail", difficulty=2,
                          order=5, summary="s", scenario="s")

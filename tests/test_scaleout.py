@@ -193,3 +193,39 @@ def test_two_graders_on_two_servers_saving_at_once_cannot_overwrite_each_other(s
     assert grade.feedback_markdown.startswith(f"Scored {scores[saved]} by")
     # The grader who lost the race keeps what they wrote and sees the other grade.
     assert f"Scored {scores[1 - saved]} by" in responses[1 - saved].text
+
+
+def test_an_admin_edit_on_one_server_is_shown_at_once_by_the_other(servers, lesson):
+    first, second = servers
+    reader = Client(second)
+    # The other server has rendered the lesson and kept its fragments.
+    assert "Some <em>text</em>." in reader.get("/lessons/scale-lesson/").text
+    assert "Some <em>text</em>." in reader.get("/lessons/scale-lesson/").text
+    get_user_model().objects.create_superuser("boss", password=PASSWORD)
+    author = Client(first)
+    author.log_in("boss", PASSWORD)
+    url = f"/admin/courseware/lesson/{lesson.pk}/change/"
+    edited = author.post(url, {
+        "csrfmiddlewaretoken": author.get(url).form_token(),
+        "module": str(lesson.module_id), "slug": lesson.slug, "title": "Hops, rewritten",
+        "summary": "", "order": "1", "embed": "", "body_markdown": "Rewritten on *one* server.",
+    })
+
+    assert edited.status == 302, edited.text[:2000]
+    page = reader.get("/lessons/scale-lesson/").text
+    assert "Rewritten on <em>one</em> server." in page and "Hops, rewritten" in page
+    assert "Some <em>text</em>." not in page
+
+
+def test_a_drill_saved_elsewhere_is_shown_at_once_by_both_servers(servers):
+    pages = [Client(server) for server in servers]
+    for client in pages:
+        assert "asks" in client.get("/drills/scale-drill/").text
+    # Saved by a process that is neither server, as a management command would.
+    interaction = Interaction.objects.get(key="step-2")
+    interaction.exchange = "sends the receipt"
+    interaction.save()
+
+    for client in pages:
+        page = client.get("/drills/scale-drill/").text
+        assert "sends the receipt" in page

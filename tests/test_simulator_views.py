@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from courseware.models import Course, Lesson, Module
-from simulator import embed, model
+from simulator import embed, memo, model
 
 PAGE = reverse("simulator:calculator")
 CHAIN = reverse("simulator:api_chain")
@@ -368,7 +368,8 @@ def test_api_only_answers_get(client):
 # Inside the lesson ----------------------------------------------------------------------------
 
 
-def test_embed_module_points_at_the_shared_partial(rf: RequestFactory):
+def test_embed_module_points_at_the_shared_partial(rf: RequestFactory, db):
+    # db: the simulation results are memoised in the database cache.
     assert embed.TEMPLATE == "simulator/_calculator.html"
     context = embed.context(rf.get("/lessons/latency-math/", {"hops": "3", **SMALL}))
     assert context["needs_plotly"] is True
@@ -637,3 +638,75 @@ def test_fanout_api_linear_figure_is_called_an_estimate(client):
     assert "slow_request_probability_linear" not in body
     assert body["slow_request_estimate_linear"] == pytest.approx(2.0)
     assert 0 <= body["slow_request_probability"] <= 1
+
+
+# Simulation results memoised in the shared cache ------------------------------------------------
+
+
+@pytest.fixture
+def simulations(monkeypatch):
+    """Counts the simulations run, letting each one run as it would."""
+    calls = []
+    for name in ("simulate_chain_lengths", "simulate_chain", "simulate_fanout"):
+        real = getattr(model, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(model, name, spy)
+    return calls
+
+
+def test_a_repeat_view_of_the_simulator_runs_no_simulation(client, db, simulations):
+    first = client.get(PAGE)
+    assert first.status_code == 200 and simulations
+    simulations.clear()
+    again = client.get(PAGE)
+    assert again.status_code == 200 and simulations == []
+    assert again.content == first.content
+
+
+def test_a_repeat_view_of_the_latency_lesson_runs_no_simulation(client, latency_lesson,
+                                                                 simulations):
+    client.get(PAGE)
+    simulations.clear()
+    # The lesson's defaults are the simulator's: already run by anyone is run for everyone.
+    response = client.get(latency_lesson.get_absolute_url())
+    assert response.status_code == 200 and simulations == []
+    assert 'id="simulator"' in response.content.decode()
+
+
+def test_every_input_and_the_seed_key_the_memo(client, db, simulations):
+    client.get(PAGE, SMALL)
+    for changed in ({"seed": "7"}, {"hops": "4"}, {"failure": "0.02"}, {"samples": "2001"},
+                    {"servers": "50"}, {"median_ms": "25"}):
+        simulations.clear()
+        client.get(PAGE, {**SMALL, **changed})
+        assert "simulate_chain_lengths" in simulations or "simulate_fanout" in simulations, changed
+    simulations.clear()
+    client.get(PAGE, {**SMALL, "seed": "7"})
+    assert simulations == []
+
+
+def test_the_api_memoises_its_simulations(client, db, simulations):
+    query = {"hops": "3", "failure": "0.01", "p99_ms": "100", "median_ms": "20",
+             "samples": "5000", "seed": "11"}
+    first = client.get(reverse("simulator:api_chain"), query).json()
+    assert simulations == ["simulate_chain"]
+    again = client.get(reverse("simulator:api_chain"), query).json()
+    assert simulations == ["simulate_chain"] and again == first
+    fanout = {"servers": "100", "slow": "0.01", "samples": "5000", "seed": "11"}
+    assert client.get(reverse("simulator:api_fanout"), fanout).json() == client.get(
+        reverse("simulator:api_fanout"), fanout).json()
+    assert simulations.count("simulate_fanout") == 1
+
+
+def test_memo_keys_hold_the_code_and_every_input():
+    inputs = {"seed": 1, "hops": 2}
+    assert memo.cache_key("calculation", inputs) == memo.cache_key(
+        "calculation", {"hops": 2, "seed": 1})
+    assert memo.cache_key("calculation", inputs) != memo.cache_key(
+        "calculation", {"seed": 2, "hops": 2})
+    assert memo.cache_key("calculation", inputs) != memo.cache_key("figures", inputs)
+    assert memo.CODE_DIGEST in memo.cache_key("calculation", inputs)

@@ -1,6 +1,6 @@
 from django import template
 
-from drills import cache, grading
+from drills import content, grading
 from drills.models import Attempt
 
 register = template.Library()
@@ -28,7 +28,7 @@ def practice_drills(context, lesson) -> list[dict]:
     """The drills that practise a lesson, each with the signed-in learner's best score."""
     if lesson is None:
         return []
-    drills = cache.drills_for_lesson(lesson.pk)
+    drills = content.drills_for_lesson(lesson.pk)
     user = context.get("user")
     best = Attempt.objects.best_by_drill(user) if user is not None and drills else {}
     return [{"drill": drill, "best": best.get(drill.pk)} for drill in drills]

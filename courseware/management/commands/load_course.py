@@ -3,6 +3,7 @@ from django.db import transaction
 
 from courseware import loader
 from courseware.loader import ContentError
+from courseware.versioning import bump_content_version
 
 
 class Command(BaseCommand):
@@ -26,4 +27,6 @@ class Command(BaseCommand):
         if not any(report.changed for report in reports):
             self.stdout.write(self.style.SUCCESS("Course is up to date; nothing changed."))
         else:
+            # Not every write sends a model signal (options are bulk-created).
+            bump_content_version()
             self.stdout.write(self.style.SUCCESS("Course loaded."))

@@ -1,0 +1,51 @@
+"""Simulation results kept in the shared cache, keyed by every input they depend on.
+
+A simulation is fully determined by its inputs and its seed, so a scenario that anyone has run
+(the lesson's defaults above all) is a cache read for every app server after the first. The key
+also holds a digest of the code that computes the results, so a release that changes the model
+or the charts never serves what the previous one computed.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+
+from simulator import charts, model, report
+
+T = TypeVar("T")
+
+# Long enough that popular scenarios stay; the cache's own culling bounds the rest.
+TIMEOUT_SECONDS = 7 * 24 * 3600
+CODE_DIGEST = hashlib.sha256(
+    b"".join(Path(module.__file__).read_bytes() for module in (model, report, charts))
+).hexdigest()[:16]
+
+
+def cache_key(name: str, inputs: dict[str, Any]) -> str:
+    """A short key from the result's name and its inputs in a canonical form."""
+    canonical = json.dumps(inputs, sort_keys=True, default=repr)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return f"simulator:{name}:{CODE_DIGEST}:{digest}"
+
+
+def remembered(name: str, compute: Callable[[], T], **inputs: Any) -> T:
+    """What ``compute()`` returns for these inputs, computed once for every server."""
+    return cache.get_or_set(cache_key(name, inputs), compute, TIMEOUT_SECONDS)
+
+
+def calculate(**inputs: Any) -> report.Calculation:
+    """``report.calculate`` for these inputs, from the cache when anyone has run them."""
+    return remembered("calculation", lambda: report.calculate(**inputs), **inputs)
+
+
+def figures(inputs: dict[str, Any], *, from_drill: bool = False) -> dict[str, dict[str, Any]]:
+    """The charts of the calculation for these inputs, from the cache when anyone drew them."""
+    return remembered(
+        "figures",
+        lambda: charts.figures(calculate(**inputs), from_drill=from_drill),
+        **inputs, from_drill=from_drill,
+    )
