@@ -1,4 +1,5 @@
 import json
+import math
 import re
 from html import unescape
 
@@ -434,3 +435,160 @@ def test_lab_embeds_with_its_context_function(client):
     assert html.lstrip().startswith('<section id="outage-lab"')
     assert 'action="/lessons/why-it-matters/#outage-lab"' in html
     assert "Try it: break a service" in html
+
+
+# Hops of their own: correlation, timeouts, retries ----------------------------------------
+
+from simulator import model  # noqa: E402
+
+
+def test_correlation_one_makes_the_sum_rule_exact_for_identical_hops():
+    hops = model.uniform_chain(5, failure=0.0, median_ms=20, p99_ms=100)
+    together = model.simulate_path(hops, correlation=1.0, samples=1_000_000, seed=7)
+    assert together.sum_p99_ms == 500
+    assert together.p99_ms == pytest.approx(500, rel=0.01)
+    independent = model.simulate_path(hops, correlation=0.0, samples=200_000, seed=7)
+    assert independent.p99_ms < 0.7 * 500  # independent hops rarely peak together
+    partly = model.simulate_path(hops, correlation=0.5, samples=200_000, seed=7)
+    assert independent.p99_ms < partly.p99_ms < together.p99_ms
+
+
+def test_correlation_one_is_exact_for_any_hops_given_the_shared_draw():
+    # With every hop slow at once the total is an increasing function of one normal draw, so
+    # its percentiles are the hops' latencies at that draw's percentiles, summed.
+    hops = [model.Hop("a", 0.0, 10, 50), model.Hop("b", 0.0, 30, 400), model.Hop("c", 0.0, 5, 9)]
+    run = model.simulate_path(hops, correlation=1.0, samples=400_000, seed=3)
+    assert run.p99_ms == pytest.approx(model.comonotonic_p99(hops), rel=0.01)
+    assert run.p50_ms == pytest.approx(10 + 30 + 5, rel=0.01)
+
+
+def test_retry_amplification_matches_the_closed_form():
+    hop = model.Hop("Inventory", 0.05, 20, 100)
+    policy = model.HopPolicy(timeout_ms=60, retries=3)
+    q = model.attempt_failure(hop, policy)
+    # The timeout cuts off the slowest share of answers on top of the errors.
+    on_time = 0.5 * math.erfc(-(math.log(60 / 20) / hop.sigma) / math.sqrt(2))
+    assert q == pytest.approx(1 - 0.95 * on_time)
+    assert model.expected_attempts(hop, policy) == pytest.approx(1 + q + q**2 + q**3)
+    assert model.hop_failure_with_retries(hop, policy) == pytest.approx(q**4)
+    run = model.simulate_path([hop], [policy], samples=400_000, seed=11)
+    outcome = run.hops[0]
+    assert outcome.attempts == pytest.approx(1 + q + q**2 + q**3, rel=0.005)
+    assert run.failure_rate == pytest.approx(q**4, rel=0.1)
+    assert outcome.timed_out > 0
+
+
+def test_downstream_hops_see_only_the_calls_that_got_through():
+    first = model.Hop("first", 0.2, 20, 100)
+    second = model.Hop("second", 0.0, 20, 100)
+    policies = [model.HopPolicy(retries=1), model.HopPolicy(retries=2)]
+    load = model.path_load([first, second], policies)
+    assert load[0] == pytest.approx(1 + 0.2)
+    assert load[1] == pytest.approx(1 - 0.2**2)  # reached by all but the double failures
+    run = model.simulate_path([first, second], policies, samples=200_000, seed=5)
+    assert [hop.attempts for hop in run.hops] == pytest.approx(load, rel=0.01)
+
+
+def test_timeouts_cap_each_attempt_and_no_timeout_changes_nothing():
+    hop = model.Hop("x", 0.0, 20, 100)
+    capped = model.simulate_path([hop], [model.HopPolicy(timeout_ms=50)], samples=50_000, seed=1)
+    assert capped.p999_ms <= 50
+    plain = model.simulate_path([hop], samples=50_000, seed=1)
+    assert plain.failure_rate == 0
+    assert sum(plain.histogram_counts) == 50_000
+
+
+def test_path_refuses_bad_settings():
+    hop = model.Hop("x", 0.0, 20, 100)
+    with pytest.raises(ValueError):
+        model.simulate_path([hop], correlation=1.5)
+    with pytest.raises(ValueError):
+        model.simulate_path([hop] * 8, [model.HopPolicy(retries=5)] * 8, samples=1_000_000)
+
+
+PATH = reverse("simulator:path")
+
+
+def path_query(**extra):
+    query = {"hop-TOTAL_FORMS": "2", "hop-INITIAL_FORMS": "0",
+             "hop-0-name": "Payments", "hop-0-failure": "0.01", "hop-0-median_ms": "20",
+             "hop-0-p99_ms": "100", "hop-0-timeout_ms": "60", "hop-0-retries": "2",
+             "hop-1-name": "Inventory", "hop-1-failure": "0.01", "hop-1-median_ms": "20",
+             "hop-1-p99_ms": "100", "hop-1-retries": "0",
+             "correlation": "0.5", "path_samples": "20000"}
+    query.update(extra)
+    return query
+
+
+@pytest.mark.django_db
+def test_simulator_page_shows_the_hop_table_and_histogram(client):
+    html = unescape(client.get(reverse("simulator:calculator"), {"samples": "2000"})
+                    .content.decode())
+    assert 'name="hop-TOTAL_FORMS" value="3"' in html
+    assert 'id="chart-histogram"' in html
+    assert "against 450 ms by the sum of p99s" in html
+    assert 'class="simulator-dock d-lg-none"' in html
+
+
+@pytest.mark.django_db
+def test_path_htmx_fragment_and_retry_reading(client):
+    response = client.get(PATH, path_query(), **HTMX)
+    html = unescape(response.content.decode())
+    assert html.lstrip().startswith('<div id="path-results"')
+    assert "<form" not in html
+    assert "Retries make Payments see" in html
+    assert 'id="id_hop-0-failure_error"' in html and 'hx-swap-oob="true"' in html
+    figure = json.loads(re.search(r'<script id="figure-histogram" type="application/json">'
+                                  r'(.*?)</script>', html, re.S).group(1))
+    assert [a["text"].split()[0] for a in figure["layout"]["annotations"]] == [
+        "p50", "p99", "p99.9", "sum"]
+
+
+@pytest.mark.django_db
+def test_path_without_htmx_goes_back_to_the_simulator_page(client):
+    response = client.get(PATH, path_query())
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("simulator:calculator") + "?")
+    page = client.get(response["Location"])
+    assert "Retries make Payments see" in unescape(page.content.decode())
+
+
+@pytest.mark.django_db
+def test_path_add_and_remove_hops(client):
+    html = client.get(reverse("simulator:calculator"),
+                      {**path_query(), "add_hop": "1", "samples": "2000"}).content.decode()
+    assert 'name="hop-TOTAL_FORMS" value="3"' in html and 'value="Hop 3"' in html
+    html = unescape(client.get(PATH, path_query(**{"hop-1-DELETE": "on"}), **HTMX)
+                    .content.decode())
+    assert "against 100 ms by the sum of p99s" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("extra, slot, message", [
+    ({"hop-0-median_ms": "200"}, "hop-0-median_ms", "below the p99"),
+    ({"hop-1-failure": "2"}, "hop-1-failure", "between 0 and 1"),
+    ({"hop-0-retries": "9"}, "hop-0-retries", "from 0 to 5"),
+    ({"hop-0-timeout_ms": "-1"}, "hop-0-timeout_ms", "more than 0"),
+    ({"correlation": "nan"}, "correlation", "finite"),
+    ({"correlation": "1.2"}, "correlation", "between 0"),
+    ({"path_samples": "1000000", "hop-0-retries": "5", "hop-1-retries": "5"}, "path_samples",
+     "above the limit"),
+])
+def test_path_bad_input_inline(client, extra, slot, message):
+    html = unescape(client.get(PATH, path_query(**extra), **HTMX).content.decode())
+    error = re.search(rf'<div id="id_{slot}_error"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert message in error
+    assert "need fixing before the hops can be simulated" in html
+
+
+@pytest.mark.django_db
+def test_path_duplicate_names_and_too_many_hops(client):
+    html = unescape(client.get(PATH, path_query(**{"hop-1-name": "Payments"}), **HTMX)
+                    .content.decode())
+    assert "Give every hop a different name." in html
+    many = path_query(**{"hop-TOTAL_FORMS": "9"})
+    for index in range(2, 9):
+        many.update({f"hop-{index}-name": f"H{index}", f"hop-{index}-failure": "0",
+                     f"hop-{index}-median_ms": "1", f"hop-{index}-p99_ms": "2"})
+    html = unescape(client.get(PATH, many, **HTMX).content.decode())
+    assert "need fixing" in html

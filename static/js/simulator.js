@@ -67,6 +67,6 @@
   document.addEventListener("htmx:historyRestore", () => draw(document));
 
   document.addEventListener("htmx:afterSettle", () => {
-    document.querySelectorAll("#simulator-form, #outage-form").forEach(markInvalid);
+    document.querySelectorAll("#simulator-form, #outage-form, #path-form").forEach(markInvalid);
   });
 })();
