@@ -254,11 +254,13 @@ def simulate_sync(s: Scenario, times: np.ndarray) -> Series:
     inside = np.clip(np.minimum(times + dt, s.duration_s) - np.maximum(times, 0.0), 0.0, None)
     failed = np.concatenate(([0.0], np.cumsum(outcome.failed_per_s * inside[:-1])))
     # Calls started in step k, [t_k, t_k + dt), are still open at t_j if they started after
-    # t_j - hold_k: the busy workers at t_j are the admitted calls inside that window.
-    start, end = times[None, :], times[None, :] + dt
-    low, high = times[:, None] - hold_s[None, :], times[:, None]
-    overlap = np.clip(np.minimum(end, high) - np.maximum(start, low), 0.0, None)
-    busy = overlap @ admitted
+    # t_j - hold_k. With F the running total of calls admitted, the busy workers at t_j are
+    # F(t_j) - F(t_j - hold), taken separately for each holding time the run uses.
+    edges = np.append(times, times[-1] + dt)
+    busy = np.zeros_like(times)
+    for hold in np.unique(hold_s):
+        started = np.concatenate(([0.0], np.cumsum(np.where(hold_s == hold, admitted, 0) * dt)))
+        busy += started[:-1] - np.interp(times - hold, edges, started, left=0.0)
     # Calls started before the first point, in the steady state, are still open for a while.
     usual_s = s.latency_ms / 1000
     busy += min(s.rate, s.workers / usual_s) * np.clip(times[0] - (times - usual_s), 0, None)

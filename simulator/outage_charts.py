@@ -57,10 +57,11 @@ def _fault_band(lab: outage.LabRun) -> dict[str, Any]:
 
 
 def figure(lab: outage.LabRun, key: str, y_title: str) -> dict[str, Any]:
-    times = lab.times.tolist()
+    # Arrays rather than lists: plotly checks a numpy array in one step and sends it as typed
+    # binary data, where a list is checked value by value.
     data = [
         go.Scatter(
-            x=times, y=_series(run, key).tolist(), name=run.design.name, mode="lines",
+            x=lab.times, y=_series(run, key), name=run.design.name, mode="lines",
             line={"color": colour, "width": 3, "dash": dash},
             hovertemplate="%{y:,.1f}" if key == "lag" else "%{y:,.0f}",
         )

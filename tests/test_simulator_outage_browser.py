@@ -22,7 +22,7 @@ def test_break_inventory_and_read_the_backlog_drain(page, screenshot):
 
     expect(queue).to_contain_text("backlog reaches 6,000 events, drains in 120 s")
     charts_drawn(page)
-    depth = page.evaluate("document.getElementById('outage-queue').data[1].y")
+    depth = page.evaluate("Array.from(document.getElementById('outage-queue').data[1].y)")
     assert max(depth) == pytest.approx(6000, abs=60)
     assert "service=Inventory" in page.url
 
