@@ -90,8 +90,13 @@ def reading(run: model.PathSimulation, rows: list[dict[str, Any]]) -> str:
     gap = (run.sum_p99_ms - run.p99_ms) / run.sum_p99_ms if run.sum_p99_ms else 0.0
     text = (f"The simulated p99 is {milliseconds(run.p99_ms)} against "
             f"{milliseconds(run.sum_p99_ms)} by the sum of p99s")
-    if run.correlation == 1:
+    plain = all(row["hop"].failure == 0 and row["policy"] == model.HopPolicy() for row in rows)
+    if run.correlation == 1 and plain:
         text += ": with every hop slow at once the sum rule is the truth, up to sampling noise"
+    elif run.correlation == 1:
+        text += (": every hop is slow at once, where the sum rule would be exact, but failures "
+                 "that end a request early and timeouts that cut attempts short move the p99 "
+                 "off it")
     elif gap > 0:
         text += f", {gap:.0%} below it"
         if run.correlation > 0:

@@ -6,6 +6,25 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(autouse=True)
+def patient(request):
+    """The first render warms plotly and numpy up; give a busy machine time for it."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(30_000)
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
+# The figures carry numpy arrays as base64 typed data; this reads one trace's y values back.
+DRAWN_Y = """([chart, trace]) => {
+    const source = document.getElementById(document.getElementById(chart).dataset.figure);
+    const y = JSON.parse(source.textContent).data[trace].y;
+    const bytes = Uint8Array.from(atob(y.bdata), (c) => c.charCodeAt(0));
+    return Array.from(new Float64Array(bytes.buffer));
+}"""
+
+
 def charts_drawn(page, count: int = 4) -> None:
     page.wait_for_function(
         f"document.querySelectorAll('#outage-results .js-plotly-plot').length === {count}"
@@ -22,7 +41,7 @@ def test_break_inventory_and_read_the_backlog_drain(page, screenshot):
 
     expect(queue).to_contain_text("backlog reaches 6,000 events, drains in 120 s")
     charts_drawn(page)
-    depth = page.evaluate("Array.from(document.getElementById('outage-queue').data[1].y)")
+    depth = page.evaluate(DRAWN_Y, ["outage-queue", 1])
     assert max(depth) == pytest.approx(6000, abs=60)
     assert "service=Inventory" in page.url
 
@@ -70,3 +89,45 @@ def test_lab_without_javascript(browser, live_server, live_course):
     expect(page.locator("#outage-queue-reading")).to_contain_text("backlog reaches 3,000 events")
     assert "rate=50" in page.url
     context.close()
+
+
+def test_phone_views_of_the_lab_and_the_hop_simulator(page, screenshot):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/simulator/outage/")
+    charts_drawn(page)
+    screenshot(page, "outage-phone-top", full_page=False)
+    page.locator("#outage-queue").scroll_into_view_if_needed()
+    screenshot(page, "outage-phone-queue", full_page=False)
+    page.goto("/simulator/?samples=20000")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 5")
+    page.locator("#chart-latency").scroll_into_view_if_needed()
+    dock = page.locator(".simulator-dock")
+    expect(dock).to_be_in_viewport()
+    screenshot(page, "simulator-phone-dock", full_page=False)
+    page.locator("#path").scroll_into_view_if_needed()
+    screenshot(page, "simulator-phone-path", full_page=False)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.js_errors == []
+
+
+def test_hop_simulator_redraws_the_histogram(page, screenshot):
+    page.goto("/simulator/?samples=20000")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 5")
+    reading = page.locator("#chart-histogram-reading")
+    expect(reading).to_contain_text("against 450 ms by the sum of p99s")
+    for index in range(3):
+        page.get_by_label(f"p of hop {index + 1}").fill("0")
+        expect(page.locator("#path-busy")).not_to_be_visible()
+    page.get_by_label("Slow together (c)").fill("1")
+    expect(reading).to_contain_text("the sum rule is the truth")
+    page.get_by_label("Retries of hop 2").fill("2")
+    expect(page.locator("#path-busy")).not_to_be_visible()
+    page.get_by_label("Timeout (ms) of hop 2").fill("40")
+    expect(reading).to_contain_text("Retries make Inventory see")
+    expect(reading).to_contain_text("move the p99 off it")
+    page.get_by_role("button", name="Add a hop").click()
+    expect(page.get_by_label("Hop of hop 4")).to_have_value("Hop 4")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 5")
+    page.locator("#path").scroll_into_view_if_needed()
+    screenshot(page, "simulator-path-desktop", full_page=False)
+    assert page.js_errors == []
