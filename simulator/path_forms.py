@@ -29,7 +29,7 @@ DEFAULT_HOPS = (
 
 
 class HopForm(LatencyRulesMixin, forms.Form):
-    name = forms.CharField(max_length=40, label="Hop", error_messages={
+    name = forms.CharField(max_length=40, label="Name", error_messages={
         "required": "Give the hop a name.",
         "max_length": "Keep the hop's name to 40 characters.",
     })
