@@ -3,6 +3,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.test_simulator_browser import serious_accessibility_problems
+
 pytestmark = pytest.mark.browser
 
 
@@ -57,6 +59,8 @@ def test_break_inventory_and_read_the_backlog_drain(page, screenshot):
     page.get_by_label("Consumer capacity C (/s)").fill("150")
     expect(queue).to_contain_text("drains in 120 s")
     expect(page.locator("#id_capacity_error")).to_be_empty()
+    charts_drawn(page)
+    assert serious_accessibility_problems(page) == []
     assert page.js_errors == []
 
 
