@@ -34,9 +34,10 @@ class HopForm(LatencyRulesMixin, forms.Form):
         "max_length": "Keep the hop's name to 40 characters.",
     })
     failure = failure_field(label="p")
-    median_ms = latency_field("median latency", label="Median (ms)")
-    p99_ms = latency_field("p99 latency", label="p99 (ms)")
-    timeout_ms = latency_field("timeout", label="Timeout (ms)", required=False)
+    # Labels differ from the calculator's ("Median (ms)"), which sits on the same page.
+    median_ms = latency_field("median latency", label="Median latency in ms")
+    p99_ms = latency_field("p99 latency", label="p99 latency in ms")
+    timeout_ms = latency_field("timeout", label="Timeout in ms", required=False)
     retries = WholeNumberField(noun="number of retries", low=0, high=MAX_RETRIES, example=2,
                                label="Retries", required=False)
 
@@ -87,8 +88,8 @@ class PathForm(forms.Form):
         "slow at once).",
         help_text="Chance that a request's hops are slow or fast together.",
     )
-    path_samples = samples_field(label="Requests")
-    path_seed = seed_field(label="Seed")
+    path_samples = samples_field(label="Simulated requests")
+    path_seed = seed_field(label="Seed for the hops")
 
     DEFAULTS = {"correlation": "0", "path_samples": "100000", "path_seed": "2013"}
 
