@@ -345,3 +345,179 @@ def simulate_fanout(
     return FanoutSimulation(
         samples, widths, tuple(wilson_interval(int(c), samples) for c in counts)
     )
+
+
+# Hops with their own settings, correlated slowness, timeouts and retries -------------------
+
+
+@dataclass(frozen=True)
+class HopPolicy:
+    """How the caller treats one hop: give up on an attempt after ``timeout_ms`` (None waits
+    for ever) and try again up to ``retries`` times."""
+
+    timeout_ms: float | None = None
+    retries: int = 0
+
+
+def attempt_failure(hop: Hop, policy: HopPolicy) -> float:
+    """Chance that one attempt fails: the hop errs, or answers after the timeout."""
+    if policy.timeout_ms is None:
+        return hop.failure
+    z = (math.log(policy.timeout_ms) - math.log(hop.median_ms)) / hop.sigma
+    on_time = 0.5 * math.erfc(-z / math.sqrt(2))
+    return 1 - (1 - hop.failure) * on_time
+
+
+def hop_failure_with_retries(hop: Hop, policy: HopPolicy) -> float:
+    """The hop fails only if every one of its 1 + r attempts does: q^(1 + r)."""
+    return attempt_failure(hop, policy) ** (1 + policy.retries)
+
+
+def expected_attempts(hop: Hop, policy: HopPolicy) -> float:
+    """Attempts the hop sees per call that reaches it: 1 + q + … + q^r (retry amplification)."""
+    q = attempt_failure(hop, policy)
+    return float(sum(q**k for k in range(policy.retries + 1)))
+
+
+def path_load(hops: Sequence[Hop], policies: Sequence[HopPolicy]) -> list[float]:
+    """Attempts each hop sees per user request: only calls that got past every earlier hop
+    reach it, and each of those makes ``expected_attempts`` tries."""
+    load, reach = [], 1.0
+    for hop, policy in zip(hops, policies, strict=True):
+        load.append(reach * expected_attempts(hop, policy))
+        reach *= 1 - hop_failure_with_retries(hop, policy)
+    return load
+
+
+def comonotonic_p99(hops: Sequence[Hop]) -> float:
+    """The chain's p99 when every hop is slow at once (c = 1): exactly the sum of the p99s.
+
+    A sum of latencies that all rise and fall with one shared draw is an increasing function
+    of that draw, so its quantiles are the sums of the hops' quantiles.
+    """
+    return math.fsum(hop.p99_ms for hop in hops)
+
+
+@dataclass(frozen=True)
+class HopOutcome:
+    name: str
+    reached: float
+    """Share of requests that called this hop."""
+    attempts: float
+    """Attempts per user request: the load this hop sees (1.0 without retries or failures)."""
+    failure: float
+    """Share of the calls reaching this hop that failed after every retry."""
+    timed_out: float
+    """Share of attempts cut off by the timeout."""
+
+
+@dataclass(frozen=True)
+class PathSimulation:
+    """K requests through hops with their own settings, possibly slow together."""
+
+    samples: int
+    correlation: float
+    failure: RateEstimate
+    p50_ms: float
+    p99_ms: float
+    p999_ms: float
+    sum_p99_ms: float
+    hops: tuple[HopOutcome, ...]
+    histogram_edges: tuple[float, ...] = field(repr=False)
+    histogram_counts: tuple[int, ...] = field(repr=False)
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failure.rate
+
+
+HISTOGRAM_BINS = 60
+
+
+def check_path_budget(samples: int, policies: Sequence[HopPolicy]) -> None:
+    attempts = sum(1 + policy.retries for policy in policies)
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise ValueError(f"samples must be between 1 and {MAX_SAMPLES:,}")
+    if samples * attempts > MAX_DRAWS:
+        raise ValueError(f"samples × attempts must stay at or below {MAX_DRAWS:,}")
+
+
+def simulate_path(
+    hops: Sequence[Hop],
+    policies: Sequence[HopPolicy] | None = None,
+    *,
+    correlation: float = 0.0,
+    samples: int = DEFAULT_SAMPLES,
+    seed: Seed = None,
+) -> PathSimulation:
+    """Send ``samples`` requests through ``hops`` one after another, each hop with its own
+    failure, latency, timeout and retries.
+
+    Correlated slowness: with probability ``correlation`` a request meets a shared bad (or
+    good) moment, in which one draw sets how far into its tail every hop's first attempt goes;
+    otherwise the hops are independent. At correlation 1 the total is an increasing function of
+    one draw, so its p99 is the sum of the hops' p99s. Retries draw afresh. A request stops at
+    the first hop that fails after all its retries; its latency, success or not, is the time
+    the user waited, and the histogram and percentiles cover every request.
+    """
+    if not 0.0 <= correlation <= 1.0:
+        raise ValueError("correlation must be between 0 and 1")
+    policies = list(policies) if policies is not None else [HopPolicy()] * len(hops)
+    if len(policies) != len(hops):
+        raise ValueError("one policy per hop")
+    check_path_budget(samples, policies)
+    rng = np.random.default_rng(seed)
+    together = rng.random(samples) < correlation
+    shared = rng.standard_normal(samples)
+    total = np.zeros(samples)
+    alive = np.ones(samples, dtype=bool)
+    outcomes = []
+    for hop, policy in zip(hops, policies, strict=True):
+        reached = int(alive.sum())
+        done = np.zeros(samples, dtype=bool)
+        attempts = timeouts = 0
+        mu, sigma = math.log(hop.median_ms), hop.sigma
+        for attempt in range(1 + policy.retries):
+            active = np.flatnonzero(alive & ~done)
+            if active.size == 0:
+                break
+            z = rng.standard_normal(active.size)
+            if attempt == 0:
+                z = np.where(together[active], shared[active], z)
+            latency = np.exp(mu + sigma * z)
+            errs = rng.random(active.size) < hop.failure
+            if policy.timeout_ms is not None:
+                late = latency > policy.timeout_ms
+                latency = np.minimum(latency, policy.timeout_ms)
+                timeouts += int(late.sum())
+                errs |= late
+            total[active] += latency
+            attempts += active.size
+            done[active[~errs]] = True
+        failed_here = reached - int((alive & done).sum())
+        outcomes.append(HopOutcome(
+            hop.name,
+            reached / samples,
+            attempts / samples,
+            failed_here / reached if reached else 0.0,
+            timeouts / attempts if attempts else 0.0,
+        ))
+        alive &= done
+    failures = samples - int(alive.sum())
+    top = float(np.quantile(total, 0.999)) * 1.25 if samples else 1.0
+    top = max(top, 1e-9)
+    # The rare requests past the chart's edge are counted in its last bar.
+    counts, edges = np.histogram(np.minimum(total, top), bins=HISTOGRAM_BINS, range=(0.0, top))
+    p50, p99, p999 = _percentiles(total.copy(), PERCENTILES)
+    return PathSimulation(
+        samples=samples,
+        correlation=correlation,
+        failure=wilson_interval(failures, samples),
+        p50_ms=p50,
+        p99_ms=p99,
+        p999_ms=p999,
+        sum_p99_ms=comonotonic_p99(hops),
+        hops=tuple(outcomes),
+        histogram_edges=tuple(float(e) for e in edges),
+        histogram_counts=tuple(int(c) for c in counts),
+    )

@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from config.http import HtmxHttpRequest
 from drills.models import Drill
-from simulator import memo, model
+from simulator import memo, model, path_views
 from simulator.forms import CalculatorForm, ChainQueryForm, FanoutQueryForm, format_number
 
 PAGE = "simulator/calculator.html"
@@ -113,7 +113,8 @@ def _links(action: str, endpoint: str, values: dict[str, Any]) -> dict[str, str]
 def calculator(request: HtmxHttpRequest) -> HttpResponse:
     endpoint = reverse("simulator:calculator")
     if not request.htmx or request.htmx.history_restore_request:
-        return render(request, PAGE, calculator_context(request.GET, action=endpoint))
+        return render(request, PAGE, {**calculator_context(request.GET, action=endpoint),
+                                      **path_views.path_context(request.GET)})
     # The embedded calculator sends its requests here too; the page it sits on decides where its
     # links point and which URL the browser keeps.
     page = urlsplit(request.htmx.current_url_abs_path or endpoint).path

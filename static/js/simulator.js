@@ -20,7 +20,7 @@
   // Error messages arrive in slots next to each input without the input being replaced, so
   // the input's own invalid state is brought in line here.
   function markInvalid(form) {
-    form.querySelectorAll("input[id^='id_']").forEach((input) => {
+    form.querySelectorAll("input[id^='id_'], select[id^='id_']").forEach((input) => {
       const slot = document.getElementById(`${input.id}_error`);
       if (!slot) return;
       const invalid = slot.textContent.trim() !== "";
@@ -67,7 +67,6 @@
   document.addEventListener("htmx:historyRestore", () => draw(document));
 
   document.addEventListener("htmx:afterSettle", () => {
-    const form = document.getElementById("simulator-form");
-    if (form) markInvalid(form);
+    document.querySelectorAll("#simulator-form, #outage-form, #path-form").forEach(markInvalid);
   });
 })();
