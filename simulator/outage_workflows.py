@@ -8,7 +8,7 @@ synchronous and on the critical path; otherwise a queue stands between it and th
 
 from django.http import Http404
 
-from drills import cache, grading
+from drills import content, grading
 from simulator import outage
 
 CHECKOUT = "checkout"
@@ -16,7 +16,7 @@ CHECKOUT = "checkout"
 
 def choices() -> list[tuple[str, str]]:
     """(slug, title) of every workflow, the worked example first."""
-    drills = [(drill.slug, f"Drill: {drill.title}") for drill in cache.catalogue()]
+    drills = [(drill.slug, f"Drill: {drill.title}") for drill in content.catalogue()]
     return [(CHECKOUT, outage.worked_example().title), *drills]
 
 
@@ -25,7 +25,7 @@ def get(slug: str) -> outage.Workflow | None:
     if slug == CHECKOUT:
         return outage.worked_example()
     try:
-        drill = cache.get_drill(slug)
+        drill = content.get_drill(slug)
     except Http404:
         return None
     return from_key(slug, drill.drill.title, drill.key)
