@@ -31,6 +31,7 @@ def test_newcomer_reads_signs_up_and_answers(page, screenshot):
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
     page.get_by_role("link", name="Create an account").click()
     page.get_by_label("Username").fill("newcomer")
+    page.get_by_label("E-mail address").fill("newcomer@example.org")
     page.locator("#id_password1").fill("a-strong-pass-9876")
     page.locator("#id_password2").fill("a-strong-pass-9876")
     screenshot(page, "signup")

@@ -262,8 +262,8 @@ def test_progress_counts_answers_and_quick_checks(learner_client, question, quic
 def test_signup_logs_in_and_returns_to_next(client, course):
     response = client.post(
         reverse("signup") + "?next=/lessons/two-styles/",
-        {"username": "newbie", "password1": "a-strong-pass-9876", "password2": "a-strong-pass-9876",
-         "next": "/lessons/two-styles/"},
+        {"username": "newbie", "email": "newbie@example.org", "password1": "a-strong-pass-9876",
+         "password2": "a-strong-pass-9876", "next": "/lessons/two-styles/"},
     )
     assert response.status_code == 302 and response["Location"] == "/lessons/two-styles/"
     assert client.get("/").context["user"].username == "newbie"
@@ -272,8 +272,8 @@ def test_signup_logs_in_and_returns_to_next(client, course):
 def test_signup_refuses_an_outside_next(client, course):
     response = client.post(
         reverse("signup"),
-        {"username": "newbie", "password1": "a-strong-pass-9876", "password2": "a-strong-pass-9876",
-         "next": "https://evil.example/"},
+        {"username": "newbie", "email": "newbie@example.org", "password1": "a-strong-pass-9876",
+         "password2": "a-strong-pass-9876", "next": "https://evil.example/"},
     )
     assert response["Location"] == reverse("courseware:home")
 
