@@ -130,6 +130,7 @@ def test_the_second_try_is_graded_and_then_every_option_is_explained(learner_cli
     html = response.content.decode()
     assert "Right at the second try." in html
     assert "Your first try is the one that counts" in html
+    assert "Your first try: not right." in html
     for option in check.options.all():
         assert option.feedback.replace("'", "&#x27;") in html
     assert [t[0] for t in tries(learner, check)] == [1, 2]
@@ -142,6 +143,7 @@ def test_two_wrong_tries_show_the_right_answer_and_why(learner_client, check):
     html = learner_client.post(url(check), {"choice": second}, headers=HTMX).content.decode()
     assert "Not right after two tries." in html
     assert html.count("Your answer: not right.") == 1
+    assert html.count("Your first try: not right.") == 1
     assert html.count("The right answer.") == 1
     # A single-choice check never speaks of options left out.
     assert "left it out" not in html
