@@ -178,6 +178,23 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "courseware:home"
 LOGOUT_REDIRECT_URL = "courseware:home"
 
+# Mail (password-reset links): printed to the console in development, sent over SMTP in
+# production. The timeout keeps a hung mail server from holding a worker.
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Critical Path <noreply@localhost>")
+# A password-reset link works for a day (Django's default is three); the mail says so.
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True

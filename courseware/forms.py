@@ -20,23 +20,30 @@ class AnswerForm(forms.Form):
 
 
 class QuickCheckForm(forms.Form):
-    choice = forms.TypedMultipleChoiceField(
-        coerce=int,
+    """The options of one quick check, in the order this learner sees them, posted by key."""
+
+    choice = forms.MultipleChoiceField(
         error_messages={
             "required": "Choose an option before checking.",
             "invalid_choice": "That option is not part of this question.",
         },
     )
 
-    def __init__(self, *args, quick_check, **kwargs) -> None:
+    def __init__(self, *args, quick_check, options, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.quick_check = quick_check
-        self.fields["choice"].choices = [
-            (index, option.text) for index, option in enumerate(quick_check.options.all())
-        ]
+        self.fields["choice"].choices = [(option.key, option.text) for option in options]
 
-    def clean_choice(self) -> set[int]:
+    def clean_choice(self) -> set[str]:
         choice = set(self.cleaned_data["choice"])
         if not self.quick_check.multiple and len(choice) > 1:
-            raise forms.ValidationError("Choose one option only.")
+            raise forms.ValidationError("Choose one option only.", code="one_only")
         return choice
+
+    @property
+    def tampered(self) -> bool:
+        """Sent something the form's own inputs cannot send: an unknown option, or two radios."""
+        return any(
+            error.code in {"invalid_choice", "one_only"}
+            for error in self.errors.as_data().get("choice", [])
+        )

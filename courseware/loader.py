@@ -35,6 +35,8 @@ from courseware.models import (
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 LESSON_FILE = re.compile(r"^(?P<order>\d+)-(?P<slug>[a-z0-9-]+)\.md$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Fewer than three options turn a quick check into a coin toss.
+MIN_OPTIONS = 3
 
 
 class ContentLoader(Protocol):
@@ -278,26 +280,39 @@ def read_questions(path: Path, lesson_slugs: set[str], plan: Plan) -> None:
         if lesson not in lesson_slugs:
             raise ContentError(path, f"{where} names unknown lesson {lesson!r}")
         options = item.get("options")
-        if not isinstance(options, list) or len(options) < 2:
-            raise ContentError(path, f"{where} needs at least two options")
-        parsed: list[dict[str, Any]] = []
-        for option in options:
+        if not isinstance(options, list) or len(options) < MIN_OPTIONS:
+            raise ContentError(path, f"{where} needs at least {MIN_OPTIONS} options")
+        parsed = []
+        for number, option in enumerate(options, start=1):
             if not isinstance(option, dict) or not str(option.get("text", "")).strip():
                 raise ContentError(path, f"{where}: every option needs a 'text'")
+            if not str(option.get("feedback", "")).strip():
+                raise ContentError(
+                    path, f"{where}: option #{number} needs 'feedback' saying why it is right or "
+                          "wrong"
+                )
+            if not isinstance(option.get("correct", False), bool):
+                raise ContentError(
+                    path, f"{where}: option #{number} 'correct' must be true or false"
+                )
             parsed.append(
                 {
+                    "key": require_slug(path, option.get("key"), f"{where}: option #{number} key"),
                     "text": str(option["text"]).strip(),
-                    "correct": bool(option.get("correct", False)),
-                    "feedback": str(option.get("feedback", "")).strip(),
+                    "correct": option.get("correct", False),
+                    "feedback": str(option["feedback"]).strip(),
                 }
             )
+        keys = [option["key"] for option in parsed]
+        if len(set(keys)) != len(keys):
+            raise ContentError(path, f"{where}: two options share a key")
         right = sum(option["correct"] for option in parsed)
-        multiple = bool(item.get("multiple", False))
-        if right == 0 or (not multiple and right != 1):
-            raise ContentError(
-                path, f"{where}: a single-choice check needs exactly one correct option"
-                if not multiple else f"{where}: mark at least one option correct"
-            )
+        multiple = item.get("multiple", False) is True
+        if right == 0:
+            raise ContentError(path, f"{where}: mark at least one option correct")
+        if not multiple and right != 1:
+            raise ContentError(path, f"{where}: a single-choice check needs exactly one correct "
+                                     "option")
         plan.quick_checks.append(
             {
                 "slug": require_slug(path, item.get("slug"), f"{where} slug"),
@@ -306,6 +321,7 @@ def read_questions(path: Path, lesson_slugs: set[str], plan: Plan) -> None:
                 "prompt": require(path, item, "prompt").strip(),
                 "multiple": multiple,
                 "explanation": str(item.get("explanation", "")).strip(),
+                "hint": require(path, item, "hint").strip(),
                 "options": parsed,
             }
         )
@@ -391,11 +407,11 @@ def apply(plan: Plan) -> LoadReport:
             label, report, extra=check["options"],
         )
         current = [
-            {"text": o.text, "correct": o.correct, "feedback": o.feedback}
+            {"key": o.key, "text": o.text, "correct": o.correct, "feedback": o.feedback}
             for o in quick_check.options.all()
         ]
         if current != check["options"] and label in report.refreshed:
-            # Options carry no identity of their own; stored responses keep the indexes chosen.
+            # Stored tries name options by key, so replacing the rows keeps them meaningful.
             quick_check.options.all().delete()
             QuickCheckOption.objects.bulk_create(
                 QuickCheckOption(quick_check=quick_check, order=order, **option)

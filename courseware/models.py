@@ -114,6 +114,9 @@ class QuickCheck(models.Model):
     prompt = models.TextField()
     multiple = models.BooleanField(default=False, help_text="More than one option may be right.")
     explanation = models.TextField(blank=True)
+    hint = models.TextField(
+        blank=True, help_text="Shown after a wrong first try, before the second."
+    )
 
     class Meta:
         ordering = ["lesson__module__order", "lesson__order", "order"]
@@ -124,6 +127,8 @@ class QuickCheck(models.Model):
 
 class QuickCheckOption(models.Model):
     quick_check = models.ForeignKey(QuickCheck, on_delete=models.CASCADE, related_name="options")
+    # What forms post and responses store: options are shown shuffled and may be reworded.
+    key = models.SlugField(max_length=40)
     order = models.PositiveIntegerField(default=0)
     text = models.CharField(max_length=500)
     correct = models.BooleanField(default=False)
@@ -131,25 +136,48 @@ class QuickCheckOption(models.Model):
 
     class Meta:
         ordering = ["quick_check", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["quick_check", "key"], name="one_option_per_key")
+        ]
 
     def __str__(self) -> str:
         return self.text
 
 
+class QuickCheckResponseQuerySet(models.QuerySet):
+    def first_tries(self) -> "QuickCheckResponseQuerySet":
+        return self.filter(attempt=1)
+
+
 class QuickCheckResponse(models.Model):
+    """One try at a quick check; a learner gets a first try and, after a wrong one, a second."""
+
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quick_check_responses"
     )
     quick_check = models.ForeignKey(QuickCheck, on_delete=models.CASCADE, related_name="responses")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    # The keys of the options chosen.
     selected = models.JSONField(default=list)
     correct = models.BooleanField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = QuickCheckResponseQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["quick_check", "learner", "attempt"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "quick_check", "attempt"], name="one_response_per_try"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(attempt__gte=1), name="quick_check_attempt_from_one"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.learner} on {self.quick_check.slug}: {'right' if self.correct else 'wrong'}"
+        verdict = "right" if self.correct else "wrong"
+        return f"{self.learner} on {self.quick_check.slug}, try {self.attempt}: {verdict}"
 
 
 class LessonProgress(models.Model):

@@ -40,13 +40,10 @@ def course_progress(user) -> CourseProgress:
     progress.completed = {row["lesson_id"] for row in rows if row["completed_at"]}
     if handins.is_open():
         progress.answered_questions = handins.desk().answered(learner=user, model=Question)
-    # A quick check counts as right when the learner's latest try was right.
-    latest: dict[int, bool] = {}
-    for row in QuickCheckResponse.objects.filter(learner=user).order_by("created_at").values(
-        "quick_check_id", "correct"
-    ):
-        latest[row["quick_check_id"]] = row["correct"]
-    progress.quick_checks_correct = sum(latest.values())
+    # A quick check counts as right when the learner's first try was right.
+    progress.quick_checks_correct = (
+        QuickCheckResponse.objects.filter(learner=user, correct=True).first_tries().count()
+    )
     if rows:
         last = max(rows, key=lambda row: row["last_visited_at"])
         by_id = {lesson.pk: lesson for lesson in lessons}

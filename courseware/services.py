@@ -1,11 +1,20 @@
 import uuid
+from collections.abc import Iterable
 
-from django.db import transaction
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from courseware import handins
-from courseware.checks import OptionKey, QuickCheckResult, grade_quick_check
-from courseware.models import Lesson, LessonProgress, Question, QuickCheck, QuickCheckResponse
+from courseware.checks import MAX_TRIES, OptionKey, QuickCheckState, grade_quick_check, state_of
+from courseware.models import (
+    Lesson,
+    LessonProgress,
+    Question,
+    QuickCheck,
+    QuickCheckOption,
+    QuickCheckResponse,
+)
 
 
 def submit_answer(*, learner, question: Question, answer: str, payload: dict | None = None,
@@ -16,24 +25,69 @@ def submit_answer(*, learner, question: Question, answer: str, payload: dict | N
     )
 
 
-def option_keys(quick_check: QuickCheck) -> list[OptionKey]:
+# Where a visitor without an account keeps their tries: {quick check slug: [[option key, ...]]}.
+TRIES_SESSION_KEY = "quick_check_tries"
+
+
+def option_keys(options: Iterable[QuickCheckOption]) -> list[OptionKey]:
     return [
-        OptionKey(text=o.text, correct=o.correct, feedback=o.feedback)
-        for o in quick_check.options.all()
+        OptionKey(key=o.key, text=o.text, correct=o.correct, feedback=o.feedback)
+        for o in options
     ]
 
 
-def check_quick_check(*, learner, quick_check: QuickCheck, selected: set[int]) -> QuickCheckResult:
-    """Grade a quick check; a signed-in learner's response is kept for their progress."""
-    result = grade_quick_check(option_keys(quick_check), selected)
+def quick_check_tries(
+    *, learner, session: SessionBase, quick_checks: Iterable[QuickCheck]
+) -> dict[str, list[list[str]]]:
+    """The tries made so far at each of these quick checks, by slug, oldest first."""
+    checks = {check.pk: check.slug for check in quick_checks}
+    if not (learner is not None and learner.is_authenticated):
+        kept = session.get(TRIES_SESSION_KEY, {})
+        return {slug: kept[slug] for slug in checks.values() if slug in kept}
+    tries: dict[str, list[list[str]]] = {}
+    rows = QuickCheckResponse.objects.filter(
+        learner=learner, quick_check__in=checks, attempt__lte=MAX_TRIES
+    ).order_by("attempt").values_list("quick_check_id", "selected")
+    for check_id, selected in rows:
+        tries.setdefault(checks[check_id], []).append(selected)
+    return tries
+
+
+def answer_quick_check(
+    *, learner, session: SessionBase, quick_check: QuickCheck, options: list[OptionKey],
+    selected: set[str],
+) -> tuple[QuickCheckState, bool]:
+    """Record a try and return the learner's state on the check, and whether the try was kept.
+
+    A try made once the check is finished (right at the first try, or two tries made) changes
+    nothing. A signed-in learner's tries are stored; a visitor's are kept in their session.
+    """
+    tries = quick_check_tries(learner=learner, session=session, quick_checks=[quick_check])
+    done = tries.get(quick_check.slug, [])
+    state = state_of(options, done)
+    if state.finished:
+        return state, False
+    result = grade_quick_check(options, selected)
+    keys = sorted(selected)
     if learner is not None and learner.is_authenticated:
-        QuickCheckResponse.objects.create(
-            learner=learner,
-            quick_check=quick_check,
-            selected=sorted(selected),
-            correct=result.correct,
-        )
-    return result
+        try:
+            with transaction.atomic():
+                QuickCheckResponse.objects.create(
+                    learner=learner,
+                    quick_check=quick_check,
+                    attempt=state.next_attempt,
+                    selected=keys,
+                    correct=result.correct,
+                )
+        except IntegrityError:
+            # The same try arrived twice at once (a double click); the one stored first stands.
+            tries = quick_check_tries(learner=learner, session=session, quick_checks=[quick_check])
+            return state_of(options, tries.get(quick_check.slug, [])), False
+    else:
+        kept = session.get(TRIES_SESSION_KEY, {})
+        kept[quick_check.slug] = [*done, keys]
+        session[TRIES_SESSION_KEY] = kept
+    return state_of(options, [*done, keys]), True
 
 
 def record_visit(*, learner, lesson: Lesson) -> None:

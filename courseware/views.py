@@ -3,7 +3,7 @@ import uuid
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -11,7 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from config.http import HtmxHttpRequest
 from courseware import content, embeds, handins, services
-from courseware.checks import grade_quick_check
+from courseware.checks import learner_order, state_of
 from courseware.forms import AnswerForm, QuickCheckForm
 from courseware.models import Question, QuickCheck
 from courseware.progress import course_progress
@@ -20,7 +20,9 @@ from courseware.versioning import content_version
 logger = logging.getLogger(__name__)
 
 DRAFTS_KEY = "answer_drafts"
-CHECKED_KEY = "quick_checks_answered"
+# Every visitor without a session is served the same cached lesson page (config/pagecache.py),
+# so visitors share one order of options; each signed-in learner has an order of their own.
+VISITOR_SEED = "visitor"
 
 
 @require_safe
@@ -38,8 +40,6 @@ def lesson_context(request: HtmxHttpRequest, entry: content.LessonContent) -> di
     if request.user.is_authenticated and handins.is_open():
         latest = handins.desk().latest(learner=request.user, items=list(entry.questions))
     drafts = request.session.get(DRAFTS_KEY, {})
-    # Feedback for a quick check answered without JavaScript, shown once after its redirect.
-    answered = request.session.pop(CHECKED_KEY, {})
     questions = [
         {
             "question": question,
@@ -58,15 +58,7 @@ def lesson_context(request: HtmxHttpRequest, entry: content.LessonContent) -> di
         "previous": lessons[index - 1] if index > 0 else None,
         "next": lessons[index + 1] if index + 1 < len(lessons) else None,
         "questions": questions,
-        "checks": [
-            {
-                "check": check,
-                "result": answered.get(check.slug)
-                and grade_quick_check(services.option_keys(check), set(answered[check.slug])),
-                "check_form": QuickCheckForm(quick_check=check),
-            }
-            for check in entry.quick_checks
-        ],
+        "checks": quick_check_entries(request, entry.quick_checks),
     }
     embed = embeds.get(lesson.embed)
     if embed is not None:
@@ -144,28 +136,63 @@ def answer_question(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, "courseware/lesson.html", context, status=status)
 
 
+def quick_check_entry(
+    request: HtmxHttpRequest, check: QuickCheck, tries: list[list[str]], form: QuickCheckForm | None
+) -> dict:
+    seed = str(request.user.pk) if request.user.is_authenticated else VISITOR_SEED
+    options = learner_order(check.options.all(), seed=seed, slug=check.slug)
+    state = state_of(services.option_keys(options), tries)
+    if form is None:
+        # A second try starts from the first one, so the learner sees what they chose.
+        initial = {"choice": sorted(state.last.selected)} if state.last else {}
+        form = QuickCheckForm(quick_check=check, options=options, initial=initial)
+    return {"check": check, "options": options, "state": state, "check_form": form}
+
+
+def quick_check_entries(request: HtmxHttpRequest, checks) -> list[dict]:
+    tries = services.quick_check_tries(
+        learner=request.user, session=request.session, quick_checks=checks
+    )
+    return [quick_check_entry(request, check, tries.get(check.slug, []), None) for check in checks]
+
+
 @require_POST
 def check_quick_check(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     version = content_version()
     quick_check = get_object_or_404(
         QuickCheck.objects.select_related("lesson").prefetch_related("options"), slug=slug
     )
-    form = QuickCheckForm(request.POST, quick_check=quick_check)
-    result = None
+    entry = quick_check_entries(request, [quick_check])[0]
+    form = QuickCheckForm(request.POST, quick_check=quick_check, options=entry["options"])
+    status = 200
     if form.is_valid():
-        result = services.check_quick_check(
-            learner=request.user, quick_check=quick_check, selected=form.cleaned_data["choice"]
+        state, kept = services.answer_quick_check(
+            learner=request.user,
+            session=request.session,
+            quick_check=quick_check,
+            options=services.option_keys(entry["options"]),
+            selected=form.cleaned_data["choice"],
         )
-    context = {"check": quick_check, "result": result, "check_form": form,
-               "content_version": version}
+        if not request.htmx:
+            return redirect(f"{quick_check.lesson.get_absolute_url()}#check-{quick_check.slug}")
+        tries = [sorted(result.selected) for result in state.tries]
+        entry = quick_check_entry(request, quick_check, tries, None)
+        entry["already_finished"] = not kept
+    elif form.tampered:
+        # Only an altered form sends these; say why and store nothing.
+        reason = " ".join(form.errors["choice"])
+        if request.htmx:
+            return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
+        entry = {**entry, "check_form": form}
+        status = 400
+    else:
+        entry = {**entry, "check_form": form}
+        status = 422
     if request.htmx:
-        return render(request, "courseware/lesson.html#quick-check", context)
-    if result:
-        request.session[CHECKED_KEY] = {quick_check.slug: sorted(result.selected)}
-        return redirect(f"{quick_check.lesson.get_absolute_url()}#check-{quick_check.slug}")
+        return render(request, "courseware/lesson.html#quick-check", entry)
     page = lesson_context(request, content.get_lesson(quick_check.lesson.slug))
     page["content_version"] = version
     page["checks"] = [
-        context if entry["check"].pk == quick_check.pk else entry for entry in page["checks"]
+        entry if item["check"].pk == quick_check.pk else item for item in page["checks"]
     ]
-    return render(request, "courseware/lesson.html", page, status=422)
+    return render(request, "courseware/lesson.html", page, status=status)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from simulator import model
 from simulator.forms import (
-    LatencyRulesMixin,
+    LatencyRulesForm,
     NumberField,
     WholeNumberField,
     failure_field,
@@ -28,7 +28,7 @@ DEFAULT_HOPS = (
 )
 
 
-class HopForm(LatencyRulesMixin, forms.Form):
+class HopForm(LatencyRulesForm):
     name = forms.CharField(max_length=40, label="Name", error_messages={
         "required": "Give the hop a name.",
         "max_length": "Keep the hop's name to 40 characters.",

@@ -78,11 +78,16 @@ def test_home_and_a_lesson_with_quick_check_feedback(open_page, width):
     lesson = Lesson.objects.filter(quick_checks__isnull=False, embed="").in_order().first()
     page.goto(lesson.get_absolute_url())
     assert_accessible(page, "lesson")
-    card = page.locator(".activity-card", has=page.locator("form[action*='/quick-checks/']"))
-    card = card.first
-    card.locator("input[name=choice]").first.check()
-    card.get_by_role("button", name="Check").click()
-    expect(card.locator("[role=status]").first).to_be_visible()
+    check = lesson.quick_checks.filter(multiple=False).first()
+    card = page.locator(f"#check-{check.slug}")
+    wrong = check.options.filter(correct=False).first()
+    card.locator(f"#check-{check.slug}-{wrong.key}").check()
+    card.get_by_role("button", name="Check", exact=True).click()
+    expect(card.get_by_text(check.hint)).to_be_visible()
+    assert_accessible(page, "lesson with a quick-check hint")
+    card.locator(f"#check-{check.slug}-{check.options.get(correct=True).key}").check()
+    card.get_by_role("button", name="Check my second try").click()
+    expect(card.get_by_text("Right at the second try.")).to_be_visible()
     assert_accessible(page, "lesson with quick-check feedback")
 
 

@@ -40,10 +40,19 @@ quick_checks:
   - slug: pick-one
     lesson: second
     prompt: Which style waits?
+    hint: Ask whether the caller can move on.
     options:
-      - {text: Sync, correct: true, feedback: It blocks.}
-      - {text: Async, feedback: It moves on.}
+      - {key: sync, text: Sync, correct: true, feedback: It blocks.}
+      - {key: async, text: Async, feedback: It moves on.}
+      - {key: neither, text: Neither, feedback: One of them does.}
 """
+CHECK = (
+    "quick_checks:\n  - slug: c\n    lesson: first\n    prompt: P\n{extra}    options:\n{options}"
+)
+A = "      - {key: a, text: A, correct: true, feedback: Yes.}\n"
+B = "      - {key: b, text: B, feedback: No.}\n"
+C = "      - {key: c, text: C, feedback: No.}\n"
+HINT = "    hint: Think.\n"
 
 
 @pytest.fixture
@@ -65,7 +74,9 @@ def test_load_creates_everything_in_order(content):
     question = Question.objects.get(slug="why-chains-hurt")
     assert question.max_score == 10
     assert question.model_answer_html == "<p>Because failures multiply.</p>"
-    assert QuickCheck.objects.get(slug="pick-one").options.count() == 2
+    check = QuickCheck.objects.get(slug="pick-one")
+    assert check.hint == "Ask whether the caller can move on."
+    assert [o.key for o in check.options.all()] == ["sync", "async", "neither"]
 
 
 @pytest.mark.django_db
@@ -134,10 +145,23 @@ def test_changed_options_are_replaced(content):
         ("basics/01-first.md", "---\nsummary: no title\n---\nbody\n", "'title' is missing"),
         ("basics/questions.yaml", "check_yourself:\n  - slug: x\n    lesson: nowhere\n",
          "unknown lesson 'nowhere'"),
-        ("basics/questions.yaml",
-         "quick_checks:\n  - slug: two-right\n    lesson: first\n    prompt: P\n    options:\n"
-         "      - {text: A, correct: true}\n      - {text: B, correct: true}\n",
+        ("basics/questions.yaml", CHECK.format(extra=HINT, options=A + A.replace("a,", "b,") + C),
          "exactly one correct option"),
+        ("basics/questions.yaml", CHECK.format(extra=HINT, options=A + B), "at least 3 options"),
+        ("basics/questions.yaml", CHECK.format(extra="", options=A + B + C), "'hint' is missing"),
+        ("basics/questions.yaml",
+         CHECK.format(extra=HINT + "    multiple: true\n", options=B + C + C.replace("c,", "d,")),
+         "mark at least one option correct"),
+        ("basics/questions.yaml", CHECK.format(extra=HINT, options=B + C + C),
+         "two options share a key"),
+        ("basics/questions.yaml",
+         CHECK.format(extra=HINT, options=A + B + C.replace("key: c, ", "")), "option #3 key"),
+        ("basics/questions.yaml",
+         CHECK.format(extra=HINT, options=A + B + C.replace(", feedback: No.", "")),
+         "option #3 needs 'feedback'"),
+        ("basics/questions.yaml",
+         CHECK.format(extra=HINT, options=A.replace("true", '"yes"') + B + C),
+         "'correct' must be true or false"),
         ("course.yaml", "slug: Bad Slug\ntitle: T\nmodules: []\n", "is not a slug"),
     ],
 )
@@ -175,6 +199,65 @@ def test_real_course_content_loads():
     assert report.changed
     assert Question.objects.filter(kind=Question.Kind.TEXT).count() >= 5
     assert Question.objects.filter(slug="own-workflow", kind=Question.Kind.WORKFLOW).exists()
-    assert QuickCheck.objects.count() >= 6
+    assert QuickCheck.objects.count() >= 30
     assert Lesson.objects.get(slug="latency-math").embed == "simulator"
     assert not load().changed
+
+
+@pytest.mark.django_db
+def test_a_stored_try_keeps_its_meaning_when_options_are_reworded(content, learner):
+    from courseware.models import QuickCheckResponse
+
+    load(content)
+    check = QuickCheck.objects.get(slug="pick-one")
+    QuickCheckResponse.objects.create(learner=learner, quick_check=check, selected=["sync"],
+                                      correct=True)
+    path = content / "basics" / "questions.yaml"
+    path.write_text(path.read_text().replace("text: Sync,", "text: Synchronous,"))
+    load(content)
+    chosen = check.options.get(key=QuickCheckResponse.objects.get().selected[0])
+    assert (chosen.text, chosen.correct) == ("Synchronous", True)
+
+
+# The course's own quick checks ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def course_checks() -> list[dict]:
+    return loader.read_content().quick_checks
+
+
+def test_every_lesson_but_the_reading_list_has_three_quick_checks(course_checks):
+    plan = loader.read_content()
+    per_lesson = {lesson["slug"]: 0 for lesson in plan.lessons}
+    for check in course_checks:
+        per_lesson[check["lesson"]] += 1
+    assert per_lesson.pop("further-reading") == 0
+    assert min(per_lesson.values()) >= 3, per_lesson
+    assert len(course_checks) >= 30
+    assert {check["multiple"] for check in course_checks} == {True, False}
+    assert all(check["hint"] and check["explanation"] for check in course_checks)
+
+
+def test_the_right_option_is_not_given_away_by_its_length(course_checks):
+    single = [check for check in course_checks if not check["multiple"]]
+    longest = shortest = 0
+    for check in single:
+        lengths = [len(option["text"]) for option in check["options"]]
+        right = next(len(o["text"]) for o in check["options"] if o["correct"])
+        longest += right == max(lengths)
+        shortest += right == min(lengths)
+    # Picking the longest (or the shortest) option must do no better than a lucky guess would.
+    assert longest <= len(single) / 3 and shortest <= len(single) / 3, (longest, shortest)
+    for check in course_checks:
+        lengths = [len(option["text"]) for option in check["options"]]
+        assert max(lengths) <= 1.6 * min(lengths), check["slug"]
+
+
+def test_authored_positions_of_the_right_option_vary(course_checks):
+    positions = [
+        next(i for i, option in enumerate(check["options"]) if option["correct"])
+        for check in course_checks if not check["multiple"]
+    ]
+    assert len(set(positions)) >= 3
+    assert max(positions.count(p) for p in set(positions)) <= len(positions) / 2

@@ -128,8 +128,8 @@ def test_the_lockout_ends_after_the_cool_off(client, learner):
 def test_signup_force_login_and_test_login_work_with_throttling(client, learner):
     response = client.post(
         reverse("signup"),
-        {"username": "newcomer", "password1": "Quite-long-pass-42", "password2":
-         "Quite-long-pass-42"},
+        {"username": "newcomer", "email": "newcomer@example.org", "password1":
+         "Quite-long-pass-42", "password2": "Quite-long-pass-42"},
     )
     assert response.status_code == 302 and signed_in(client)
 
@@ -288,7 +288,7 @@ def test_login_refuses_to_redirect_off_site(client, learner, target):
 def test_signup_refuses_to_redirect_off_site(client, target):
     response = client.post(
         reverse("signup") + "?next=" + target,
-        {"username": "newbie", "password1": "Quite-long-pass-42",
+        {"username": "newbie", "email": "newbie@example.org", "password1": "Quite-long-pass-42",
          "password2": "Quite-long-pass-42", "next": target},
     )
 
