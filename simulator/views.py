@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from drills.models import Drill
-from simulator import charts, model, report
+from simulator import budget, charts, model, report
 from simulator.forms import CalculatorForm, ChainQueryForm, FanoutQueryForm, format_number
 
 PAGE = "simulator/calculator.html"
@@ -37,7 +37,9 @@ PRESET_GROUPS = (
 )
 
 
-def calculator_context(query: QueryDict, *, action: str) -> dict[str, Any]:
+def calculator_context(
+    query: QueryDict, *, action: str, request: HttpRequest | None = None
+) -> dict[str, Any]:
     """Everything the calculator section needs, from a query string of inputs.
 
     ``action`` is the page the calculator sits on: the simulator itself or a lesson. Links and
@@ -50,6 +52,8 @@ def calculator_context(query: QueryDict, *, action: str) -> dict[str, Any]:
     valid = form.is_valid()
     data = form.cleaned_data
     if valid:
+        if request is not None:
+            budget.charge(request, data["samples"])
         calculation = report.calculate(**{name: data[name] for name in MODEL_FIELDS})
         figures = charts.figures(calculation, from_drill=bool(data["from_drill"]))
     # A preset replaces its own group of inputs and keeps every other valid one; an input that
@@ -111,11 +115,13 @@ def _links(action: str, endpoint: str, values: dict[str, Any]) -> dict[str, str]
 def calculator(request: HttpRequest) -> HttpResponse:
     endpoint = reverse("simulator:calculator")
     if not request.htmx or request.htmx.history_restore_request:
-        return render(request, PAGE, calculator_context(request.GET, action=endpoint))
+        return render(
+            request, PAGE, calculator_context(request.GET, action=endpoint, request=request)
+        )
     # The embedded calculator sends its requests here too; the page it sits on decides where its
     # links point and which URL the browser keeps.
     page = urlsplit(request.htmx.current_url_abs_path or endpoint).path
-    context = calculator_context(request.GET, action=page)
+    context = calculator_context(request.GET, action=page, request=request)
     if request.htmx.target == "simulator":
         response = render(request, SECTION, context)
     else:
@@ -175,6 +181,7 @@ def api_chain(request: HttpRequest) -> JsonResponse:
         chain = model.uniform_chain(
             hops, failure=failure, median_ms=data["median_ms"], p99_ms=p99_ms
         )
+        budget.charge(request, samples, api=True)
         run = model.simulate_chain(chain, samples=samples, seed=seed)
         body["simulated"] = {
             "samples": samples,
@@ -207,6 +214,7 @@ def api_fanout(request: HttpRequest) -> JsonResponse:
     }
     if data["samples"] is not None:
         seed = data["seed"] if data["seed"] is not None else int(CalculatorForm.DEFAULTS["seed"])
+        budget.charge(request, data["samples"], api=True)
         run = model.simulate_fanout(slow, [servers], samples=data["samples"], seed=seed)
         estimate = run.slow[0]
         body["simulated"] = {

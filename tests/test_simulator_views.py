@@ -368,6 +368,7 @@ def test_api_only_answers_get(client):
 # Inside the lesson ----------------------------------------------------------------------------
 
 
+@pytest.mark.django_db
 def test_embed_module_points_at_the_shared_partial(rf: RequestFactory):
     assert embed.TEMPLATE == "simulator/_calculator.html"
     context = embed.context(rf.get("/lessons/latency-math/", {"hops": "3", **SMALL}))
