@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sqlite3
 import threading
 import time
@@ -265,24 +266,40 @@ def test_a_login_flood_from_one_address_is_refused_cheaply(plain_server):
 
 
 def raw_post(base_url: str, path: str, body: bytes, content_type: str):
-    """Posts a body exactly as given, with a valid session-less CSRF cookie and token."""
+    """Posts a body exactly as given, with a valid CSRF cookie and token, and reads the answer
+    while still sending: a server may answer and stop reading before the body is all sent."""
     client = HttpClient(base_url)
-    token = client.get(path if path.startswith("/accounts/") else "/accounts/login/").form_token()
+    token = client.get("/accounts/login/").form_token()
     parts = urlsplit(base_url)
-    connection_ = HTTPConnection(parts.hostname, parts.port, timeout=30)
-    headers = {
-        "Host": parts.netloc,
-        "Content-Type": content_type,
-        "X-Forwarded-Proto": "https",
-        "Origin": f"https://{parts.netloc}",
-        "Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items()),
-    }
     body = body.replace(b"TOKEN", token.encode())
-    connection_.request("POST", path, body=body, headers=headers)
-    response = connection_.getresponse()
-    text = response.read().decode("utf-8", "replace")
-    connection_.close()
-    return response.status, text
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nX-Forwarded-Proto: https\r\n"
+        f"Origin: https://{parts.netloc}\r\n"
+        f"Cookie: {'; '.join(f'{k}={v}' for k, v in client.cookies.items())}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
+
+    def send() -> None:
+        try:
+            sock.sendall(head + body)
+        except OSError:
+            pass  # the server answered and stopped reading
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    sender.join(timeout=30)
+    sock.close()
+    status_line, _, rest = received.partition(b"\r\n")
+    text = rest.partition(b"\r\n\r\n")[2].decode("utf-8", "replace")
+    return int(status_line.split()[1]), text
 
 
 @pytest.mark.parametrize("charset", ["latin-1", "utf-16"])
