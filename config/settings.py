@@ -344,5 +344,5 @@ SIMULATION_SAMPLES_PER_MINUTE = int(
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
     # The database cache adds one to a count by reading and writing it back, so two requests at
     # the same instant may count once: a limit lets a handful more through, never fewer.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003"]
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 LOGGING["loggers"]["critical_path.cache"] = {"level": "WARNING"}
