@@ -1,5 +1,6 @@
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -58,22 +59,30 @@ def start(name: str) -> Future:
     return future
 
 
-def check(name: str) -> str:
-    """"ok", or why not, within READY_TIMEOUT_SECONDS.
+def check_all() -> dict[str, str]:
+    """"ok" or why not, for each check, all run at once within READY_TIMEOUT_SECONDS.
 
     A check still waiting from an earlier probe counts as a failure at once, so a hung
     dependency holds at most one thread per check in each worker, never one per probe.
     """
-    future = _pending.get(name)
-    if future is None or future.done():
-        future = _pending[name] = start(name)
-    try:
-        future.result(timeout=settings.READY_TIMEOUT_SECONDS)
-    except FutureTimeout:
-        return "timed out"
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
-        return f"failed: {type(exc).__name__}"
-    return "ok"
+    futures = {}
+    for name in READY_CHECKS:
+        future = _pending.get(name)
+        if future is None or future.done():
+            future = _pending[name] = start(name)
+        futures[name] = future
+    deadline = time.monotonic() + settings.READY_TIMEOUT_SECONDS
+    results = {}
+    for name, future in futures.items():
+        try:
+            future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            results[name] = "timed out"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            results[name] = f"failed: {type(exc).__name__}"
+        else:
+            results[name] = "ok"
+    return results
 
 
 @never_cache
@@ -81,7 +90,7 @@ def check(name: str) -> str:
 def readyz(request: HttpRequest) -> HttpResponse:
     """Tells a load balancer whether to send traffic here: the database and the shared cache
     each answered within a short timeout. Touches no session."""
-    results = {name: check(name) for name in READY_CHECKS}
+    results = check_all()
     ready = all(result == "ok" for result in results.values())
     body = "\n".join(f"{name}: {result}" for name, result in results.items())
     return HttpResponse(body + "\n", content_type="text/plain", status=200 if ready else 503)

@@ -147,8 +147,8 @@ class FreezableProxy:
                     if not data:
                         return
                     peers[sock].sendall(data)
-        except OSError:
-            return
+        except (OSError, ValueError):
+            return  # closed under it by refuse()
         finally:
             a.close()
             b.close()

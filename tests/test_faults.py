@@ -34,9 +34,9 @@ from tests.faultservers import FreezableProxy, HungListener, RedisServer, drill_
 from tests.grading_factories import make_submission
 
 PASSWORD = "a-long-faults-password-63"
-# A normal page time on this two-core machine, with room to spare; hung dependencies take
+# A normal page time on a busy two-core machine, with room to spare; hung dependencies take
 # 20 or 30 seconds without the timeouts.
-PAGE_SECONDS = 2.0
+PAGE_SECONDS = 3.0
 # Servers not testing the limits should not meet them.
 GENEROUS = {"DJANGO_LOGIN_RATE": "1000/m", "DJANGO_SIGNUP_RATE": "1000/m"}
 
@@ -158,7 +158,7 @@ def test_signed_in_learners_keep_working_while_redis_is_down_or_hung(server_db):
                 assert_signed_in_and_working(learner, server_db, lesson, drill)
                 assert_signed_in_and_working(newcomer, server_db, lesson, drill)
                 ready, seconds = timed(HttpClient(base_url).get, "/readyz")
-                assert ready.status == 503 and seconds < PAGE_SECONDS
+                assert ready.status == 503 and seconds < 1 + PAGE_SECONDS
                 assert HttpClient(base_url).get("/healthz").status == 200
 
             redis.start()
@@ -197,8 +197,8 @@ def test_a_hung_or_refusing_database_gets_a_fast_styled_503(server_db):
                 assert_unavailable(page)
                 assert seconds < 4 + PAGE_SECONDS
             ready, seconds = timed(HttpClient(base_url).get, "/readyz")
-            assert ready.status == 503 and "database: " in ready.text
-            assert seconds < PAGE_SECONDS
+            assert ready.status == 503 and "database: timed out" in ready.text
+            assert seconds < 1 + PAGE_SECONDS
             assert HttpClient(base_url).get("/healthz").status == 200
             proxy.thaw()
             wait_until_ready(base_url)
