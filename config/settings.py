@@ -320,9 +320,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         connect_timeout=DATABASE_CONNECT_TIMEOUT,
         options=f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
     )
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # How long a write waits for another one to finish before giving up.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = DATABASE_CONNECT_TIMEOUT
 FAULT_RETRY_AFTER_SECONDS = int(os.environ.get("DJANGO_RETRY_AFTER_SECONDS", "5"))
 READY_TIMEOUT_SECONDS = float(os.environ.get("DJANGO_READY_TIMEOUT", "1"))
 # Bodies: a form is small text. No form takes a file (config.faults.NoFileUploads).

@@ -7,6 +7,7 @@ look at what a learner gets. The rest use Django's test client.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import socket
@@ -596,3 +597,22 @@ def test_regrade_service_turns_a_lost_race_into_a_clear_refusal(learner, instruc
     finally:
         del RegradeRequest.objects.open
     assert RegradeRequest.objects.filter(submission=submission).count() == 1
+
+
+def test_every_wait_on_a_dependency_is_bounded_below_gunicorns_timeout(monkeypatch):
+    from tests.test_production import PRODUCTION, load_settings
+
+    settings = load_settings(monkeypatch, **PRODUCTION, REDIS_URL="redis://127.0.0.1:6379/3")
+    options = settings.CACHES["default"]["OPTIONS"]
+    assert 0 < options["SOCKET_CONNECT_TIMEOUT"] < 1 and 0 < options["SOCKET_TIMEOUT"] < 1
+    assert options["IGNORE_EXCEPTIONS"] and settings.DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS
+    database = settings.DATABASES["default"]["OPTIONS"]
+    assert database["connect_timeout"] == 3
+    assert database["options"] == "-c statement_timeout=5000"
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", "config/gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    monkeypatch.delenv("GUNICORN_TIMEOUT", raising=False)
+    spec.loader.exec_module(conf)
+    assert conf.timeout > database["connect_timeout"] + 5000 / 1000
+    assert callable(conf.worker_abort)
