@@ -100,17 +100,23 @@ def loop(until: float, tally: Tally, step) -> None:
         tally.add(status, time.monotonic() - started)
 
 
-def learner_step(client: Client, lesson: str, drill: str, turn: list[int]):
+def learner_loop(until: float, client: Client, lesson: str, drill: str,
+                 lessons: Tally, submissions: Tally) -> None:
+    """A signed-in learner reading the lesson and submitting the drill, turn about."""
     form = drill_form(client, drill)
     token = client.get(f"/drills/{drill}/").form_token()
-
-    def step() -> int:
-        turn[0] += 1
-        if turn[0] % 2:
-            return client.get(lesson).status
-        return client.post(form.action, form.data(str(uuid.uuid4()), token)).status
-
-    return step
+    read = True
+    while time.monotonic() < until:
+        started = time.monotonic()
+        try:
+            if read:
+                status = client.get(lesson).status
+            else:
+                status = client.post(form.action, form.data(str(uuid.uuid4()), token)).status
+        except OSError:
+            status = None
+        (lessons if read else submissions).add(status, time.monotonic() - started)
+        read = not read
 
 
 def flood_step(base_url: str, address: str):
@@ -129,14 +135,17 @@ def flood_step(base_url: str, address: str):
 
 def run_scenario(base_url: str, learners: list[Client], lesson: str, drill: str,
                  seconds: float, *, flood: bool) -> dict[str, Tally]:
-    tallies = {"signed-in": Tally(), "anonymous lesson": Tally()}
+    tallies = {"signed-in lesson": Tally(), "drill submission": Tally(),
+               "anonymous lesson": Tally()}
     if flood:
         tallies["login flood"] = Tally()
     until = time.monotonic() + seconds
     threads = []
     for client in learners:
-        step = learner_step(client, lesson, drill, [0])
-        threads.append(threading.Thread(target=loop, args=(until, tallies["signed-in"], step)))
+        threads.append(threading.Thread(target=learner_loop, args=(
+            until, client, lesson, drill, tallies["signed-in lesson"],
+            tallies["drill submission"],
+        )))
     for _ in range(2):
         anonymous = Client(base_url)
         threads.append(threading.Thread(

@@ -62,6 +62,16 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
 
+def shut(sock: socket.socket) -> None:
+    """Closes a socket at once, even one another thread waits on: on Linux close() alone leaves
+    a listener that a thread is blocked in accept() on still accepting."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+
+
 class HungListener:
     """Accepts connections on ``port`` and holds them open without ever sending a byte."""
 
@@ -84,9 +94,9 @@ class HungListener:
 
     def close(self) -> None:
         self.closed = True
-        self.sock.close()
+        shut(self.sock)
         for conn in self.held:
-            conn.close()
+            shut(conn)
 
     def __enter__(self) -> HungListener:
         return self
@@ -162,17 +172,17 @@ class FreezableProxy:
         with self.lock:
             for client, upstream in self.pairs:
                 if client is upstream:
-                    client.close()
+                    shut(client)
 
     def refuse(self) -> None:
         """Stops listening and drops every connection: a server that is down."""
         if self.listener is not None:
-            self.listener.close()
+            shut(self.listener)
             self.listener = None
         with self.lock:
             for client, upstream in self.pairs:
-                client.close()
-                upstream.close()
+                shut(client)
+                shut(upstream)
             self.pairs.clear()
 
     def restore(self) -> None:
