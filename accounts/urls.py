@@ -8,22 +8,27 @@ from accounts.forms import (
     StyledPasswordResetForm,
     StyledSetPasswordForm,
 )
+from config.faults import throttle
+
+# Each attempt costs a password hash, so each client address gets only so many a minute.
+login_view = throttle(
+    "login", rate_setting="LOGIN_RATE", message="Too many login attempts from your address."
+)(auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True))
+password_change_view = throttle(
+    "password", rate_setting="PASSWORD_RATE",
+    message="Too many password changes from your address.",
+)(auth_views.PasswordChangeView.as_view(form_class=StyledPasswordChangeForm))
+# Each request sends an e-mail: limited per address too.
+password_reset_view = throttle(
+    "password-reset", rate_setting="PASSWORD_RATE",
+    message="Too many password-reset requests from your address.",
+)(auth_views.PasswordResetView.as_view(form_class=StyledPasswordResetForm))
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", login_view, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
-    path(
-        "password/",
-        auth_views.PasswordChangeView.as_view(form_class=StyledPasswordChangeForm),
-        name="password_change",
-    ),
+    path("password/", password_change_view, name="password_change"),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(),
@@ -33,7 +38,7 @@ urlpatterns = [
     # used to find out who has an account.
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(form_class=StyledPasswordResetForm),
+        password_reset_view,
         name="password_reset",
     ),
     path(

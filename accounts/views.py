@@ -1,4 +1,5 @@
 from django.contrib.auth import login
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -6,6 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import SignupForm
+from config.faults import throttle
 
 
 def safe_next(request: HttpRequest, fallback: str = "courseware:home") -> str:
@@ -23,14 +25,21 @@ def redirect_to_next(request: HttpRequest) -> HttpResponseRedirect:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@throttle("signup", rate_setting="SIGNUP_RATE", message="Too many sign-ups from your address.")
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect_to_next(request)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect_to_next(request)
+        try:
+            with transaction.atomic():
+                user = form.save()
+        except IntegrityError:
+            # Someone took the name between the form's check and the insert.
+            form.add_error("username", "A user with that username already exists.")
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect_to_next(request)
     return render(
         request, "registration/signup.html", {"form": form, "next": safe_next(request, "")}
     )

@@ -22,8 +22,12 @@ worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 workers = int(os.environ.get("WEB_CONCURRENCY", cpu_count() + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 keepalive = 5
-# A request that takes longer than this is stuck, not slow: the worker is replaced.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# A request that takes longer than this is stuck, not slow: it is answered with a 503 and the
+# worker is replaced (see worker_abort). Above the database's connect and statement timeouts
+# (DJANGO_DB_CONNECT_TIMEOUT, DJANGO_DB_STATEMENT_TIMEOUT_MS), so those fire first; this one
+# catches what they cannot: a database that stops answering on an open connection, a client
+# that sends its body too slowly past the reverse proxy.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "10"))
 graceful_timeout = 30
 # Django is imported once and the workers are forked from it: faster starts, shared memory.
 preload_app = True
@@ -33,3 +37,17 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Trust X-Forwarded-Proto only from the reverse proxy on this machine.
 forwarded_allow_ips = "127.0.0.1,::1"
+
+
+def worker_abort(worker) -> None:
+    """gunicorn calls this in a worker that ran past ``timeout``, just before it exits.
+
+    Raising here interrupts the stuck request where it waits, so Django answers it with the
+    styled 503 (config/faults.py) instead of gunicorn's bare error page. The heartbeat is
+    renewed so the answer has time to go out; gunicorn has already marked the worker to stop,
+    so it exits after this request and a fresh one takes its place.
+    """
+    from config.faults import RequestTimedOut
+
+    worker.notify()
+    raise RequestTimedOut(f"request ran past gunicorn's {worker.cfg.timeout} s timeout")

@@ -27,7 +27,9 @@ class SessionIdleTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         session = request.session
-        if session.accessed and not session.is_empty():
+        # Not after a server error: the database may be what failed, and SessionMiddleware
+        # saves nothing then either.
+        if response.status_code < 500 and session.accessed and not session.is_empty():
             now = int(time.time())
             if now - session.get(self.KEY, 0) >= self.REFRESH_SECONDS:
                 session[self.KEY] = now

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     "axes",
+    "django_ratelimit",
     "config",
     "courseware",
     "accounts",
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.faults.FaultMiddleware",
     "config.middleware.SecurityLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.SessionIdleTimeoutMiddleware",
@@ -263,7 +265,7 @@ if not DEBUG:
     # X-Forwarded-Proto; plain-HTTP visitors are sent to HTTPS, health checks are not.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
@@ -291,3 +293,46 @@ CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 
 # Who counts as an instructor in the navigation: holders of this permission may grade.
 INSTRUCTOR_PERMISSION = "grading.grade_submission"
+
+# Faults (config/faults.py). The shared cache is a help, never a dependency: with Redis, a call
+# that cannot connect or get an answer within a fraction of a second is logged and treated as a
+# miss, so sessions are read from the database and nothing is lost. A database that cannot be
+# reached within a few seconds gets a styled 503; every wait is bounded below gunicorn's timeout.
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"].update(
+        SOCKET_CONNECT_TIMEOUT=float(os.environ.get("DJANGO_CACHE_CONNECT_TIMEOUT", "0.2")),
+        SOCKET_TIMEOUT=float(os.environ.get("DJANGO_CACHE_TIMEOUT", "0.2")),
+        IGNORE_EXCEPTIONS=True,
+    )
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "critical_path.cache"
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "3"))
+DATABASE_STATEMENT_TIMEOUT_MS = int(os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT_MS", "5000"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"].update(
+        connect_timeout=DATABASE_CONNECT_TIMEOUT,
+        options=f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
+    )
+FAULT_RETRY_AFTER_SECONDS = int(os.environ.get("DJANGO_RETRY_AFTER_SECONDS", "5"))
+READY_TIMEOUT_SECONDS = float(os.environ.get("DJANGO_READY_TIMEOUT", "1"))
+# Bodies: a form is small text. No form takes a file (config.faults.NoFileUploads).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DJANGO_MAX_BODY_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = int(os.environ.get("DJANGO_MAX_FORM_FIELDS", "1000"))
+FILE_UPLOAD_HANDLERS = ["config.faults.NoFileUploads"]
+# Per-client limits on what costs a password hash, counted in the shared cache (django-ratelimit)
+# and keyed by the address the reverse proxy reports. They fail open: while the cache is
+# unreachable nobody is refused, and django-axes, which counts in the database, still locks out
+# a username and address that keep failing.
+RATELIMIT_FAIL_OPEN = True
+LOGIN_RATE = os.environ.get("DJANGO_LOGIN_RATE", "30/m")
+SIGNUP_RATE = os.environ.get("DJANGO_SIGNUP_RATE", "20/m")
+PASSWORD_RATE = os.environ.get("DJANGO_PASSWORD_RATE", "10/m")
+# Samples a client may simulate a minute (simulator/budget.py); a repeat served from memory is free.
+SIMULATION_SAMPLES_PER_MINUTE = int(
+    os.environ.get("DJANGO_SIMULATION_SAMPLES_PER_MINUTE", "5000000")
+)
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    # The database cache adds one to a count by reading and writing it back, so two requests at
+    # the same instant may count once: a limit lets a handful more through, never fewer.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+LOGGING["loggers"]["critical_path.cache"] = {"level": "WARNING"}

@@ -344,10 +344,18 @@ def request_regrade(*, submission: Submission, learner, reason: str) -> RegradeR
         raise GradingError("You can ask for a regrade once your grade has been released.")
     if RegradeRequest.objects.open().filter(submission=submission).exists():
         raise GradingError("You have already asked for a regrade; an instructor will answer it.")
-    request = RegradeRequest.objects.create(
-        submission=submission, reason=reason.strip(), score_before=grade.score
-    )
-    _set_status(submission, Submission.Status.AWAITING)
+    try:
+        with transaction.atomic():
+            request = RegradeRequest.objects.create(
+                submission=submission, reason=reason.strip(), score_before=grade.score
+            )
+            _set_status(submission, Submission.Status.AWAITING)
+    except IntegrityError:
+        # An identical request sent at the same moment got in first (one open regrade per
+        # submission is a database constraint); this one is that one's repeat.
+        raise GradingError(
+            "You have already asked for a regrade; an instructor will answer it."
+        ) from None
     return request
 
 

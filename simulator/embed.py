@@ -14,4 +14,5 @@ TEMPLATE = SECTION
 
 
 def context(request: HttpRequest) -> dict[str, Any]:
-    return {**calculator_context(request.GET, action=request.path), "needs_plotly": True}
+    context = calculator_context(request.GET, action=request.path, request=request)
+    return {**context, "needs_plotly": True}

@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from config.http import HtmxHttpRequest
 from drills.models import Drill
-from simulator import memo, model, path_views
+from simulator import budget, memo, model, path_views, report
 from simulator.forms import CalculatorForm, ChainQueryForm, FanoutQueryForm, format_number
 
 PAGE = "simulator/calculator.html"
@@ -38,7 +38,9 @@ PRESET_GROUPS = (
 )
 
 
-def calculator_context(query: QueryDict, *, action: str) -> dict[str, Any]:
+def calculator_context(
+    query: QueryDict, *, action: str, request: HttpRequest | None = None
+) -> dict[str, Any]:
     """Everything the calculator section needs, from a query string of inputs.
 
     ``action`` is the page the calculator sits on: the simulator itself or a lesson. Links and
@@ -52,7 +54,14 @@ def calculator_context(query: QueryDict, *, action: str) -> dict[str, Any]:
     data = form.cleaned_data
     if valid:
         inputs = {name: data[name] for name in MODEL_FIELDS}
-        calculation = memo.calculate(**inputs)
+
+        def simulate() -> report.Calculation:
+            # Only a scenario nobody has run yet costs the client simulated samples.
+            if request is not None:
+                budget.charge(request, data["samples"])
+            return report.calculate(**inputs)
+
+        calculation = memo.remembered("calculation", simulate, **inputs)
         figures = memo.figures(inputs, from_drill=bool(data["from_drill"]))
     # A preset replaces its own group of inputs and keeps every other valid one; an input that
     # is still wrong falls back to the lesson's number so the preset always draws charts.
@@ -113,12 +122,14 @@ def _links(action: str, endpoint: str, values: dict[str, Any]) -> dict[str, str]
 def calculator(request: HtmxHttpRequest) -> HttpResponse:
     endpoint = reverse("simulator:calculator")
     if not request.htmx or request.htmx.history_restore_request:
-        return render(request, PAGE, {**calculator_context(request.GET, action=endpoint),
-                                      **path_views.path_context(request.GET)})
+        return render(request, PAGE, {
+            **calculator_context(request.GET, action=endpoint, request=request),
+            **path_views.path_context(request.GET),
+        })
     # The embedded calculator sends its requests here too; the page it sits on decides where its
     # links point and which URL the browser keeps.
     page = urlsplit(request.htmx.current_url_abs_path or endpoint).path
-    context = calculator_context(request.GET, action=page)
+    context = calculator_context(request.GET, action=page, request=request)
     if request.htmx.target == "simulator":
         response = render(request, SECTION, context)
     else:
@@ -178,8 +189,12 @@ def api_chain(request: HttpRequest) -> JsonResponse:
         chain = model.uniform_chain(
             hops, failure=failure, median_ms=data["median_ms"], p99_ms=p99_ms
         )
+        def simulate_chain() -> model.ChainSimulation:
+            budget.charge(request, samples, api=True)
+            return model.simulate_chain(chain, samples=samples, seed=seed)
+
         run = memo.remembered(
-            "chain", lambda: model.simulate_chain(chain, samples=samples, seed=seed),
+            "chain", simulate_chain,
             hops=hops, failure=failure, median_ms=data["median_ms"], p99_ms=p99_ms,
             samples=samples, seed=seed,
         )
@@ -214,9 +229,12 @@ def api_fanout(request: HttpRequest) -> JsonResponse:
     }
     if data["samples"] is not None:
         seed = data["seed"] if data["seed"] is not None else int(CalculatorForm.DEFAULTS["seed"])
+        def simulate_fanout() -> model.FanoutSimulation:
+            budget.charge(request, data["samples"], api=True)
+            return model.simulate_fanout(slow, [servers], samples=data["samples"], seed=seed)
+
         run = memo.remembered(
-            "fanout",
-            lambda: model.simulate_fanout(slow, [servers], samples=data["samples"], seed=seed),
+            "fanout", simulate_fanout,
             slow=slow, servers=servers, samples=data["samples"], seed=seed,
         )
         estimate = run.slow[0]
