@@ -69,23 +69,34 @@ def client_key(group: str, request: HttpRequest) -> str:
     return client_ip(request)
 
 
+BUSY = "Many people are signing in at this moment. Wait a second and try again."
+
+
+def site_key(group: str, request: HttpRequest) -> str:
+    return "everyone"
+
+
 def throttle(group: str, *, rate_setting: str, message: str) -> Callable:
     """Limits a view's POSTs per client address to the rate the named setting holds ("30/m"),
-    counted in the shared cache."""
+    and all clients together to HASHING_RATE, counted in the shared cache.
+
+    Each of these POSTs costs a password hash, which takes most of a core for a good part of a
+    second: a flood spread over many addresses gets past any per-address limit, so the site as
+    a whole only starts so many hashes a second and refuses the rest cheaply.
+    """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            usage = get_usage(
-                request,
-                group=group,
-                key=client_key,
-                rate=getattr(settings, rate_setting),
-                method="POST",
-                increment=True,
-            )
-            if usage is not None and usage["should_limit"]:
-                raise Throttled(message, retry_after=usage["time_left"])
+            for key, rate, scope, refusal in (
+                (client_key, getattr(settings, rate_setting), group, message),
+                (site_key, settings.HASHING_RATE, "password-hashing", BUSY),
+            ):
+                usage = get_usage(
+                    request, group=scope, key=key, rate=rate, method="POST", increment=True
+                )
+                if usage is not None and usage["should_limit"]:
+                    raise Throttled(refusal, retry_after=usage["time_left"])
             return view(request, *args, **kwargs)
 
         return wrapper

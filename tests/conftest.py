@@ -21,8 +21,10 @@ PASSWORD = "a-long-test-password-42"
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
-    """Real password hashing costs half a second a time; tests need not prove its strength."""
+    """Real password hashing costs half a second a time; tests need not prove its strength,
+    so neither need they wait for the site-wide cap on how many hashes start a second."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.HASHING_RATE = "10000/s"
 
 
 @pytest.fixture(autouse=True)

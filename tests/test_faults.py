@@ -249,7 +249,8 @@ def wait_until_ready(base_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def plain_server(server_db):
-    env = production_env(server_db.url, DJANGO_LOGIN_RATE="5/m", DJANGO_SIGNUP_RATE="20/m")
+    env = production_env(server_db.url, DJANGO_LOGIN_RATE="5/m", DJANGO_SIGNUP_RATE="20/m",
+                         DJANGO_HASHING_RATE="1000/s")
     with gunicorn(env) as base_url:
         yield base_url
 
@@ -503,6 +504,22 @@ def test_sign_up_and_password_change_are_limited_per_address(client, settings, l
     assert client.post(reverse("password_change"), {}).status_code == 200
     refused = client.post(reverse("password_change"), {})
     assert refused.status_code == 429 and "password changes" in refused.content.decode()
+    cache.clear()
+
+
+def test_a_flood_spread_over_many_addresses_meets_the_site_wide_cap(client, settings, db):
+    settings.HASHING_RATE = "3/m"
+    cache.clear()
+    statuses = [
+        client.post(reverse("login"), {"username": f"n{n}", "password": "x"},
+                    REMOTE_ADDR=f"198.51.100.{n}").status_code
+        for n in range(5)
+    ]
+    assert statuses == [200, 200, 200, 429, 429]
+    refused = client.post(reverse("signup"), {"username": "late"}, REMOTE_ADDR="198.51.100.9")
+    assert refused.status_code == 429
+    assert "Many people are signing in" in refused.content.decode()
+    assert int(refused["Retry-After"]) >= 1
     cache.clear()
 
 
