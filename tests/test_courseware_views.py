@@ -534,13 +534,14 @@ def test_an_edited_quick_check_option_is_graded_at_once(learner_client, quick_ch
     assert "An option reworded by its author" in lesson_page(learner_client, slug)
 
 
-def test_quick_check_fragments_hold_only_the_options_ticked(client, learner, other_learner,
-                                                            quick_check):
+def test_one_learners_choice_never_shows_on_anothers_page(client, learner, other_learner,
+                                                         quick_check):
     slug = quick_check.lesson.slug
+    wrong = quick_check.options.filter(correct=False).first()
     client.force_login(learner)
     response = client.post(reverse("courseware:check_quick_check", args=[quick_check.slug]),
-                           {"choice": "0"}, HTTP_HX_REQUEST="true")
-    assert re.search(r'value="0" id="[^"]+"\s+checked', response.content.decode())
+                           {"choice": wrong.key}, HTTP_HX_REQUEST="true")
+    assert re.search(rf'value="{wrong.key}" id="[^"]+"\s+checked', response.content.decode())
     client.force_login(other_learner)
     card = lesson_page(client, slug).split(f'id="check-{quick_check.slug}"')[1].split("</form>")[0]
     assert not re.search(r"\bchecked\b", card)
