@@ -58,6 +58,8 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "grading:delete_snippet": lambda: {"pk": submission.pk, "snippet_pk": 1},
         "grading:my_submission": lambda: {"pk": submission.pk},
         "grading:request_regrade": lambda: {"pk": submission.pk},
+        # A link that is no longer valid: the page that says so.
+        "password_reset_confirm": lambda: {"uidb64": "MQ", "token": "expired-link"},
     }
     assert route.name in by_name, f"say which object {route.route} shows"
     return by_name[route.name]()

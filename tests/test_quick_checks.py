@@ -303,7 +303,7 @@ def test_an_unknown_quick_check_is_a_404(learner_client, course):
 
 
 def test_the_migration_turns_stored_indexes_into_keys_and_numbers_the_tries(learner, check):
-    migration = import_module("courseware.migrations.0004_quickcheck_tries")
+    migration = import_module("courseware.migrations.0006_quickcheck_tries")
     options = list(check.options.all())
     for number, option in enumerate(options):
         option.key = f"old-{number}"
