@@ -94,6 +94,8 @@ def grading_context(request: HttpRequest, submission: Submission, *, form=None, 
     _, filters = queue_filters(request)
     query = filter_query(filters)
     locked = bool(grade and grade.released and regrade is None)
+    # A refused save brings the grader's own form back, even onto a grade released meanwhile.
+    kept = form is not None and locked
     if form is None and not locked:
         initial = {"version": 0}
         if grade is not None:
@@ -126,6 +128,7 @@ def grading_context(request: HttpRequest, submission: Submission, *, form=None, 
         "group": group,
         "form": form,
         "locked": locked,
+        "kept": kept,
         "conflict": conflict,
         "error": error,
         "notice": notice,
@@ -167,7 +170,13 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
     data = form.cleaned_data
     releasing = request.POST.get("action") == "release" and not regrade
     if releasing and not request.user.has_perms(RELEASE):
-        raise PermissionDenied("Your account may grade but not release grades.")
+        # Refused like any other save that cannot go through: the grader's text stays in the form.
+        error = (
+            "Your account may grade but not release grades, so nothing was saved. Your text is "
+            "still in the form: save it as a draft and another instructor will release it."
+        )
+        form.add_error(None, error)
+        return render_grading(request, submission, form=form, error=error, status=403)
     save = services.save_and_release if releasing else services.save_grade
     try:
         result = save(
@@ -196,7 +205,11 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except services.GradingError as exc:
         form.add_error(None, str(exc))
-        return render_grading(request, submission, form=form, error=str(exc), status=409)
+        # Released meanwhile: the released grade is shown beside the grader's kept text.
+        current = Grade.objects.select_related("graded_by").filter(submission=submission).first()
+        newer = current if isinstance(exc, services.GradeLocked) else None
+        return render_grading(request, submission, form=form, conflict=newer, error=str(exc),
+                              status=409)
 
     notice = saved_notice(submission, result, regrade=regrade, released=releasing)
     _, filters = queue_filters(request)
