@@ -24,6 +24,7 @@ from grading.queue import (
     queue_counts,
     queue_queryset,
 )
+from grading.scores import EMPTY, cell_key, scores
 from grading.statistics import class_statistics
 
 QUEUE_PAGE_SIZE = 25
@@ -382,7 +383,11 @@ def submissions_csv(request: HttpRequest) -> StreamingHttpResponse:
 @require_GET
 @perms_required(GRADEBOOK)
 def statistics(request: HttpRequest) -> HttpResponse:
-    stats = class_statistics()
+    attempts = request.GET.get("attempts", "first")
+    if attempts not in ("first", "all"):
+        return render(request, "400.html",
+                      {"reason": "Attempts are counted “first” or “all”."}, status=400)
+    stats = class_statistics(first_attempts_only=attempts == "first")
     return render(request, "grading/statistics.html", {"stats": stats, "figure": stats.figure()})
 
 
@@ -403,11 +408,15 @@ def my_submissions(request: HttpRequest) -> HttpResponse:
         items.append({"submission": s, "assessment": assessment, "grade": s.released_grade,
                       "title": submission_title(s, assessment)})
     released = [item for item in items if item["grade"]]
+    # The total is read like the gradebook reads it, once per question or drill graded.
+    graded = {item["assessment"].key: item["assessment"] for item in released}
+    found = scores(learner_ids=[request.user.pk], released_only=True)
+    cells = [found.get(cell_key(request.user.pk, a), EMPTY) for a in graded.values()]
     context = {
         "items": items,
         "released": released,
-        "score": sum((item["grade"].score for item in released), 0),
-        "max_score": sum((item["assessment"].max_score for item in released), 0),
+        "score": sum((cell.score for cell in cells if cell.score is not None), 0),
+        "max_score": sum((a.max_score for a in graded.values()), 0),
         "new_count": sum(1 for item in released if item["grade"].seen_at is None),
     }
     return render(request, "grading/my_submissions.html", context)
