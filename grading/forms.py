@@ -68,6 +68,7 @@ class GradeForm(forms.Form):
         snippets: QuerySet | None = None,
         group_size: int = 0,
         regrade: bool = False,
+        correction: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -104,6 +105,15 @@ class GradeForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 3}),
                 help_text="Saving answers the request and returns the grade to the learner.",
                 error_messages={"required": "Answer the learner's regrade request."},
+            )
+
+        if correction:
+            self.fields["reason"] = forms.CharField(
+                label="Why are you correcting this released grade?",
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="The learner is told the grade was corrected and reads this reason.",
+                error_messages={"required": "Give the learner a reason for the correction."},
             )
 
     def clean(self) -> dict:

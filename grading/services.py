@@ -70,6 +70,8 @@ def _audit(grade: Grade, *, action: str, by, old: dict | None, reason: str = "")
         new_criteria=grade.criteria_met,
         old_feedback=old.get("feedback_markdown", ""),
         new_feedback=grade.feedback_markdown,
+        old_released=old.get("released"),
+        new_released=grade.released,
         reason=reason,
     )
 
@@ -79,6 +81,7 @@ def _snapshot(grade: Grade) -> dict:
         "score": grade.score,
         "criteria_met": list(grade.criteria_met),
         "feedback_markdown": grade.feedback_markdown,
+        "released": grade.released,
     }
 
 
@@ -118,6 +121,7 @@ def save_grade(
                 grade = Grade.objects.create(
                     submission=submission,
                     score=score,
+                    max_score=assessment.max_score,
                     criteria_met=criteria,
                     feedback_markdown=feedback,
                     graded_by=grader,
@@ -136,6 +140,7 @@ def save_grade(
         now = timezone.now()
         changes = {
             "score": score,
+            "max_score": assessment.max_score,
             "criteria_met": criteria,
             "feedback_markdown": feedback,
             "feedback_html": render_markdown(feedback).html,
@@ -267,6 +272,7 @@ def _grade_group(source: Grade, *, by) -> tuple[list[Grade], int]:
             grade = Grade.objects.create(
                 submission=member,
                 score=source.score,
+                max_score=source.max_score,
                 criteria_met=list(source.criteria_met),
                 feedback_markdown=source.feedback_markdown,
                 graded_by=by,
@@ -275,6 +281,7 @@ def _grade_group(source: Grade, *, by) -> tuple[list[Grade], int]:
         else:
             old = _snapshot(grade)
             grade.score = source.score
+            grade.max_score = source.max_score
             grade.criteria_met = list(source.criteria_met)
             grade.feedback_markdown = source.feedback_markdown
             grade.graded_by = by
@@ -298,7 +305,8 @@ def release_grade(*, grade: Grade, by, expected_version: int | None = None) -> G
     if not query.update(released=True, released_at=now, seen_at=None, version=F("version") + 1):
         raise GradeConflict(Grade.objects.select_related("graded_by").get(pk=grade.pk))
     grade.refresh_from_db()
-    _audit(grade, action=GradeChange.Action.RELEASED, by=by, old=_snapshot(grade))
+    _audit(grade, action=GradeChange.Action.RELEASED, by=by,
+           old={**_snapshot(grade), "released": False})
     _set_status(grade.submission, Submission.Status.RETURNED)
     return grade
 
@@ -333,6 +341,45 @@ def release_all(*, assessment: Assessment, by) -> int:
         release_grade(grade=grade, by=by)
         count += 1
     return count
+
+
+@transaction.atomic
+def correct_grade(
+    *,
+    grade: Grade,
+    by,
+    score: Decimal,
+    criteria: list[int],
+    feedback: str,
+    reason: str,
+    expected_version: int,
+) -> Grade:
+    """Change a released grade openly: the learner is told it was corrected, and why."""
+    if not grade.released:
+        raise GradingError("This grade is still a draft: edit it instead of correcting it.")
+    if not reason.strip():
+        raise GradingError("Say why you are correcting this grade; the learner will read it.")
+    assessment = for_submission(grade.submission)
+    _check_score(assessment, score)
+    criteria = sorted({int(i) for i in criteria if 0 <= int(i) < len(assessment.rubric)})
+    old = _snapshot(grade)
+    updated = Grade.objects.filter(pk=grade.pk, version=expected_version, released=True).update(
+        score=score,
+        max_score=assessment.max_score,
+        criteria_met=criteria,
+        feedback_markdown=feedback,
+        feedback_html=render_markdown(feedback).html,
+        graded_by=by,
+        # Shown to the learner as new again, with the reason beside it.
+        seen_at=None,
+        updated_at=timezone.now(),
+        version=F("version") + 1,
+    )
+    if not updated:
+        raise GradeConflict(Grade.objects.select_related("graded_by").get(pk=grade.pk))
+    grade.refresh_from_db()
+    _audit(grade, action=GradeChange.Action.CORRECTED, by=by, old=old, reason=reason.strip())
+    return grade
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from grading import export, services
 from grading.assessments import all_assessments, drill_review, for_submission, submission_title
 from grading.forms import GradeForm, QueueFilterForm, RegradeRequestForm, ReleaseForm, SnippetForm
 from grading.gradebook import gradebook_page
-from grading.models import FeedbackSnippet, Grade, RegradeRequest, Submission
+from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
 from grading.permissions import GRADE, GRADEBOOK, RELEASE, perms_required
 from grading.queue import (
     apply_filters,
@@ -86,7 +86,7 @@ def load_submission(pk: int) -> Submission:
 
 
 def grading_context(request: HttpRequest, submission: Submission, *, form=None, conflict=None,
-                    error: str = "", notice: str = "") -> dict:
+                    error: str = "", notice: str = "", correction_form=None) -> dict:
     assessment = for_submission(submission)
     grade = Grade.objects.select_related("graded_by").filter(submission=submission).first()
     regrade = RegradeRequest.objects.open().filter(submission=submission).first()
@@ -113,7 +113,20 @@ def grading_context(request: HttpRequest, submission: Submission, *, form=None, 
             group_size=len(group),
             regrade=regrade is not None,
         )
+    if correction_form is None and locked and not kept and request.user.has_perms(RELEASE):
+        correction_form = GradeForm(
+            initial={
+                "version": grade.version,
+                "criteria": grade.criteria_met,
+                "score": grade.score,
+                "feedback": grade.feedback_markdown,
+            },
+            assessment=assessment,
+            correction=True,
+            auto_id="id_correct_%s",
+        )
     return {
+        "correction_form": correction_form,
         "submission": submission,
         "assessment": assessment,
         "grade": grade,
@@ -281,6 +294,41 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(grade_url(submission, filter_query(filters)))
 
 
+@require_POST
+@perms_required(RELEASE)
+def correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a released grade openly, with a reason the learner reads."""
+    submission = load_submission(pk)
+    grade = get_object_or_404(Grade, submission=submission)
+    form = GradeForm(request.POST, assessment=for_submission(submission), correction=True,
+                     auto_id="id_correct_%s")
+    if not form.is_valid():
+        return render_grading(request, submission, correction_form=form, status=422)
+    data = form.cleaned_data
+    try:
+        services.correct_grade(
+            grade=grade, by=request.user, score=data["score"], criteria=data["criteria"],
+            feedback=data["feedback"], reason=data["reason"], expected_version=data["version"],
+        )
+    except services.GradeConflict as conflict:
+        post = request.POST.copy()
+        post["version"] = str(conflict.current.version)
+        form = GradeForm(post, assessment=for_submission(submission), correction=True,
+                         auto_id="id_correct_%s")
+        return render_grading(request, submission, correction_form=form,
+                              conflict=conflict.current, error=str(conflict), status=409)
+    except services.GradingError as exc:
+        # A draft again is not possible, so this is a grade no longer released: keep the text.
+        form.add_error(None, str(exc))
+        return render_grading(request, submission, form=form, error=str(exc), status=409)
+    notice = f"Corrected {submission.learner.username}'s grade; they are told why."
+    if request.htmx:
+        return render_grading(request, load_submission(pk), notice=notice)
+    messages.success(request, notice)
+    _, filters = queue_filters(request)
+    return redirect(grade_url(submission, filter_query(filters)))
+
+
 @require_http_methods(["GET", "POST"])
 @perms_required(RELEASE)
 def release_all(request: HttpRequest) -> HttpResponse:
@@ -436,6 +484,8 @@ def learner_context(request: HttpRequest, submission: Submission, form=None) -> 
         "grade": grade,
         "was_new": grade is not None and grade.seen_at is None,
         "criteria": [(c, c.index in met) for c in assessment.rubric],
+        "corrections": list(grade.changes.filter(action=GradeChange.Action.CORRECTED))
+        if grade else [],
         "regrades": regrades,
         "open_regrade": open_regrade,
         "regrade_form": (form or RegradeRequestForm()) if can_request else None,
