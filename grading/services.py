@@ -322,25 +322,62 @@ def save_and_release(*, submission: Submission, grader, **grade: Any) -> SaveRes
     return result
 
 
+def grades_of(assessment: Assessment):
+    """Every grade of one question or drill, oldest submission first."""
+    grades = Grade.objects.select_related("submission__learner", "graded_by")
+    if assessment.is_drill:
+        grades = grades.filter(submission__attempt__drill_id=assessment.pk)
+    else:
+        grades = grades.filter(submission__question_id=assessment.pk)
+    return grades.order_by("submission__created_at", "pk")
+
+
 def drafts_of(assessment: Assessment):
     """The draft grades of one question or drill, oldest submission first."""
-    drafts = Grade.objects.drafts().select_related("submission__learner", "graded_by")
+    return grades_of(assessment).drafts()
+
+
+def ungraded_count(assessment: Assessment) -> int:
+    """Hand-ins of one question or drill that nobody has graded yet."""
+    submissions = Submission.objects.filter(grade__isnull=True)
     if assessment.is_drill:
-        drafts = drafts.filter(submission__attempt__drill_id=assessment.pk)
-    else:
-        drafts = drafts.filter(submission__question_id=assessment.pk)
-    return drafts.order_by("submission__created_at", "pk")
+        return submissions.filter(attempt__drill_id=assessment.pk).count()
+    return submissions.filter(question_id=assessment.pk).count()
+
+
+@dataclass
+class ReleaseReport:
+    released: list[Grade] = field(default_factory=list)
+    # Listed on the confirmation but changed or released by someone else since.
+    changed: list[Grade] = field(default_factory=list)
+    gone: int = 0
+    # Drafts saved after the confirmation was shown: not released, since nobody saw them.
+    unlisted: int = 0
 
 
 @transaction.atomic
-def release_all(*, assessment: Assessment, by) -> int:
-    """Release every draft grade of one question or drill; returns how many were released."""
-    drafts = drafts_of(assessment).select_for_update(of=("self",))
-    count = 0
-    for grade in drafts:
-        release_grade(grade=grade, by=by)
-        count += 1
-    return count
+def release_all(*, assessment: Assessment, by, listed: dict[int, int]) -> ReleaseReport:
+    """Release exactly the drafts the confirmation listed, at the versions it showed.
+
+    ``listed`` maps grade ids to the versions on the confirmation page. A draft changed since
+    is left alone and reported; a draft saved since was never shown, so it is not released.
+    """
+    report = ReleaseReport()
+    drafts = {g.pk: g for g in drafts_of(assessment).select_for_update(of=("self",))}
+    for pk, version in listed.items():
+        grade = drafts.pop(pk, None)
+        if grade is None:
+            changed = grades_of(assessment).filter(pk=pk).first()
+            if changed is None:
+                report.gone += 1
+            else:
+                report.changed.append(changed)
+        elif grade.version != version:
+            report.changed.append(grade)
+        else:
+            report.released.append(release_grade(grade=grade, by=by, expected_version=version))
+    report.unlisted = len(drafts)
+    return report
 
 
 @transaction.atomic

@@ -344,17 +344,53 @@ def release_all(request: HttpRequest) -> HttpResponse:
         context = {
             "assessment": assessment,
             "drafts": services.drafts_of(assessment),
+            "ungraded": services.ungraded_count(assessment),
             "query": filter_query(filters),
         }
         return render(request, "grading/release_all.html", context)
-    count = services.release_all(assessment=assessment, by=request.user)
+    try:
+        listed = dict(_listed_grade(value) for value in request.POST.getlist("grade"))
+    except ValueError:
+        return render(request, "400.html", {
+            "reason": "The list of grades to release was damaged. Open the page again."
+        }, status=400)
+    report = services.release_all(assessment=assessment, by=request.user, listed=listed)
+    title = shorten(assessment.title)
+    count = len(report.released)
     if count:
-        messages.success(
-            request, f"Released {count} grade{'s' * (count != 1)} of “{assessment.title[:60]}”."
-        )
-    else:
+        messages.success(request, f"Released {count} grade{'s' * (count != 1)} of “{title}”.")
+    elif not listed:
         messages.info(request, "There were no draft grades to release for that question.")
+    if report.changed:
+        names = ", ".join(g.submission.learner.username for g in report.changed)
+        messages.warning(
+            request,
+            f"Not released, because they changed after you confirmed: {names}. "
+            "Check them, then release them.",
+        )
+    if report.gone:
+        messages.warning(request, f"Listed grades no longer there, skipped: {report.gone}.")
+    if report.unlisted:
+        messages.info(
+            request,
+            f"{report.unlisted} draft{'s' * (report.unlisted != 1)} saved after you confirmed "
+            f"{'were' if report.unlisted != 1 else 'was'} not released.",
+        )
     return redirect(f"{reverse('grading:queue')}?{filter_query(filters)}")
+
+
+def _listed_grade(value: str) -> tuple[int, int]:
+    """A "grade id:version" pair from the confirmation form."""
+    pk, _, version = value.partition(":")
+    return int(pk), int(version)
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """At most ``limit`` characters, cut between words."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:")
+    return f"{cut}…"
 
 
 # Snippets -----------------------------------------------------------------------------------

@@ -484,7 +484,9 @@ def test_release_all_for_a_question(instructor_client, instructor, learner, othe
     unconfirmed = instructor_client.post(url, {"assessment": key})
     assert unconfirmed.status_code == 200 and b"Release 2 draft grades" in unconfirmed.content
     assert Grade.objects.released().count() == 0
-    response = instructor_client.post(url, {"assessment": key, "confirm": "yes"}, follow=True)
+    listed = [f"{g.pk}:{g.version}" for g in Grade.objects.all()]
+    response = instructor_client.post(url, {"assessment": key, "confirm": "yes", "grade": listed},
+                                      follow=True)
     assert "Released 2 grades" in response.content.decode()
     assert Grade.objects.released().count() == 2
     nothing_left = instructor_client.get(url, {"assessment": key}).content.decode()
