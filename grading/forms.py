@@ -69,6 +69,7 @@ class GradeForm(forms.Form):
         group_size: int = 0,
         regrade: bool = False,
         correction: bool = False,
+        others: list[str] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -98,6 +99,14 @@ class GradeForm(forms.Form):
                 f"{'s' if group_size != 1 else ''} with identical answers",
                 help_text="Grades already released are left alone; each copy stays editable.",
             )
+            if others:
+                self.fields["replace_others"] = forms.BooleanField(
+                    required=False,
+                    initial=False,
+                    label=f"Also replace the draft{'s' * (len(others) != 1)} other graders "
+                    f"saved: {', '.join(others)}",
+                    help_text="Left unticked, a colleague's draft is kept as they wrote it.",
+                )
         if regrade:
             self.fields["regrade_answer"] = forms.CharField(
                 label="Your answer to the regrade request",

@@ -46,7 +46,10 @@ class SaveResult:
     grade: Grade
     created: bool
     group_updated: list[Grade] = field(default_factory=list)
+    # Released identical grades, always left alone.
     group_skipped: int = 0
+    # Other graders' drafts on identical submissions, left alone unless replacing was asked for.
+    group_kept: list[Grade] = field(default_factory=list)
 
 
 def _released_message(grade: Grade) -> str:
@@ -102,6 +105,7 @@ def save_grade(
     expected_version: int,
     regrade_answer: str = "",
     apply_to_group: bool = False,
+    replace_others: bool = False,
 ) -> SaveResult:
     """Create or change the grade of a submission, as a draft unless it answers a regrade.
 
@@ -165,7 +169,9 @@ def save_grade(
 
     result = SaveResult(grade=grade, created=created)
     if apply_to_group:
-        result.group_updated, result.group_skipped = _grade_group(grade, by=grader)
+        result.group_updated, result.group_skipped, result.group_kept = _grade_group(
+            grade, by=grader, replace_others=replace_others
+        )
     return result
 
 
@@ -259,15 +265,38 @@ def submit_attempt_for_review(*, attempt: Attempt) -> Submission | None:
     return submission
 
 
-def _grade_group(source: Grade, *, by) -> tuple[list[Grade], int]:
-    """Copy a grade onto every identical submission whose grade is not released yet."""
-    updated, skipped = [], 0
+def others_drafts(submission: Submission, grader):
+    """Draft grades another grader left on submissions identical to this one."""
+    return (
+        Grade.objects.drafts()
+        .filter(submission__in=identical_submissions(submission))
+        .exclude(graded_by=grader)
+        .exclude(graded_by__isnull=True)
+        .select_related("submission__learner", "graded_by")
+        .order_by("submission__created_at", "pk")
+    )
+
+
+def _grade_group(source: Grade, *, by,
+                 replace_others: bool = False) -> tuple[list[Grade], int, list[Grade]]:
+    """Copy a grade onto every identical submission whose grade is not released yet.
+
+    A colleague's draft is replaced only when the grader, shown whose drafts they are, asked.
+    """
+    updated, skipped, kept = [], 0, []
     reason = f"Same answers as submission #{source.submission_id}"
     for member in identical_submissions(source.submission).select_for_update():
-        grade = Grade.objects.filter(submission=member).first()
+        grade = Grade.objects.filter(submission=member).select_related("graded_by").first()
         if grade is not None and grade.released:
             skipped += 1
             continue
+        theirs = grade is not None and grade.graded_by_id not in (None, by.pk)
+        if theirs and not replace_others:
+            kept.append(grade)
+            continue
+        if theirs:
+            reason = (f"Same answers as submission #{source.submission_id}; replaced "
+                      f"{grade.graded_by.username}'s draft")
         if grade is None:
             grade = Grade.objects.create(
                 submission=member,
@@ -291,7 +320,7 @@ def _grade_group(source: Grade, *, by) -> tuple[list[Grade], int]:
             _audit(grade, action=GradeChange.Action.GROUP, by=by, old=old, reason=reason)
         _set_status(member, Submission.Status.GRADED)
         updated.append(grade)
-    return updated, skipped
+    return updated, skipped, kept
 
 
 @transaction.atomic

@@ -91,7 +91,9 @@ def grading_context(request: HttpRequest, submission: Submission, *, form=None, 
     grade = Grade.objects.select_related("graded_by").filter(submission=submission).first()
     regrade = RegradeRequest.objects.open().filter(submission=submission).first()
     snippets = FeedbackSnippet.objects.for_submission(submission).select_related("author")
-    group = services.identical_submissions(submission).select_related("learner", "grade")
+    group = services.identical_submissions(submission).select_related(
+        "learner", "grade__graded_by"
+    )
     _, filters = queue_filters(request)
     query = filter_query(filters)
     locked = bool(grade and grade.released and regrade is None)
@@ -111,6 +113,7 @@ def grading_context(request: HttpRequest, submission: Submission, *, form=None, 
             assessment=assessment,
             snippets=snippets,
             group_size=len(group),
+            others=others_labels(submission, request.user) if group else None,
             regrade=regrade is not None,
         )
     if correction_form is None and locked and not kept and request.user.has_perms(RELEASE):
@@ -175,9 +178,10 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
     regrade = RegradeRequest.objects.open().filter(submission=submission).exists()
     snippets = FeedbackSnippet.objects.for_submission(submission)
     group_size = services.identical_submissions(submission).count()
+    others = others_labels(submission, request.user) if group_size else None
     form = GradeForm(
         request.POST, assessment=assessment, snippets=snippets, group_size=group_size,
-        regrade=regrade,
+        regrade=regrade, others=others,
     )
     if not form.is_valid():
         return render_grading(request, submission, form=form, status=422)
@@ -202,6 +206,7 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
             expected_version=data["version"],
             regrade_answer=data.get("regrade_answer", ""),
             apply_to_group=data.get("apply_to_group", False),
+            replace_others=data.get("replace_others", False),
         )
     except services.GradeConflict as conflict:
         # Keep the grader's own text, and base a new save on the grade they have now seen.
@@ -211,7 +216,7 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
         post["feedback"] = data["feedback"]
         form = GradeForm(
             post, assessment=assessment, snippets=snippets, group_size=group_size,
-            regrade=regrade,
+            regrade=regrade, others=others,
         )
         return render_grading(
             request, submission, form=form, conflict=conflict.current, error=str(conflict),
@@ -256,7 +261,20 @@ def saved_notice(submission: Submission, result: services.SaveResult, *, regrade
         notice += f" The same grade went to {count} identical submission{'s' * (count != 1)}."
     if result.group_skipped:
         notice += f" {result.group_skipped} already released were left alone."
+    if result.group_kept:
+        notice += " Drafts by other graders were kept: " + "; ".join(
+            others_label(grade) for grade in result.group_kept
+        ) + ". Tick “replace” to overwrite them."
     return notice
+
+
+def others_label(grade: Grade) -> str:
+    return f"{grade.graded_by.username} for {grade.submission.learner.username}"
+
+
+def others_labels(submission: Submission, grader) -> list[str]:
+    """Whose drafts an "apply to identical submissions" would replace, named for the grader."""
+    return [others_label(grade) for grade in services.others_drafts(submission, grader)]
 
 
 @require_POST

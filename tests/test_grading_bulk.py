@@ -79,3 +79,41 @@ def test_release_all_with_a_damaged_list_is_a_400(instructor_client, instructor,
 def test_shorten_cuts_between_words(text, expected):
     assert shorten(text) == expected
     assert len(shorten(text)) <= 60
+
+
+# Apply to identical submissions -------------------------------------------------------------
+
+
+def test_apply_to_identical_keeps_a_colleagues_draft_unless_asked(make_user, instructor):
+    from django.test import Client
+
+    from tests.grading_factories import make_attempt, make_drill
+
+    colleague = make_user("colleague", instructor=True)
+    drill = make_drill()
+    mine, theirs, fresh, out = (
+        make_attempt(drill, make_user(f"twin{i}")).submission for i in range(4)
+    )
+    draft(theirs, colleague, score=1)
+    services.release_grade(grade=draft(out, colleague, score=2), by=colleague)
+    client = Client()
+    client.force_login(instructor)
+    url = reverse("grading:grade", args=[mine.pk])
+    page = client.get(url).content.decode()
+    assert "Also replace the draft other graders saved: colleague for twin1" in page
+    assert "draft by colleague" in page
+    response = client.post(url, {"score": "3", "feedback": "Mine.", "version": "0",
+                                 "action": "save", "apply_to_group": "on"}, follow=True)
+    html = response.content.decode()
+    assert "Drafts by other graders were kept: colleague for twin1." in html
+    assert "1 already released were left alone." in html
+    assert Grade.objects.get(submission=theirs).score == 1
+    assert Grade.objects.get(submission=fresh).score == 3
+    assert Grade.objects.get(submission=out).score == 2
+    # Asked explicitly, the colleague's draft is replaced and the history says whose it was.
+    client.post(url, {"score": "3", "feedback": "Mine.", "version": "1", "action": "save",
+                      "apply_to_group": "on", "replace_others": "on"})
+    replaced = Grade.objects.get(submission=theirs)
+    assert (replaced.score, replaced.graded_by) == (3, instructor)
+    assert "replaced colleague's draft" in replaced.changes.order_by("-pk").first().reason
+    assert Grade.objects.get(submission=out).score == 2
