@@ -57,7 +57,8 @@ def _released_message(grade: Grade) -> str:
         else "earlier"
     return (
         f"This grade was released to the learner on {when}. A released grade changes only "
-        "through a regrade request, so the learner always knows why it moved."
+        "through a regrade request or a correction the learner is told about, so the learner "
+        "always knows why it moved."
     )
 
 

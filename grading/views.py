@@ -222,13 +222,14 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
             request, submission, form=form, conflict=conflict.current, error=str(conflict),
             status=409,
         )
+    except services.GradeLocked as exc:
+        # Released meanwhile: the released grade is shown beside the grader's kept text.
+        current = Grade.objects.select_related("graded_by").get(submission=submission)
+        return render_grading(request, submission, form=form, conflict=current, error=str(exc),
+                              status=409)
     except services.GradingError as exc:
         form.add_error(None, str(exc))
-        # Released meanwhile: the released grade is shown beside the grader's kept text.
-        current = Grade.objects.select_related("graded_by").filter(submission=submission).first()
-        newer = current if isinstance(exc, services.GradeLocked) else None
-        return render_grading(request, submission, form=form, conflict=newer, error=str(exc),
-                              status=409)
+        return render_grading(request, submission, form=form, error=str(exc), status=409)
 
     notice = saved_notice(submission, result, regrade=regrade, released=releasing)
     _, filters = queue_filters(request)
