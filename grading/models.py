@@ -23,6 +23,19 @@ class SubmissionQuerySet(models.QuerySet):
     def for_drills(self) -> "SubmissionQuerySet":
         return self.filter(attempt__isnull=False)
 
+    def counted(self) -> "SubmissionQuerySet":
+        """The hand-ins that count: each learner's newest version of each piece of work."""
+        return self.exclude(status=Submission.Status.SUPERSEDED)
+
+    def versions_of(self, submission: "Submission") -> "SubmissionQuerySet":
+        """Every version the learner handed in of the same question or drill, newest first."""
+        same = {"question_id": submission.question_id} if submission.question_id else {
+            "attempt__drill_id": submission.attempt.drill_id
+        }
+        return self.filter(learner_id=submission.learner_id, **same).order_by(
+            "-version", "-created_at", "-pk"
+        )
+
 
 class Submission(models.Model):
     """What a learner hands in for an instructor to grade: a written answer or a drill attempt."""
@@ -31,6 +44,7 @@ class Submission(models.Model):
         AWAITING = "awaiting", "Awaiting grading"
         GRADED = "graded", "Graded"
         RETURNED = "returned", "Returned"
+        SUPERSEDED = "superseded", "Replaced by a newer version"
 
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
@@ -51,6 +65,8 @@ class Submission(models.Model):
     # Structured answers, such as the rows of a learner's own workflow.
     payload = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING)
+    # 1 for a learner's first hand-in of a question or drill; a new one supersedes the pending.
+    version = models.PositiveIntegerField(default=1, editable=False)
     # Equal for submissions with identical answers, so an instructor can grade them once.
     fingerprint = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     # Sent with the form that hands the work in: a repeated or racing submit of the same form

@@ -64,7 +64,7 @@ def scores(*, learner_ids: Iterable[int] | None = None, released_only: bool = Fa
     ``released_only`` is the learner's view: drafts count as not graded yet.
     """
     found: dict[Key, Cell] = {}
-    submissions = Submission.objects.filter(question__isnull=False)
+    submissions = Submission.objects.counted().filter(question__isnull=False)
     attempts = Attempt.objects.filter(learner__isnull=False)
     if learner_ids is not None:
         learner_ids = list(learner_ids)
@@ -105,7 +105,9 @@ def scores(*, learner_ids: Iterable[int] | None = None, released_only: bool = Fa
                 When(submission__grade__released=True, then=F("submission__grade__score")),
                 default=automatic, output_field=SCORE,
             )),
-            awaiting=Count("submission", filter=Q(submission__grade__isnull=True)),
+            awaiting=Count("submission", filter=Q(
+                submission__grade__isnull=True, submission__status=Submission.Status.AWAITING
+            )),
             drafts=Count("submission", filter=Q(submission__grade__released=False)),
         )
     )

@@ -254,15 +254,24 @@ def submit_attempt_for_review(*, attempt: Attempt) -> Submission | None:
     fingerprint = answers_fingerprint(
         attempt.drill_id, [(a.interaction.key, a.choice, a.justification) for a in answers]
     )
-    submission, _ = Submission.objects.get_or_create(
+    earlier = Submission.objects.filter(
+        learner_id=attempt.learner_id, attempt__drill_id=attempt.drill_id
+    ).exclude(attempt=attempt)
+    submission, created = Submission.objects.get_or_create(
         attempt=attempt,
         defaults={
             "learner_id": attempt.learner_id,
             "answer": text,
             "payload": payload,
             "fingerprint": fingerprint,
+            "version": earlier.count() + 1,
         },
     )
+    if created:
+        # The newest attempt is the one to review; one still waiting becomes an earlier version.
+        earlier.filter(status=Submission.Status.AWAITING, grade__isnull=True).update(
+            status=Submission.Status.SUPERSEDED
+        )
     return submission
 
 

@@ -103,7 +103,7 @@ def question_statistics(assessments: list[Assessment],
                         learner_ids: list[int]) -> list[AssessmentStats]:
     by_pk = {a.pk: AssessmentStats(assessment=a) for a in assessments if not a.is_drill}
     learners: dict[int, set[int]] = defaultdict(set)
-    for question_id, learner_id in Submission.objects.filter(
+    for question_id, learner_id in Submission.objects.counted().filter(
         question__isnull=False, learner_id__in=learner_ids
     ).values_list("question_id", "learner_id"):
         if question_id in by_pk:

@@ -128,7 +128,9 @@ def grading_context(request: HttpRequest, submission: Submission, *, form=None, 
             correction=True,
             auto_id="id_correct_%s",
         )
+    versions = Submission.objects.versions_of(submission).select_related("grade")
     return {
+        "versions": [v for v in versions if v.pk != submission.pk],
         "correction_form": correction_form,
         "submission": submission,
         "assessment": assessment,
