@@ -478,8 +478,18 @@ def gradebook_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 @require_GET
 @perms_required(GRADEBOOK)
-def submissions_csv(request: HttpRequest) -> StreamingHttpResponse:
-    _, filters = queue_filters(request)
+def submissions_csv(request: HttpRequest) -> HttpResponse:
+    # An export must hold what was asked for: a bad filter is refused, not ignored.
+    unknown = sorted(set(request.GET) - {"assessment", "status", "learner"})
+    if unknown:
+        return render(request, "400.html", {
+            "reason": f"Unknown filter: {', '.join(unknown)}. Filter by assessment, status "
+            "or learner."
+        }, status=400)
+    form, filters = queue_filters(request)
+    if form.is_bound and not form.is_valid():
+        reasons = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return render(request, "400.html", {"reason": reasons}, status=400)
     if "status" not in request.GET:
         filters["status"] = "all"
     return export.csv_response(export.submission_rows(filters), "submissions.csv")
