@@ -263,6 +263,10 @@ class GradeChange(models.Model):
         return self.old_feedback != self.new_feedback
 
     @property
+    def criteria_changed(self) -> bool:
+        return self.old_score is not None and self.old_criteria != self.new_criteria
+
+    @property
     def release_changed(self) -> bool:
         return self.old_released is not None and self.old_released != self.new_released
 

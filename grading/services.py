@@ -116,7 +116,7 @@ def save_grade(
     _check_score(assessment, score)
     criteria = sorted({int(i) for i in criteria if 0 <= int(i) < len(assessment.rubric)})
     regrade = RegradeRequest.objects.open().filter(submission=submission).first()
-    grade = Grade.objects.filter(submission=submission).first()
+    grade = Grade.objects.filter(submission=submission).select_related("graded_by").first()
 
     if grade is None:
         if expected_version != 0:
@@ -158,10 +158,20 @@ def save_grade(
         )
         if not updated:
             raise GradeConflict(Grade.objects.select_related("graded_by").get(pk=grade.pk))
+        previous_grader = grade.graded_by
         grade.refresh_from_db()
         created = False
-        if regrade is None:
-            _audit(grade, action=GradeChange.Action.EDITED, by=grader, old=old)
+        unchanged = {k: old[k] for k in ("score", "criteria_met", "feedback_markdown")} == {
+            "score": grade.score, "criteria_met": grade.criteria_met,
+            "feedback_markdown": grade.feedback_markdown,
+        }
+        # A save that changes nothing (such as "Save and release" of the grade as it stands)
+        # leaves no empty line in the history.
+        if regrade is None and not unchanged:
+            reason = ""
+            if previous_grader is not None and previous_grader != grader:
+                reason = f"Replaced {previous_grader.username}'s grade"
+            _audit(grade, action=GradeChange.Action.EDITED, by=grader, old=old, reason=reason)
 
     if regrade is not None:
         _resolve_regrade(grade, regrade, by=grader, answer=regrade_answer, old=old)
