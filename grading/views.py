@@ -105,7 +105,8 @@ def grading_context(request: HttpRequest, submission: Submission, *, form=None, 
             initial = {
                 "version": grade.version,
                 "criteria": grade.criteria_met,
-                "score": grade.score,
+                # As the grader typed it: 5, not 5.00.
+                "score": f"{grade.score.normalize():f}",
                 "feedback": grade.feedback_markdown,
             }
         form = GradeForm(
@@ -121,7 +122,7 @@ def grading_context(request: HttpRequest, submission: Submission, *, form=None, 
             initial={
                 "version": grade.version,
                 "criteria": grade.criteria_met,
-                "score": grade.score,
+                "score": f"{grade.score.normalize():f}",
                 "feedback": grade.feedback_markdown,
             },
             assessment=assessment,
