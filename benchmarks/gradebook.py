@@ -40,6 +40,7 @@ from django.http import StreamingHttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from accounts.roles import ensure_instructor_group  # noqa: E402
 from courseware.models import Course, Lesson, Module, Question  # noqa: E402
@@ -99,13 +100,16 @@ def build_class(rng: random.Random) -> User:
     )
     instructor = User.objects.create_user("bench-instructor", password="bench-password-1")
     instructor.groups.add(ensure_instructor_group())
+    now = timezone.now()
     Grade.objects.bulk_create(
         (
-            Grade(submission_id=pk, score=Decimal(rng.randint(0, 10)), criteria_met=[0, 2],
-                  feedback_markdown="Fine.", feedback_html="<p>Fine.</p>",
-                  released=rng.random() < 0.7, graded_by=instructor)
+            Grade(submission_id=pk, score=Decimal(rng.randint(0, 10)), max_score=Decimal(10),
+                  criteria_met=[0, 2], feedback_markdown="Fine.", feedback_html="<p>Fine.</p>",
+                  released=released, released_at=now if released else None,
+                  graded_by=instructor)
             for pk in Submission.objects.values_list("pk", flat=True)
             if rng.random() < 0.8
+            for released in [rng.random() < 0.7]
         ),
         batch_size=2_000,
     )

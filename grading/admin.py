@@ -1,49 +1,110 @@
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 
 from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
 
+# What the learner is shown of a grade; changing any of these on a released grade corrects it.
+CONTENT = ("score", "criteria_met", "feedback_markdown")
+
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
+    """Learners' hand-ins, to read: what a learner handed in is never edited by anyone else."""
+
     list_display = ["question", "attempt", "learner", "status", "created_at"]
     list_filter = ["status", "question"]
     search_fields = ["learner__username", "answer"]
-    raw_id_fields = ["learner", "attempt"]
-    readonly_fields = ["fingerprint"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class GradeChangeInline(admin.TabularInline):
     model = GradeChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "action", "changed_by", "old_score", "new_score", "reason"]
+    fields = ["changed_at", "action", "changed_by", "old_score", "new_score", "old_released",
+              "new_released", "reason"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
 
+class GradeAdminForm(forms.ModelForm):
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why you changed this grade, kept in its history. Required to correct a "
+        "released grade: the learner is shown it.",
+    )
+
+    class Meta:
+        model = Grade
+        fields = ["submission", "score", "criteria_met", "feedback_markdown", "released",
+                  "graded_by"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.instance.pk and not data.get("reason", "").strip():
+            was_released = Grade.objects.filter(pk=self.instance.pk, released=True).exists()
+            if was_released and set(CONTENT) & set(self.changed_data):
+                self.add_error(
+                    "reason",
+                    "Give the reason for correcting a released grade; the learner will see it.",
+                )
+        return data
+
+
 @admin.register(Grade)
 class GradeAdmin(admin.ModelAdmin):
-    list_display = ["submission", "score", "released", "graded_by", "updated_at"]
+    form = GradeAdminForm
+    list_display = ["submission", "score", "max_score", "released", "graded_by", "updated_at"]
     list_filter = ["released", "submission__question"]
     search_fields = ["submission__learner__username", "feedback_markdown"]
     raw_id_fields = ["submission", "graded_by"]
-    readonly_fields = ["version", "released_at", "seen_at", "created_at", "updated_at"]
+    readonly_fields = ["max_score", "version", "released_at", "seen_at", "created_at",
+                       "updated_at"]
     inlines = [GradeChangeInline]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        # A grade stays with the submission it was given for.
+        return [*self.readonly_fields, "submission"] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
     @transaction.atomic
     def save_model(self, request, obj: Grade, form, change: bool) -> None:
-        # Changes made here are audited like those made on the grading page.
-        old = Grade.objects.filter(pk=obj.pk).first() if change else None
+        # Changes made here are audited like those made on the grading page, old and new.
+        old = Grade.objects.select_for_update().filter(pk=obj.pk).first() if change else None
+        correcting = old is not None and old.released and bool(
+            set(CONTENT) & set(form.changed_data)
+        )
         if old is not None:
             obj.version = old.version + 1
+        if correcting:
+            obj.seen_at = None
         obj.graded_by = obj.graded_by or request.user
         super().save_model(request, obj, form, change)
+        if obj.released and (old is None or not old.released):
+            Submission.objects.filter(pk=obj.submission_id).update(
+                status=Submission.Status.RETURNED
+            )
+        elif old is None:
+            Submission.objects.filter(pk=obj.submission_id).update(
+                status=Submission.Status.GRADED
+            )
         GradeChange.objects.create(
             grade=obj,
-            action=GradeChange.Action.ADMIN,
+            action=GradeChange.Action.CORRECTED if correcting else GradeChange.Action.ADMIN,
             changed_by=request.user,
             old_score=old.score if old else None,
             new_score=obj.score,
@@ -51,13 +112,16 @@ class GradeAdmin(admin.ModelAdmin):
             new_criteria=obj.criteria_met,
             old_feedback=old.feedback_markdown if old else "",
             new_feedback=obj.feedback_markdown,
-            reason="Changed in the admin",
+            old_released=old.released if old else None,
+            new_released=obj.released,
+            reason=form.cleaned_data.get("reason", "").strip(),
         )
 
 
 @admin.register(GradeChange)
 class GradeChangeAdmin(admin.ModelAdmin):
-    list_display = ["grade", "action", "changed_by", "changed_at", "old_score", "new_score"]
+    list_display = ["grade", "action", "changed_by", "changed_at", "old_score", "new_score",
+                    "old_released", "new_released"]
     list_filter = ["action"]
     date_hierarchy = "changed_at"
 

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.urls import reverse
 
-from courseware.handins import Receipt
+from courseware.handins import DeskClosed, Receipt
 from courseware.models import Question
 from drills.models import Attempt
 from grading import services
@@ -24,6 +25,13 @@ from grading.models import Submission
 
 class UnknownWork(TypeError):
     """Something was handed in that this desk does not grade."""
+
+
+class AlreadyReleased(DeskClosed):
+    """A new hand-in of work whose grade was released: it goes through a regrade instead.
+
+    The course shows a closed desk's message and keeps the learner's text on the page.
+    """
 
 
 def receipt(submission: Submission) -> Receipt:
@@ -69,9 +77,9 @@ class GradingDesk:
             # Inserted first and left to the database to refuse: of two racing submits of one
             # form, exactly one row is stored.
             with transaction.atomic():
-                submission = Submission.objects.create(
-                    learner=learner, answer=answer, payload=payload or {}, token=token,
-                    **{field: item},
+                submission, created = self._new_version(
+                    learner=learner, item=item, field=field, answer=answer, payload=payload,
+                    token=token,
                 )
         except IntegrityError:
             existing = Submission.objects.filter(token=token).first() if token else None
@@ -81,12 +89,44 @@ class GradingDesk:
                 raise
             submission = existing
             created = False
-        else:
-            created = True
         submission = Submission.objects.select_related("question", "attempt", "grade").get(
             pk=submission.pk
         )
         return receipt(submission), created
+
+    @staticmethod
+    def _new_version(*, learner: Any, item: Model, field: str, answer: str,
+                     payload: dict[str, Any] | None,
+                     token: uuid.UUID | None) -> tuple[Submission, bool]:
+        """One counted hand-in per learner and question: a new one supersedes the pending one.
+
+        Earlier versions stay, for the grader to read; once a grade is released a new hand-in
+        is refused, since a released grade changes only through a regrade request.
+        """
+        if token is not None:
+            repeat = Submission.objects.filter(token=token).first()
+            if repeat is not None:
+                return repeat, False
+        # Hand-ins of one learner queue up here, so two at once cannot both be counted.
+        get_user_model().objects.select_for_update().filter(pk=learner.pk).first()
+        mine = Submission.objects.for_learner(learner).filter(**{field: item})
+        current = mine.counted().select_related("grade").order_by("-version", "-pk").first()
+        if current is not None and current.released_grade is not None:
+            raise AlreadyReleased(
+                "Your grade for this question has been released, so a new answer is not "
+                "handed in. If you think something was missed, ask for a regrade on My "
+                "submissions. Your text is still on the page."
+            )
+        newest = mine.order_by("-version").values_list("version", flat=True).first() or 0
+        submission = Submission.objects.create(
+            learner=learner, answer=answer, payload=payload or {}, token=token,
+            version=newest + 1, **{field: item},
+        )
+        if current is not None:
+            Submission.objects.filter(pk=current.pk).update(
+                status=Submission.Status.SUPERSEDED
+            )
+        return submission, True
 
     def latest(self, *, learner: Any, items: Sequence[Model]) -> dict[int, Receipt]:
         if not items:

@@ -57,9 +57,14 @@ def _when(value) -> str:
 
 
 def gradebook_header(columns) -> list[str]:
+    # Each score column has a status column beside it, so an import can tell "not handed in",
+    # "awaiting grading", "draft" and "released" apart while the score column stays numeric.
+    per_column = []
+    for c in columns:
+        per_column += [f"{c.kind} {c.slug} (out of {c.max_score.normalize():f})",
+                       f"{c.kind} {c.slug} status"]
     return [
-        "username", "name", "email",
-        *(f"{c.kind} {c.slug} (out of {c.max_score.normalize():f})" for c in columns),
+        "username", "name", "email", *per_column,
         "total", "out of", "completion %", "awaiting grading", "draft grades",
     ]
 
@@ -70,18 +75,28 @@ def gradebook_rows(chunk_size: int = 200) -> Iterator[list]:
     max_total = sum((c.max_score for c in columns), Decimal(0))
     yield gradebook_header(columns)
     for row in iter_rows(columns=columns, chunk_size=chunk_size):
+        cells = []
+        for cell in row.cells:
+            cells += [cell.score, cell.marker]
         yield [
-            row.username, row.name, row.email,
-            *(cell.score for cell in row.cells),
+            row.username, row.name, row.email, *cells,
             row.total, max_total, row.completion, row.awaiting, row.drafts,
         ]
 
 
 SUBMISSION_HEADER = [
-    "submission", "learner", "kind", "assessment", "lesson or drill", "submitted at", "status",
-    "regrade requested", "score", "out of", "released", "released at", "graded by",
-    "criteria met", "answer", "feedback",
+    "submission", "username", "name", "email", "kind", "assessment", "lesson or drill",
+    "version", "submitted at", "status", "regrade requested", "grade status", "score", "out of",
+    "released", "released at", "graded by", "criteria met", "answer", "feedback",
 ]
+
+
+def grade_status(submission: Submission, grade) -> str:
+    if submission.status == Submission.Status.SUPERSEDED:
+        return "superseded"
+    if grade is None:
+        return "awaiting grading"
+    return "released" if grade.released else "draft"
 
 
 def submission_rows(filters: dict, chunk_size: int = 500) -> Iterator[list]:
@@ -95,17 +110,22 @@ def submission_rows(filters: dict, chunk_size: int = 500) -> Iterator[list]:
 def submission_row(submission: Submission) -> list:
     assessment = for_submission(submission)
     grade = getattr(submission, "grade", None)
+    learner = submission.learner
     return [
         submission.pk,
-        submission.learner.username,
+        learner.username,
+        learner.get_full_name(),
+        learner.email,
         assessment.kind,
         assessment.slug,
         assessment.group,
+        submission.version,
         _when(submission.created_at),
         submission.get_status_display(),
         bool(getattr(submission, "regrade_open", False)),
+        grade_status(submission, grade),
         grade.score if grade else None,
-        assessment.max_score,
+        grade.max_score if grade else assessment.max_score,
         bool(grade and grade.released),
         _when(grade.released_at) if grade else "",
         grade.graded_by.username if grade and grade.graded_by else "",

@@ -68,6 +68,8 @@ class GradeForm(forms.Form):
         snippets: QuerySet | None = None,
         group_size: int = 0,
         regrade: bool = False,
+        correction: bool = False,
+        others: list[str] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -97,6 +99,14 @@ class GradeForm(forms.Form):
                 f"{'s' if group_size != 1 else ''} with identical answers",
                 help_text="Grades already released are left alone; each copy stays editable.",
             )
+            if others:
+                self.fields["replace_others"] = forms.BooleanField(
+                    required=False,
+                    initial=False,
+                    label=f"Also replace the draft{'s' * (len(others) != 1)} other graders "
+                    f"saved: {', '.join(others)}",
+                    help_text="Left unticked, a colleague's draft is kept as they wrote it.",
+                )
         if regrade:
             self.fields["regrade_answer"] = forms.CharField(
                 label="Your answer to the regrade request",
@@ -104,6 +114,15 @@ class GradeForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 3}),
                 help_text="Saving answers the request and returns the grade to the learner.",
                 error_messages={"required": "Answer the learner's regrade request."},
+            )
+
+        if correction:
+            self.fields["reason"] = forms.CharField(
+                label="Why are you correcting this released grade?",
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="The learner is told the grade was corrected and reads this reason.",
+                error_messages={"required": "Give the learner a reason for the correction."},
             )
 
     def clean(self) -> dict:

@@ -1,7 +1,7 @@
 """The gradebook: every learner against every question and drill, in a fixed number of queries.
 
-A question's cell is the learner's best grade for it (drafts included, and marked); a drill's
-cell is the best score among the learner's attempts.
+Every cell comes from the score selector (grading.scores), drafts included and marked, so the
+gradebook, its CSV and the learner's own pages never disagree.
 """
 
 from __future__ import annotations
@@ -12,26 +12,15 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.roles import INSTRUCTORS
-from drills.models import Attempt
 from grading.assessments import Assessment, all_assessments
-from grading.models import Submission
+from grading.scores import EMPTY, Cell, Key, cell_key, scores
+
+__all__ = ["Cell", "Gradebook", "Row", "gradebook_page", "iter_rows", "learners"]
 
 SORTS = ("name", "total", "completion")
-
-
-@dataclass(slots=True)
-class Cell:
-    score: Decimal | None = None
-    draft: bool = False
-    submitted: bool = False
-    awaiting: int = 0
-
-
-EMPTY = Cell()
 
 
 @dataclass(slots=True)
@@ -60,7 +49,7 @@ class Row:
 
     @property
     def drafts(self) -> int:
-        return sum(1 for c in self.cells if c.draft)
+        return sum(c.drafts for c in self.cells)
 
 
 @dataclass
@@ -98,43 +87,13 @@ def learners() -> QuerySet:
     )
 
 
-def _fill(rows: dict[int, Row], columns: list[Assessment], learner_ids=None) -> None:
-    """Fill the cells of ``rows`` with two aggregate queries, whatever the number of learners."""
-    position = {("q", a.pk): i for i, a in enumerate(columns) if not a.is_drill}
-    position.update({("d", a.pk): i for i, a in enumerate(columns) if a.is_drill})
-    submissions = Submission.objects.filter(question__isnull=False)
-    if learner_ids is not None:
-        submissions = submissions.filter(learner_id__in=learner_ids)
-    grouped = (
-        submissions.order_by()
-        .values_list("learner_id", "question_id")
-        .annotate(
-            best=Max("grade__score"),
-            best_released=Max("grade__score", filter=Q(grade__released=True)),
-            awaiting=Count("pk", filter=Q(grade__isnull=True)),
-        )
-    )
-    for learner_id, question_id, best, best_released, awaiting in grouped:
-        row, index = rows.get(learner_id), position.get(("q", question_id))
-        if row is None or index is None:
-            continue
-        row.cells[index] = Cell(
-            score=best,
-            draft=best is not None and (best_released is None or best_released < best),
-            submitted=True,
-            awaiting=awaiting,
-        )
-    for learner_id, drill_id, best in _drill_cells(learner_ids):
-        row, index = rows.get(learner_id), position.get(("d", drill_id))
-        if row is not None and index is not None:
-            row.cells[index] = Cell(score=Decimal(best), submitted=True)
-
-
-def _drill_cells(learner_ids) -> Iterable[tuple[int, int, int]]:
-    attempts = Attempt.objects.all()
-    if learner_ids is not None:
-        attempts = attempts.filter(learner_id__in=learner_ids)
-    return attempts.order_by().values_list("learner_id", "drill_id").annotate(best=Max("score"))
+def _fill(rows: dict[int, Row], columns: list[Assessment], learner_ids=None,
+          found: dict[Key, Cell] | None = None) -> None:
+    """Fill the cells of ``rows`` from the score selector, whatever the number of learners."""
+    if found is None:
+        found = scores(learner_ids=learner_ids)
+    for learner_id, row in rows.items():
+        row.cells = [found.get(cell_key(learner_id, column), EMPTY) for column in columns]
 
 
 def _rows(users: Iterable[dict], columns: list[Assessment]) -> dict[int, Row]:
@@ -168,83 +127,41 @@ def gradebook_page(*, sort: str, page: str | int | None, per_page: int) -> tuple
     book = Gradebook(columns=columns, rows=[])
     book.sort = valid_sort(sort, book)
     users = list(learners().values_list("id", flat=True))
+    found = None
     if book.sort == "-name":
         users.reverse()
     elif book.sort != "name":
-        users = _sorted_by(users, book.sort, columns)
+        # Sorting reads everyone's scores; the page's cells then come from the same reading.
+        found = scores()
+        users = _sorted_by(users, book.sort, columns, found)
     current = Paginator(users, per_page).get_page(page)
     ids = list(current.object_list)
     rows = _rows(learners().filter(id__in=ids).values(*USER_FIELDS), columns)
-    _fill(rows, columns, learner_ids=ids)
+    _fill(rows, columns, learner_ids=ids, found=found)
     book.rows = [rows[pk] for pk in ids]
     current.object_list = book.rows
     return book, current
 
 
-def _sorted_by(users: list[int], sort: str, columns: list[Assessment]) -> list[int]:
+def _sorted_by(users: list[int], sort: str, columns: list[Assessment],
+               found: dict[Key, Cell]) -> list[int]:
     """Learner ids in name order, re-sorted on one figure; ties keep name order."""
     descending, name = sort.startswith("-"), sort.lstrip("-")
+    wanted = {cell_key(0, c)[1:] for c in columns}
     if name in ("total", "completion"):
-        figures = _per_learner(columns, count=name == "completion")
+        figures: dict[int, Decimal] = {}
+        for (learner_id, *assessment), cell in found.items():
+            if tuple(assessment) not in wanted:
+                continue
+            amount = 1 if name == "completion" else (cell.score or 0)
+            figures[learner_id] = figures.get(learner_id, 0) + amount
         return sorted(users, key=lambda pk: figures.get(pk, 0), reverse=descending)
     column = next(c for c in columns if c.key == name)
-    figures = dict(_column_values(column))
+    column_scores = {pk: found.get(cell_key(pk, column), EMPTY).score for pk in users}
     # Learners with nothing for this column go last in either direction.
-    present = [pk for pk in users if figures.get(pk) is not None]
-    missing = [pk for pk in users if figures.get(pk) is None]
-    return sorted(present, key=figures.__getitem__, reverse=descending) + missing
-
-
-def _column_values(column: Assessment) -> QuerySet:
-    if column.is_drill:
-        return (
-            Attempt.objects.filter(drill_id=column.pk).order_by()
-            .values_list("learner_id").annotate(best=Max("score"))
-        )
-    return (
-        Submission.objects.filter(question_id=column.pk).order_by()
-        .values_list("learner_id").annotate(best=Max("grade__score"))
-    )
-
-
-def _per_learner(columns: list[Assessment], *, count: bool) -> dict[int, float]:
-    """Per learner: the sum of their best scores, or the number of assessments they did.
-
-    A sum of per-assessment maximums is an aggregate of an aggregate, which the ORM cannot
-    express; the two grouped querysets are built by the ORM and only combined here.
-    """
-    questions = [c.pk for c in columns if not c.is_drill]
-    drills = [c.pk for c in columns if c.is_drill]
-    querysets = []
-    if questions:
-        querysets.append(
-            Submission.objects.filter(question_id__in=questions).order_by()
-            .values("learner_id", "question_id")
-            .annotate(amount=Count("pk") if count else Max("grade__score"))
-            .values_list("learner_id", "amount")
-        )
-    if drills:
-        querysets.append(
-            Attempt.objects.filter(drill_id__in=drills).order_by()
-            .values("learner_id", "drill_id")
-            .annotate(amount=Count("pk") if count else Max("score"))
-            .values_list("learner_id", "amount")
-        )
-    if not querysets:
-        return {}
-    parts, params = [], []
-    for queryset in querysets:
-        sql, part_params = queryset.query.sql_with_params()
-        parts.append(sql)
-        params.extend(part_params)
-    figure = "COUNT(*)" if count else "SUM(amount)"
-    sql = (
-        f"SELECT learner_id, {figure} FROM ({' UNION ALL '.join(parts)}) AS per_assessment "
-        "GROUP BY learner_id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {pk: float(value or 0) for pk, value in cursor.fetchall()}
+    present = [pk for pk in users if column_scores[pk] is not None]
+    missing = [pk for pk in users if column_scores[pk] is None]
+    return sorted(present, key=column_scores.__getitem__, reverse=descending) + missing
 
 
 def iter_rows(*, columns: list[Assessment], chunk_size: int = 200) -> Iterator[Row]:

@@ -1,4 +1,7 @@
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -20,6 +23,19 @@ class SubmissionQuerySet(models.QuerySet):
     def for_drills(self) -> "SubmissionQuerySet":
         return self.filter(attempt__isnull=False)
 
+    def counted(self) -> "SubmissionQuerySet":
+        """The hand-ins that count: each learner's newest version of each piece of work."""
+        return self.exclude(status=Submission.Status.SUPERSEDED)
+
+    def versions_of(self, submission: "Submission") -> "SubmissionQuerySet":
+        """Every version the learner handed in of the same question or drill, newest first."""
+        same = {"question_id": submission.question_id} if submission.question_id else {
+            "attempt__drill_id": submission.attempt.drill_id
+        }
+        return self.filter(learner_id=submission.learner_id, **same).order_by(
+            "-version", "-created_at", "-pk"
+        )
+
 
 class Submission(models.Model):
     """What a learner hands in for an instructor to grade: a written answer or a drill attempt."""
@@ -28,6 +44,7 @@ class Submission(models.Model):
         AWAITING = "awaiting", "Awaiting grading"
         GRADED = "graded", "Graded"
         RETURNED = "returned", "Returned"
+        SUPERSEDED = "superseded", "Replaced by a newer version"
 
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
@@ -48,6 +65,8 @@ class Submission(models.Model):
     # Structured answers, such as the rows of a learner's own workflow.
     payload = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING)
+    # 1 for a learner's first hand-in of a question or drill; a new one supersedes the pending.
+    version = models.PositiveIntegerField(default=1, editable=False)
     # Equal for submissions with identical answers, so an instructor can grade them once.
     fingerprint = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     # Sent with the form that hands the work in: a repeated or racing submit of the same form
@@ -79,6 +98,13 @@ class Submission(models.Model):
         if self.question_id:
             return f"{self.learner} on {self.question.slug}"
         return f"{self.learner} on drill {self.attempt.drill.slug}"
+
+    @property
+    def max_score(self) -> Decimal:
+        """The most this work can score, as the question or drill says today."""
+        if self.question_id:
+            return Decimal(self.question.max_score)
+        return Decimal(self.attempt.total)
 
     @property
     def released_grade(self):
@@ -113,6 +139,8 @@ class Grade(models.Model):
 
     submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="grade")
     score = models.DecimalField(max_digits=6, decimal_places=2)
+    # The maximum when the work was graded: a later change to the question does not move it.
+    max_score = models.DecimalField(max_digits=6, decimal_places=2, editable=False)
     # Indexes into the rubric of the question (or drill) that the instructor ticked.
     criteria_met = models.JSONField(default=list, blank=True)
     feedback_markdown = models.TextField(blank=True)
@@ -137,16 +165,54 @@ class Grade(models.Model):
         permissions = [("release_grade", "Can release grades to learners")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(score__gte=0), name="grade_score_not_negative"
-            )
+                condition=models.Q(score__gte=0), name="grade_score_not_negative",
+                violation_error_message="The score cannot be below 0.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__lte=models.F("max_score")),
+                name="grade_score_within_maximum",
+                violation_error_message="The score cannot be above the maximum.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(released=False) | models.Q(released_at__isnull=False),
+                name="grade_released_has_time",
+                violation_error_message="A released grade records when it was released.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.submission}: {self.score}"
 
     def save(self, *args, **kwargs) -> None:
+        if self.max_score is None:
+            self.max_score = self.submission.max_score
+        self._check_release()
+        if self.released and self.released_at is None:
+            self.released_at = timezone.now()
         self.feedback_html = render_markdown(self.feedback_markdown).html
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.max_score is None and self.submission_id:
+            self.max_score = self.submission.max_score
+        if self.score is not None and self.max_score is not None and not (
+            0 <= self.score <= self.max_score
+        ):
+            raise ValidationError(
+                {"score": f"The score must be between 0 and {self.max_score.normalize():f}."}
+            )
+        self._check_release()
+
+    def _check_release(self) -> None:
+        # Taking a grade back from the learner would change what they were shown without
+        # telling them; a released grade changes only by a regrade or a correction.
+        if self.pk and not self.released and Grade.objects.filter(
+            pk=self.pk, released=True
+        ).exists():
+            raise ValidationError(
+                {"released": "A released grade cannot be taken back. Correct it instead, "
+                             "giving the learner a reason."}
+            )
 
     @property
     def is_new_to_learner(self) -> bool:
@@ -163,6 +229,7 @@ class GradeChange(models.Model):
         RELEASED = "released", "Released"
         REGRADED = "regraded", "Regraded on request"
         ADMIN = "admin", "Edited in the admin"
+        CORRECTED = "corrected", "Grade corrected"
 
     grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="changes")
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -176,6 +243,8 @@ class GradeChange(models.Model):
     new_criteria = models.JSONField(default=list, blank=True)
     old_feedback = models.TextField(blank=True)
     new_feedback = models.TextField(blank=True)
+    old_released = models.BooleanField(null=True, blank=True)
+    new_released = models.BooleanField(null=True, blank=True)
     reason = models.TextField(blank=True)
 
     class Meta:
@@ -192,6 +261,14 @@ class GradeChange(models.Model):
     @property
     def feedback_changed(self) -> bool:
         return self.old_feedback != self.new_feedback
+
+    @property
+    def criteria_changed(self) -> bool:
+        return self.old_score is not None and self.old_criteria != self.new_criteria
+
+    @property
+    def release_changed(self) -> bool:
+        return self.old_released is not None and self.old_released != self.new_released
 
 
 class FeedbackSnippetQuerySet(models.QuerySet):

@@ -46,7 +46,10 @@ class SaveResult:
     grade: Grade
     created: bool
     group_updated: list[Grade] = field(default_factory=list)
+    # Released identical grades, always left alone.
     group_skipped: int = 0
+    # Other graders' drafts on identical submissions, left alone unless replacing was asked for.
+    group_kept: list[Grade] = field(default_factory=list)
 
 
 def _released_message(grade: Grade) -> str:
@@ -54,7 +57,8 @@ def _released_message(grade: Grade) -> str:
         else "earlier"
     return (
         f"This grade was released to the learner on {when}. A released grade changes only "
-        "through a regrade request, so the learner always knows why it moved."
+        "through a regrade request or a correction the learner is told about, so the learner "
+        "always knows why it moved."
     )
 
 
@@ -70,6 +74,8 @@ def _audit(grade: Grade, *, action: str, by, old: dict | None, reason: str = "")
         new_criteria=grade.criteria_met,
         old_feedback=old.get("feedback_markdown", ""),
         new_feedback=grade.feedback_markdown,
+        old_released=old.get("released"),
+        new_released=grade.released,
         reason=reason,
     )
 
@@ -79,6 +85,7 @@ def _snapshot(grade: Grade) -> dict:
         "score": grade.score,
         "criteria_met": list(grade.criteria_met),
         "feedback_markdown": grade.feedback_markdown,
+        "released": grade.released,
     }
 
 
@@ -99,6 +106,7 @@ def save_grade(
     expected_version: int,
     regrade_answer: str = "",
     apply_to_group: bool = False,
+    replace_others: bool = False,
 ) -> SaveResult:
     """Create or change the grade of a submission, as a draft unless it answers a regrade.
 
@@ -108,7 +116,7 @@ def save_grade(
     _check_score(assessment, score)
     criteria = sorted({int(i) for i in criteria if 0 <= int(i) < len(assessment.rubric)})
     regrade = RegradeRequest.objects.open().filter(submission=submission).first()
-    grade = Grade.objects.filter(submission=submission).first()
+    grade = Grade.objects.filter(submission=submission).select_related("graded_by").first()
 
     if grade is None:
         if expected_version != 0:
@@ -118,6 +126,7 @@ def save_grade(
                 grade = Grade.objects.create(
                     submission=submission,
                     score=score,
+                    max_score=assessment.max_score,
                     criteria_met=criteria,
                     feedback_markdown=feedback,
                     graded_by=grader,
@@ -136,6 +145,7 @@ def save_grade(
         now = timezone.now()
         changes = {
             "score": score,
+            "max_score": assessment.max_score,
             "criteria_met": criteria,
             "feedback_markdown": feedback,
             "feedback_html": render_markdown(feedback).html,
@@ -148,10 +158,20 @@ def save_grade(
         )
         if not updated:
             raise GradeConflict(Grade.objects.select_related("graded_by").get(pk=grade.pk))
+        previous_grader = grade.graded_by
         grade.refresh_from_db()
         created = False
-        if regrade is None:
-            _audit(grade, action=GradeChange.Action.EDITED, by=grader, old=old)
+        unchanged = {k: old[k] for k in ("score", "criteria_met", "feedback_markdown")} == {
+            "score": grade.score, "criteria_met": grade.criteria_met,
+            "feedback_markdown": grade.feedback_markdown,
+        }
+        # A save that changes nothing (such as "Save and release" of the grade as it stands)
+        # leaves no empty line in the history.
+        if regrade is None and not unchanged:
+            reason = ""
+            if previous_grader is not None and previous_grader != grader:
+                reason = f"Replaced {previous_grader.username}'s grade"
+            _audit(grade, action=GradeChange.Action.EDITED, by=grader, old=old, reason=reason)
 
     if regrade is not None:
         _resolve_regrade(grade, regrade, by=grader, answer=regrade_answer, old=old)
@@ -160,7 +180,9 @@ def save_grade(
 
     result = SaveResult(grade=grade, created=created)
     if apply_to_group:
-        result.group_updated, result.group_skipped = _grade_group(grade, by=grader)
+        result.group_updated, result.group_skipped, result.group_kept = _grade_group(
+            grade, by=grader, replace_others=replace_others
+        )
     return result
 
 
@@ -242,31 +264,64 @@ def submit_attempt_for_review(*, attempt: Attempt) -> Submission | None:
     fingerprint = answers_fingerprint(
         attempt.drill_id, [(a.interaction.key, a.choice, a.justification) for a in answers]
     )
-    submission, _ = Submission.objects.get_or_create(
+    earlier = Submission.objects.filter(
+        learner_id=attempt.learner_id, attempt__drill_id=attempt.drill_id
+    ).exclude(attempt=attempt)
+    submission, created = Submission.objects.get_or_create(
         attempt=attempt,
         defaults={
             "learner_id": attempt.learner_id,
             "answer": text,
             "payload": payload,
             "fingerprint": fingerprint,
+            "version": earlier.count() + 1,
         },
     )
+    if created:
+        # The newest attempt is the one to review; one still waiting becomes an earlier version.
+        earlier.filter(status=Submission.Status.AWAITING, grade__isnull=True).update(
+            status=Submission.Status.SUPERSEDED
+        )
     return submission
 
 
-def _grade_group(source: Grade, *, by) -> tuple[list[Grade], int]:
-    """Copy a grade onto every identical submission whose grade is not released yet."""
-    updated, skipped = [], 0
+def others_drafts(submission: Submission, grader):
+    """Draft grades another grader left on submissions identical to this one."""
+    return (
+        Grade.objects.drafts()
+        .filter(submission__in=identical_submissions(submission))
+        .exclude(graded_by=grader)
+        .exclude(graded_by__isnull=True)
+        .select_related("submission__learner", "graded_by")
+        .order_by("submission__created_at", "pk")
+    )
+
+
+def _grade_group(source: Grade, *, by,
+                 replace_others: bool = False) -> tuple[list[Grade], int, list[Grade]]:
+    """Copy a grade onto every identical submission whose grade is not released yet.
+
+    A colleague's draft is replaced only when the grader, shown whose drafts they are, asked.
+    """
+    updated, skipped, kept = [], 0, []
     reason = f"Same answers as submission #{source.submission_id}"
     for member in identical_submissions(source.submission).select_for_update():
-        grade = Grade.objects.filter(submission=member).first()
+        grade = Grade.objects.filter(submission=member).select_related("graded_by").first()
         if grade is not None and grade.released:
             skipped += 1
             continue
+        theirs = grade is not None and grade.graded_by_id not in (None, by.pk)
+        if theirs and not replace_others:
+            kept.append(grade)
+            continue
+        if theirs:
+            reason = (f"Same answers as submission #{source.submission_id}; replaced "
+                      f"{grade.graded_by.username}'s draft")
         if grade is None:
             grade = Grade.objects.create(
                 submission=member,
                 score=source.score,
+                max_score=source.max_score,
                 criteria_met=list(source.criteria_met),
                 feedback_markdown=source.feedback_markdown,
                 graded_by=by,
@@ -275,6 +330,7 @@ def _grade_group(source: Grade, *, by) -> tuple[list[Grade], int]:
         else:
             old = _snapshot(grade)
             grade.score = source.score
+            grade.max_score = source.max_score
             grade.criteria_met = list(source.criteria_met)
             grade.feedback_markdown = source.feedback_markdown
             grade.graded_by = by
@@ -284,7 +340,7 @@ def _grade_group(source: Grade, *, by) -> tuple[list[Grade], int]:
             _audit(grade, action=GradeChange.Action.GROUP, by=by, old=old, reason=reason)
         _set_status(member, Submission.Status.GRADED)
         updated.append(grade)
-    return updated, skipped
+    return updated, skipped, kept
 
 
 @transaction.atomic
@@ -298,7 +354,8 @@ def release_grade(*, grade: Grade, by, expected_version: int | None = None) -> G
     if not query.update(released=True, released_at=now, seen_at=None, version=F("version") + 1):
         raise GradeConflict(Grade.objects.select_related("graded_by").get(pk=grade.pk))
     grade.refresh_from_db()
-    _audit(grade, action=GradeChange.Action.RELEASED, by=by, old=_snapshot(grade))
+    _audit(grade, action=GradeChange.Action.RELEASED, by=by,
+           old={**_snapshot(grade), "released": False})
     _set_status(grade.submission, Submission.Status.RETURNED)
     return grade
 
@@ -314,25 +371,101 @@ def save_and_release(*, submission: Submission, grader, **grade: Any) -> SaveRes
     return result
 
 
+def grades_of(assessment: Assessment):
+    """Every grade of one question or drill, oldest submission first."""
+    grades = Grade.objects.select_related("submission__learner", "graded_by")
+    if assessment.is_drill:
+        grades = grades.filter(submission__attempt__drill_id=assessment.pk)
+    else:
+        grades = grades.filter(submission__question_id=assessment.pk)
+    return grades.order_by("submission__created_at", "pk")
+
+
 def drafts_of(assessment: Assessment):
     """The draft grades of one question or drill, oldest submission first."""
-    drafts = Grade.objects.drafts().select_related("submission__learner", "graded_by")
+    return grades_of(assessment).drafts()
+
+
+def ungraded_count(assessment: Assessment) -> int:
+    """Hand-ins of one question or drill that nobody has graded yet."""
+    submissions = Submission.objects.filter(grade__isnull=True)
     if assessment.is_drill:
-        drafts = drafts.filter(submission__attempt__drill_id=assessment.pk)
-    else:
-        drafts = drafts.filter(submission__question_id=assessment.pk)
-    return drafts.order_by("submission__created_at", "pk")
+        return submissions.filter(attempt__drill_id=assessment.pk).count()
+    return submissions.filter(question_id=assessment.pk).count()
+
+
+@dataclass
+class ReleaseReport:
+    released: list[Grade] = field(default_factory=list)
+    # Listed on the confirmation but changed or released by someone else since.
+    changed: list[Grade] = field(default_factory=list)
+    gone: int = 0
+    # Drafts saved after the confirmation was shown: not released, since nobody saw them.
+    unlisted: int = 0
 
 
 @transaction.atomic
-def release_all(*, assessment: Assessment, by) -> int:
-    """Release every draft grade of one question or drill; returns how many were released."""
-    drafts = drafts_of(assessment).select_for_update(of=("self",))
-    count = 0
-    for grade in drafts:
-        release_grade(grade=grade, by=by)
-        count += 1
-    return count
+def release_all(*, assessment: Assessment, by, listed: dict[int, int]) -> ReleaseReport:
+    """Release exactly the drafts the confirmation listed, at the versions it showed.
+
+    ``listed`` maps grade ids to the versions on the confirmation page. A draft changed since
+    is left alone and reported; a draft saved since was never shown, so it is not released.
+    """
+    report = ReleaseReport()
+    drafts = {g.pk: g for g in drafts_of(assessment).select_for_update(of=("self",))}
+    for pk, version in listed.items():
+        grade = drafts.pop(pk, None)
+        if grade is None:
+            changed = grades_of(assessment).filter(pk=pk).first()
+            if changed is None:
+                report.gone += 1
+            else:
+                report.changed.append(changed)
+        elif grade.version != version:
+            report.changed.append(grade)
+        else:
+            report.released.append(release_grade(grade=grade, by=by, expected_version=version))
+    report.unlisted = len(drafts)
+    return report
+
+
+@transaction.atomic
+def correct_grade(
+    *,
+    grade: Grade,
+    by,
+    score: Decimal,
+    criteria: list[int],
+    feedback: str,
+    reason: str,
+    expected_version: int,
+) -> Grade:
+    """Change a released grade openly: the learner is told it was corrected, and why."""
+    if not grade.released:
+        raise GradingError("This grade is still a draft: edit it instead of correcting it.")
+    if not reason.strip():
+        raise GradingError("Say why you are correcting this grade; the learner will read it.")
+    assessment = for_submission(grade.submission)
+    _check_score(assessment, score)
+    criteria = sorted({int(i) for i in criteria if 0 <= int(i) < len(assessment.rubric)})
+    old = _snapshot(grade)
+    updated = Grade.objects.filter(pk=grade.pk, version=expected_version, released=True).update(
+        score=score,
+        max_score=assessment.max_score,
+        criteria_met=criteria,
+        feedback_markdown=feedback,
+        feedback_html=render_markdown(feedback).html,
+        graded_by=by,
+        # Shown to the learner as new again, with the reason beside it.
+        seen_at=None,
+        updated_at=timezone.now(),
+        version=F("version") + 1,
+    )
+    if not updated:
+        raise GradeConflict(Grade.objects.select_related("graded_by").get(pk=grade.pk))
+    grade.refresh_from_db()
+    _audit(grade, action=GradeChange.Action.CORRECTED, by=by, old=old, reason=reason.strip())
+    return grade
 
 
 @transaction.atomic

@@ -10,11 +10,13 @@ from decimal import Decimal
 from html import escape
 
 import plotly.graph_objects as go
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 
 from drills.models import Attempt, AttemptAnswer
 from grading.assessments import Assessment, all_assessments
+from grading.gradebook import learners
 from grading.models import Grade, Submission
+from grading.scores import DRILL, QUESTION, scores
 
 CHART_SIZE = 12
 
@@ -75,6 +77,7 @@ class Misconception:
 class ClassStatistics:
     assessments: list[AssessmentStats]
     misconceptions: list[Misconception]
+    first_attempts_only: bool = True
 
     @property
     def chart(self) -> list[Misconception]:
@@ -88,28 +91,37 @@ def _round(value: float | Decimal) -> Decimal:
     return Decimal(str(round(value, 2)))
 
 
-def question_statistics(assessments: list[Assessment]) -> list[AssessmentStats]:
+def _learner_scores(by_pk: dict, kind: str, learner_ids: list[int]) -> None:
+    """Each learner's score from the selector the gradebook reads, so the two agree."""
+    for (_, found_kind, pk), cell in scores(learner_ids=learner_ids).items():
+        entry = by_pk.get(pk) if found_kind == kind else None
+        if entry is not None and cell.score is not None:
+            entry.scores.append(cell.score)
+
+
+def question_statistics(assessments: list[Assessment],
+                        learner_ids: list[int]) -> list[AssessmentStats]:
     by_pk = {a.pk: AssessmentStats(assessment=a) for a in assessments if not a.is_drill}
     learners: dict[int, set[int]] = defaultdict(set)
-    for question_id, learner_id in Submission.objects.filter(question__isnull=False).values_list(
-        "question_id", "learner_id"
-    ):
+    for question_id, learner_id in Submission.objects.counted().filter(
+        question__isnull=False, learner_id__in=learner_ids
+    ).values_list("question_id", "learner_id"):
         if question_id in by_pk:
             by_pk[question_id].submissions += 1
             learners[question_id].add(learner_id)
     for question_id, people in learners.items():
         by_pk[question_id].learners = len(people)
     met: dict[int, list[int]] = defaultdict(list)
-    for question_id, score, released, criteria in Grade.objects.filter(
-        submission__question__isnull=False
-    ).values_list("submission__question_id", "score", "released", "criteria_met"):
+    for question_id, released, criteria in Grade.objects.filter(
+        submission__question__isnull=False, submission__learner_id__in=learner_ids
+    ).values_list("submission__question_id", "released", "criteria_met"):
         entry = by_pk.get(question_id)
         if entry is None:
             continue
         entry.graded += 1
         entry.released += released
-        entry.scores.append(score)
         met[question_id].extend(criteria or [])
+    _learner_scores(by_pk, QUESTION, learner_ids)
     for question_id, entry in by_pk.items():
         ticks = met[question_id]
         entry.criteria = [
@@ -119,21 +131,22 @@ def question_statistics(assessments: list[Assessment]) -> list[AssessmentStats]:
     return list(by_pk.values())
 
 
-def drill_statistics(assessments: list[Assessment]) -> list[AssessmentStats]:
-    """Per drill: attempts, learners, each learner's best automatic score, instructor grades."""
+def drill_statistics(assessments: list[Assessment],
+                     learner_ids: list[int]) -> list[AssessmentStats]:
+    """Per drill: attempts, learners, each learner's best score, instructor grades."""
     by_pk = {a.pk: AssessmentStats(assessment=a) for a in assessments if a.is_drill}
-    best: dict[tuple[int, int], int] = {}
-    for drill_id, learner_id, score in Attempt.objects.values_list(
-        "drill_id", "learner_id", "score"
+    people: dict[int, set[int]] = defaultdict(set)
+    for drill_id, learner_id in Attempt.objects.filter(learner_id__in=learner_ids).values_list(
+        "drill_id", "learner_id"
     ):
         if drill_id in by_pk:
             by_pk[drill_id].submissions += 1
-            best[drill_id, learner_id] = max(score, best.get((drill_id, learner_id), 0))
-    for (drill_id, _), score in best.items():
-        by_pk[drill_id].learners += 1
-        by_pk[drill_id].scores.append(Decimal(score))
+            people[drill_id].add(learner_id)
+    for drill_id, group in people.items():
+        by_pk[drill_id].learners = len(group)
+    _learner_scores(by_pk, DRILL, learner_ids)
     for drill_id, released in Grade.objects.filter(
-        submission__attempt__isnull=False
+        submission__attempt__isnull=False, submission__learner_id__in=learner_ids
     ).values_list("submission__attempt__drill_id", "released"):
         if drill_id in by_pk:
             by_pk[drill_id].graded += 1
@@ -141,10 +154,21 @@ def drill_statistics(assessments: list[Assessment]) -> list[AssessmentStats]:
     return list(by_pk.values())
 
 
-def misconceptions() -> list[Misconception]:
-    """Interactions answered wrongly at least once, the most missed first."""
+def misconceptions(learner_ids: list[int], *, first_only: bool = True) -> list[Misconception]:
+    """Interactions answered wrongly at least once, the most missed first.
+
+    By default each learner counts once per drill, with their first attempt: one learner who
+    retries a drill many times would otherwise outweigh the rest of the class.
+    """
+    answers = AttemptAnswer.objects.filter(attempt__learner_id__in=learner_ids)
+    if first_only:
+        first = (
+            Attempt.objects.filter(learner_id__in=learner_ids).order_by()
+            .values("learner_id", "drill_id").annotate(first=Min("pk")).values("first")
+        )
+        answers = answers.filter(attempt_id__in=first)
     rows = (
-        AttemptAnswer.objects.order_by()
+        answers.order_by()
         .values(
             "interaction_id", "interaction__caller", "interaction__callee",
             "interaction__answer", "interaction__drill__title",
@@ -154,7 +178,7 @@ def misconceptions() -> list[Misconception]:
     )
     wrong_choices: dict[int, Counter] = defaultdict(Counter)
     for interaction_id, choice, count in (
-        AttemptAnswer.objects.filter(correct=False)
+        answers.filter(correct=False)
         .order_by()
         .values_list("interaction_id", "choice")
         .annotate(n=Count("pk"))
@@ -181,11 +205,15 @@ def _commonest(counter: Counter) -> str:
     return f"{choice} ({count}×)"
 
 
-def class_statistics() -> ClassStatistics:
+def class_statistics(*, first_attempts_only: bool = True) -> ClassStatistics:
     assessments = all_assessments()
+    # Only learners: instructors trying their own questions out are not the class.
+    learner_ids = list(learners().values_list("id", flat=True))
     return ClassStatistics(
-        assessments=question_statistics(assessments) + drill_statistics(assessments),
-        misconceptions=misconceptions(),
+        assessments=question_statistics(assessments, learner_ids)
+        + drill_statistics(assessments, learner_ids),
+        misconceptions=misconceptions(learner_ids, first_only=first_attempts_only),
+        first_attempts_only=first_attempts_only,
     )
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("submissions/<int:pk>/", views.grade, name="grade"),
     path("submissions/<int:pk>/release/", views.release, name="release"),
+    path("submissions/<int:pk>/correct/", views.correct, name="correct"),
     path("submissions/<int:pk>/snippets/", views.add_snippet, name="add_snippet"),
     path(
         "submissions/<int:pk>/snippets/<int:snippet_pk>/delete/",

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -16,7 +16,7 @@ from grading import export, services
 from grading.assessments import all_assessments, drill_review, for_submission, submission_title
 from grading.forms import GradeForm, QueueFilterForm, RegradeRequestForm, ReleaseForm, SnippetForm
 from grading.gradebook import gradebook_page
-from grading.models import FeedbackSnippet, Grade, RegradeRequest, Submission
+from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
 from grading.permissions import GRADE, GRADEBOOK, RELEASE, perms_required
 from grading.queue import (
     apply_filters,
@@ -25,13 +25,14 @@ from grading.queue import (
     queue_counts,
     queue_queryset,
 )
+from grading.scores import EMPTY, cell_key, scores
 from grading.statistics import class_statistics
 
 QUEUE_PAGE_SIZE = 25
 GRADEBOOK_PAGE_SIZE = 50
 
 
-def queue_filters(request: HttpRequest, assessments=None) -> tuple[QueueFilterForm, dict]:
+def queue_filters(request: HtmxHttpRequest, assessments=None) -> tuple[QueueFilterForm, dict]:
     assessments = assessments if assessments is not None else all_assessments()
     keys = ("assessment", "status", "learner")
     form = QueueFilterForm(
@@ -85,23 +86,28 @@ def load_submission(pk: int) -> Submission:
     )
 
 
-def grading_context(request: HttpRequest, submission: Submission, *, form=None, conflict=None,
-                    error: str = "", notice: str = "") -> dict:
+def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=None, conflict=None,
+                    error: str = "", notice: str = "", correction_form=None) -> dict:
     assessment = for_submission(submission)
     grade = Grade.objects.select_related("graded_by").filter(submission=submission).first()
     regrade = RegradeRequest.objects.open().filter(submission=submission).first()
     snippets = FeedbackSnippet.objects.for_submission(submission).select_related("author")
-    group = services.identical_submissions(submission).select_related("learner", "grade")
+    group = services.identical_submissions(submission).select_related(
+        "learner", "grade__graded_by"
+    )
     _, filters = queue_filters(request)
     query = filter_query(filters)
     locked = bool(grade and grade.released and regrade is None)
+    # A refused save brings the grader's own form back, even onto a grade released meanwhile.
+    kept = form is not None and locked
     if form is None and not locked:
         initial = {"version": 0}
         if grade is not None:
             initial = {
                 "version": grade.version,
                 "criteria": grade.criteria_met,
-                "score": grade.score,
+                # As the grader typed it: 5, not 5.00.
+                "score": f"{grade.score.normalize():f}",
                 "feedback": grade.feedback_markdown,
             }
         form = GradeForm(
@@ -109,9 +115,25 @@ def grading_context(request: HttpRequest, submission: Submission, *, form=None, 
             assessment=assessment,
             snippets=snippets,
             group_size=len(group),
+            others=others_labels(submission, request.user) if group else None,
             regrade=regrade is not None,
         )
+    if correction_form is None and locked and not kept and request.user.has_perms(RELEASE):
+        correction_form = GradeForm(
+            initial={
+                "version": grade.version,
+                "criteria": grade.criteria_met,
+                "score": f"{grade.score.normalize():f}",
+                "feedback": grade.feedback_markdown,
+            },
+            assessment=assessment,
+            correction=True,
+            auto_id="id_correct_%s",
+        )
+    versions = Submission.objects.versions_of(submission).select_related("grade")
     return {
+        "versions": [v for v in versions if v.pk != submission.pk],
+        "correction_form": correction_form,
         "submission": submission,
         "assessment": assessment,
         "grade": grade,
@@ -127,6 +149,7 @@ def grading_context(request: HttpRequest, submission: Submission, *, form=None, 
         "group": group,
         "form": form,
         "locked": locked,
+        "kept": kept,
         "conflict": conflict,
         "error": error,
         "notice": notice,
@@ -159,16 +182,23 @@ def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     regrade = RegradeRequest.objects.open().filter(submission=submission).exists()
     snippets = FeedbackSnippet.objects.for_submission(submission)
     group_size = services.identical_submissions(submission).count()
+    others = others_labels(submission, request.user) if group_size else None
     form = GradeForm(
         request.POST, assessment=assessment, snippets=snippets, group_size=group_size,
-        regrade=regrade,
+        regrade=regrade, others=others,
     )
     if not form.is_valid():
         return render_grading(request, submission, form=form, status=422)
     data = form.cleaned_data
     releasing = request.POST.get("action") == "release" and not regrade
     if releasing and not request.user.has_perms(RELEASE):
-        raise PermissionDenied("Your account may grade but not release grades.")
+        # Refused like any other save that cannot go through: the grader's text stays in the form.
+        error = (
+            "Your account may grade but not release grades, so nothing was saved. Your text is "
+            "still in the form: save it as a draft and another instructor will release it."
+        )
+        form.add_error(None, error)
+        return render_grading(request, submission, form=form, error=error, status=403)
     save = services.save_and_release if releasing else services.save_grade
     try:
         result = save(
@@ -180,6 +210,7 @@ def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             expected_version=data["version"],
             regrade_answer=data.get("regrade_answer", ""),
             apply_to_group=data.get("apply_to_group", False),
+            replace_others=data.get("replace_others", False),
         )
     except services.GradeConflict as conflict:
         # Keep the grader's own text, and base a new save on the grade they have now seen.
@@ -189,12 +220,17 @@ def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         post["feedback"] = data["feedback"]
         form = GradeForm(
             post, assessment=assessment, snippets=snippets, group_size=group_size,
-            regrade=regrade,
+            regrade=regrade, others=others,
         )
         return render_grading(
             request, submission, form=form, conflict=conflict.current, error=str(conflict),
             status=409,
         )
+    except services.GradeLocked as exc:
+        # Released meanwhile: the released grade is shown beside the grader's kept text.
+        current = Grade.objects.select_related("graded_by").get(submission=submission)
+        return render_grading(request, submission, form=form, conflict=current, error=str(exc),
+                              status=409)
     except services.GradingError as exc:
         form.add_error(None, str(exc))
         return render_grading(request, submission, form=form, error=str(exc), status=409)
@@ -230,7 +266,20 @@ def saved_notice(submission: Submission, result: services.SaveResult, *, regrade
         notice += f" The same grade went to {count} identical submission{'s' * (count != 1)}."
     if result.group_skipped:
         notice += f" {result.group_skipped} already released were left alone."
+    if result.group_kept:
+        notice += " Drafts by other graders were kept: " + "; ".join(
+            others_label(grade) for grade in result.group_kept
+        ) + ". Tick “replace” to overwrite them."
     return notice
+
+
+def others_label(grade: Grade) -> str:
+    return f"{grade.graded_by.username} for {grade.submission.learner.username}"
+
+
+def others_labels(submission: Submission, grader) -> list[str]:
+    """Whose drafts an "apply to identical submissions" would replace, named for the grader."""
+    return [others_label(grade) for grade in services.others_drafts(submission, grader)]
 
 
 @require_POST
@@ -268,9 +317,44 @@ def release(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect(grade_url(submission, filter_query(filters)))
 
 
+@require_POST
+@perms_required(RELEASE)
+def correct(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Change a released grade openly, with a reason the learner reads."""
+    submission = load_submission(pk)
+    grade = get_object_or_404(Grade, submission=submission)
+    form = GradeForm(request.POST, assessment=for_submission(submission), correction=True,
+                     auto_id="id_correct_%s")
+    if not form.is_valid():
+        return render_grading(request, submission, correction_form=form, status=422)
+    data = form.cleaned_data
+    try:
+        services.correct_grade(
+            grade=grade, by=request.user, score=data["score"], criteria=data["criteria"],
+            feedback=data["feedback"], reason=data["reason"], expected_version=data["version"],
+        )
+    except services.GradeConflict as conflict:
+        post = request.POST.copy()
+        post["version"] = str(conflict.current.version)
+        form = GradeForm(post, assessment=for_submission(submission), correction=True,
+                         auto_id="id_correct_%s")
+        return render_grading(request, submission, correction_form=form,
+                              conflict=conflict.current, error=str(conflict), status=409)
+    except services.GradingError as exc:
+        # A draft again is not possible, so this is a grade no longer released: keep the text.
+        form.add_error(None, str(exc))
+        return render_grading(request, submission, form=form, error=str(exc), status=409)
+    notice = f"Corrected {submission.learner.username}'s grade; they are told why."
+    if request.htmx:
+        return render_grading(request, load_submission(pk), notice=notice)
+    messages.success(request, notice)
+    _, filters = queue_filters(request)
+    return redirect(grade_url(submission, filter_query(filters)))
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @perms_required(RELEASE)
-def release_all(request: HttpRequest) -> HttpResponse:
+def release_all(request: HtmxHttpRequest) -> HttpResponse:
     """Release every draft of one question or drill, after a confirmation page listing them."""
     key = (request.POST if request.method == "POST" else request.GET).get("assessment", "")
     assessment = next((a for a in all_assessments() if a.key == key), None)
@@ -283,17 +367,53 @@ def release_all(request: HttpRequest) -> HttpResponse:
         context = {
             "assessment": assessment,
             "drafts": services.drafts_of(assessment),
+            "ungraded": services.ungraded_count(assessment),
             "query": filter_query(filters),
         }
         return render(request, "grading/release_all.html", context)
-    count = services.release_all(assessment=assessment, by=request.user)
+    try:
+        listed = dict(_listed_grade(value) for value in request.POST.getlist("grade"))
+    except ValueError:
+        return render(request, "400.html", {
+            "reason": "The list of grades to release was damaged. Open the page again."
+        }, status=400)
+    report = services.release_all(assessment=assessment, by=request.user, listed=listed)
+    title = shorten(assessment.title)
+    count = len(report.released)
     if count:
-        messages.success(
-            request, f"Released {count} grade{'s' * (count != 1)} of “{assessment.title[:60]}”."
-        )
-    else:
+        messages.success(request, f"Released {count} grade{'s' * (count != 1)} of “{title}”.")
+    elif not listed:
         messages.info(request, "There were no draft grades to release for that question.")
+    if report.changed:
+        names = ", ".join(g.submission.learner.username for g in report.changed)
+        messages.warning(
+            request,
+            f"Not released, because they changed after you confirmed: {names}. "
+            "Check them, then release them.",
+        )
+    if report.gone:
+        messages.warning(request, f"Listed grades no longer there, skipped: {report.gone}.")
+    if report.unlisted:
+        messages.info(
+            request,
+            f"{report.unlisted} draft{'s' * (report.unlisted != 1)} saved after you confirmed "
+            f"{'were' if report.unlisted != 1 else 'was'} not released.",
+        )
     return redirect(f"{reverse('grading:queue')}?{filter_query(filters)}")
+
+
+def _listed_grade(value: str) -> tuple[int, int]:
+    """A "grade id:version" pair from the confirmation form."""
+    pk, _, version = value.partition(":")
+    return int(pk), int(version)
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """At most ``limit`` characters, cut between words."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:")
+    return f"{cut}…"
 
 
 # Snippets -----------------------------------------------------------------------------------
@@ -354,14 +474,24 @@ def gradebook(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_safe
 @perms_required(GRADEBOOK)
-def gradebook_csv(request: HttpRequest) -> StreamingHttpResponse:
+def gradebook_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
     return export.csv_response(export.gradebook_rows(), "gradebook.csv")
 
 
 @require_safe
 @perms_required(GRADEBOOK)
-def submissions_csv(request: HttpRequest) -> StreamingHttpResponse:
-    _, filters = queue_filters(request)
+def submissions_csv(request: HtmxHttpRequest) -> HttpResponse:
+    # An export must hold what was asked for: a bad filter is refused, not ignored.
+    unknown = sorted(set(request.GET) - {"assessment", "status", "learner"})
+    if unknown:
+        return render(request, "400.html", {
+            "reason": f"Unknown filter: {', '.join(unknown)}. Filter by assessment, status "
+            "or learner."
+        }, status=400)
+    form, filters = queue_filters(request)
+    if form.is_bound and not form.is_valid():
+        reasons = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return render(request, "400.html", {"reason": reasons}, status=400)
     if "status" not in request.GET:
         filters["status"] = "all"
     return export.csv_response(export.submission_rows(filters), "submissions.csv")
@@ -369,8 +499,12 @@ def submissions_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 @require_safe
 @perms_required(GRADEBOOK)
-def statistics(request: HttpRequest) -> HttpResponse:
-    stats = class_statistics()
+def statistics(request: HtmxHttpRequest) -> HttpResponse:
+    attempts = request.GET.get("attempts", "first")
+    if attempts not in ("first", "all"):
+        return render(request, "400.html",
+                      {"reason": "Attempts are counted “first” or “all”."}, status=400)
+    stats = class_statistics(first_attempts_only=attempts == "first")
     return render(request, "grading/statistics.html", {"stats": stats, "figure": stats.figure()})
 
 
@@ -379,7 +513,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @login_required
-def my_submissions(request: HttpRequest) -> HttpResponse:
+def my_submissions(request: HtmxHttpRequest) -> HttpResponse:
     submissions = list(
         Submission.objects.for_learner(request.user)
         .select_related("question__lesson", "attempt__drill", "grade")
@@ -391,17 +525,21 @@ def my_submissions(request: HttpRequest) -> HttpResponse:
         items.append({"submission": s, "assessment": assessment, "grade": s.released_grade,
                       "title": submission_title(s, assessment)})
     released = [item for item in items if item["grade"]]
+    # The total is read like the gradebook reads it, once per question or drill graded.
+    graded = {item["assessment"].key: item["assessment"] for item in released}
+    found = scores(learner_ids=[request.user.pk], released_only=True)
+    cells = [found.get(cell_key(request.user.pk, a), EMPTY) for a in graded.values()]
     context = {
         "items": items,
         "released": released,
-        "score": sum((item["grade"].score for item in released), 0),
-        "max_score": sum((item["assessment"].max_score for item in released), 0),
+        "score": sum((cell.score for cell in cells if cell.score is not None), 0),
+        "max_score": sum((a.max_score for a in graded.values()), 0),
         "new_count": sum(1 for item in released if item["grade"].seen_at is None),
     }
     return render(request, "grading/my_submissions.html", context)
 
 
-def learner_context(request: HttpRequest, submission: Submission, form=None) -> dict:
+def learner_context(request: HtmxHttpRequest, submission: Submission, form=None) -> dict:
     grade = submission.released_grade
     regrades = list(submission.regrade_requests.select_related("answered_by"))
     open_regrade = next((r for r in regrades if r.is_open), None)
@@ -415,6 +553,8 @@ def learner_context(request: HttpRequest, submission: Submission, form=None) -> 
         "grade": grade,
         "was_new": grade is not None and grade.seen_at is None,
         "criteria": [(c, c.index in met) for c in assessment.rubric],
+        "corrections": list(grade.changes.filter(action=GradeChange.Action.CORRECTED))
+        if grade else [],
         "regrades": regrades,
         "open_regrade": open_regrade,
         "regrade_form": (form or RegradeRequestForm()) if can_request else None,
@@ -422,7 +562,7 @@ def learner_context(request: HttpRequest, submission: Submission, form=None) -> 
     }
 
 
-def own_submission(request: HttpRequest, pk: int) -> Submission:
+def own_submission(request: HtmxHttpRequest, pk: int) -> Submission:
     # Someone else's submission is reported as missing, not as forbidden.
     return get_object_or_404(
         Submission.objects.for_learner(request.user).select_related(
@@ -434,7 +574,7 @@ def own_submission(request: HttpRequest, pk: int) -> Submission:
 
 @require_safe
 @login_required
-def my_submission(request: HttpRequest, pk: int) -> HttpResponse:
+def my_submission(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     submission = own_submission(request, pk)
     context = learner_context(request, submission)
     if context["grade"] is not None:

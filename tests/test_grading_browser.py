@@ -295,3 +295,48 @@ def test_grading_pages_pass_axe(browser, live_server, live_course, question, dri
             found += serious_violations(page)
         context.close()
     assert found == []
+
+
+def test_a_refused_save_keeps_the_text_and_a_correction_reaches_the_learner(
+    page, screenshot, question, django_user_model
+):
+    learner = django_user_model.objects.get(username="learner")
+    colleague = django_user_model.objects.create_user("colleague", password="x" * 12)
+    submission = make_submission(learner, question, answer="Sync, because the shopper waits.")
+    log_in(page, "instructor")
+    page.goto(f"/grading/submissions/{submission.pk}/")
+    expect(page.get_by_role("heading", name="Grade this answer")).to_be_visible()
+    # While the page is open, a colleague grades and releases the same answer.
+    grade = services.save_grade(
+        submission=submission, grader=colleague, score=Decimal(4), criteria=[0],
+        feedback="Released by a colleague.", expected_version=0,
+    ).grade
+    services.release_grade(grade=grade, by=colleague)
+    paragraph = "A long paragraph about why the payment hop is on the critical path."
+    page.get_by_label("Feedback for the learner").fill(paragraph)
+    page.locator("#id_score").fill("7")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("heading", name="Not saved: this grade was released meanwhile")) \
+        .to_be_visible()
+    expect(page.get_by_label("Feedback for the learner")).to_have_value(paragraph)
+    expect(page.locator(".conflict-feedback")).to_contain_text("Released by a colleague.")
+    screenshot(page, "grading-refused-save-1280")
+    assert Grade.objects.get(pk=grade.pk).feedback_markdown == "Released by a colleague."
+
+    # The instructor corrects the released grade openly, with a reason.
+    page.goto(f"/grading/submissions/{submission.pk}/")
+    page.get_by_text("Correct this grade").click()
+    page.locator("#id_correct_score").fill("7")
+    page.locator("#id_correct_feedback").fill(paragraph)
+    page.locator("#id_correct_reason").fill("Your second paragraph names the waiting caller.")
+    page.get_by_role("button", name="Correct and tell learner").click()
+    expect(page.get_by_text("Corrected learner's grade; they are told why.")).to_be_visible()
+    screenshot(page, "grading-corrected-1280")
+    log_out(page)
+    log_in(page, "learner")
+    page.goto(f"/grading/mine/{submission.pk}/")
+    expect(page.locator(".grade-corrected")).to_contain_text("Grade corrected")
+    expect(page.locator(".grade-corrected")).to_contain_text("names the waiting caller")
+    expect(page.locator(".grade-score")).to_contain_text("7")
+    screenshot(page, "grading-learner-sees-correction-1280")
+    assert not page.js_errors

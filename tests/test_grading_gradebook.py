@@ -171,13 +171,18 @@ def test_gradebook_csv_contents_and_column_order(instructor_client, classroom):
     q1, q2, drill = classroom["q1"].slug, classroom["q2"].slug, classroom["drill"].slug
     assert header == [
         "username", "name", "email",
-        f"question {q1} (out of 10)", f"question {q2} (out of 5)", f"drill {drill} (out of 3)",
+        f"question {q1} (out of 10)", f"question {q1} status",
+        f"question {q2} (out of 5)", f"question {q2} status",
+        f"drill {drill} (out of 3)", f"drill {drill} status",
         "total", "out of", "completion %", "awaiting grading", "draft grades",
     ]
     assert rows == [
-        ["ada", "", "", "8", "4", "3", "15", "18", "100", "0", "1"],
-        ["bob", "", "", "9", "", "", "9", "18", "67", "1", "0"],
-        ["cy", "", "", "", "", "2", "2", "18", "33", "0", "0"],
+        ["ada", "", "", "8", "released", "4", "draft", "3", "released",
+         "15", "18", "100", "0", "1"],
+        ["bob", "", "", "9", "released", "", "awaiting grading", "", "not handed in",
+         "9", "18", "67", "1", "0"],
+        ["cy", "", "", "", "not handed in", "", "not handed in", "2", "released",
+         "2", "18", "33", "0", "0"],
     ]
 
 
@@ -210,7 +215,7 @@ def test_submissions_csv_one_row_per_submission(instructor_client, instructor, l
     make_submission(learner, question, answer="Second answer, “quoted”")
     response = instructor_client.get(reverse("grading:submissions_csv"))
     header, *rows = read_csv(response)
-    assert header[:4] == ["submission", "learner", "kind", "assessment"]
+    assert header[:5] == ["submission", "username", "name", "email", "kind"]
     assert len(rows) == 2
     row = dict(zip(header, rows[0], strict=True))
     assert row["answer"] == "'=HYPERLINK(\"http://x\")\nline two"

@@ -133,8 +133,11 @@ def test_release_all_releases_only_that_questions_drafts(learner, other_learner,
     first = save(make_submission(learner, question), instructor).grade
     second = save(make_submission(other_learner, question), instructor).grade
     untouched = save(make_submission(learner, elsewhere), instructor).grade
-    released = services.release_all(assessment=for_submission(first.submission), by=instructor)
-    assert released == 2
+    listed = {g.pk: g.version for g in (first, second, untouched)}
+    report = services.release_all(assessment=for_submission(first.submission), by=instructor,
+                                  listed=listed)
+    # A grade of another question in the list is not this question's to release.
+    assert (len(report.released), report.gone, report.changed) == (2, 1, [])
     assert Grade.objects.get(pk=first.pk).released and Grade.objects.get(pk=second.pk).released
     assert not Grade.objects.get(pk=untouched.pk).released
 

@@ -384,7 +384,9 @@ def test_concurrent_edit_over_htmx_keeps_the_panel(make_user, submission):
 def test_released_grade_is_read_only_and_a_post_is_refused(instructor_client, released):
     url = reverse("grading:grade", args=[released.pk])
     page = instructor_client.get(url).content.decode()
-    assert "Released grade" in page and 'name="score"' not in page
+    # Only the explicit correction form remains; the grading form is gone.
+    assert "Released grade" in page and "data-grade-form" not in page
+    assert "Correct this grade" in page
     grade = Grade.objects.get(submission=released)
     response = instructor_client.post(url, grade_post(version=grade.version, score="1"))
     assert response.status_code == 409
@@ -427,7 +429,7 @@ def test_save_and_release_of_a_first_grade_over_htmx(instructor_client, submissi
     )
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="grading-panel"')
-    assert "Released grade" in html and 'name="score"' not in html
+    assert "Released grade" in html and "data-grade-form" not in html
     assert Grade.objects.get(submission=submission).released
 
 
@@ -482,7 +484,9 @@ def test_release_all_for_a_question(instructor_client, instructor, learner, othe
     unconfirmed = instructor_client.post(url, {"assessment": key})
     assert unconfirmed.status_code == 200 and b"Release 2 draft grades" in unconfirmed.content
     assert Grade.objects.released().count() == 0
-    response = instructor_client.post(url, {"assessment": key, "confirm": "yes"}, follow=True)
+    listed = [f"{g.pk}:{g.version}" for g in Grade.objects.all()]
+    response = instructor_client.post(url, {"assessment": key, "confirm": "yes", "grade": listed},
+                                      follow=True)
     assert "Released 2 grades" in response.content.decode()
     assert Grade.objects.released().count() == 2
     nothing_left = instructor_client.get(url, {"assessment": key}).content.decode()
@@ -724,6 +728,7 @@ def test_admin_edit_of_a_grade_is_audited(released, make_user):
     response = client.post(url, {
         "submission": released.pk, "score": "9", "criteria_met": "[0, 1]",
         "feedback_markdown": "Corrected.", "released": "on", "graded_by": staff.pk,
+        "reason": "The second criterion was met after all.",
         "changes-TOTAL_FORMS": "0", "changes-INITIAL_FORMS": "0",
         "changes-MIN_NUM_FORMS": "0", "changes-MAX_NUM_FORMS": "0",
     })
@@ -732,7 +737,7 @@ def test_admin_edit_of_a_grade_is_audited(released, make_user):
     assert (grade.score, grade.feedback_html, grade.version) == (9, "<p>Corrected.</p>", 3)
     change = grade.changes.order_by("-pk").first()
     assert (change.action, change.old_score, change.new_score, change.changed_by) == (
-        GradeChange.Action.ADMIN, 6, 9, staff,
+        GradeChange.Action.CORRECTED, 6, 9, staff,
     )
     for name in ("feedbacksnippet", "regraderequest", "gradechange"):
         assert client.get(reverse(f"admin:grading_{name}_changelist")).status_code == 200

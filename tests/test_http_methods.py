@@ -54,6 +54,7 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "drills:attempt": lambda: {"slug": attempt.drill.slug, "pk": attempt.pk},
         "grading:grade": lambda: {"pk": submission.pk},
         "grading:release": lambda: {"pk": submission.pk},
+        "grading:correct": lambda: {"pk": submission.pk},
         "grading:add_snippet": lambda: {"pk": submission.pk},
         "grading:delete_snippet": lambda: {"pk": submission.pk, "snippet_pk": 1},
         "grading:my_submission": lambda: {"pk": submission.pk},

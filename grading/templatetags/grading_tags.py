@@ -76,3 +76,12 @@ def grade_summary(context) -> dict:
             submission.question.max_score if submission.question_id else submission.attempt.total
         )
     return summary
+
+
+@register.filter
+def criteria_labels(change, assessment) -> list[str]:
+    """The criteria a history entry ticked (+) and unticked (−)."""
+    old, new = set(change.old_criteria or []), set(change.new_criteria or [])
+    return [f"+ {label}" for label in assessment.labels(sorted(new - old))] + [
+        f"− {label}" for label in assessment.labels(sorted(old - new))
+    ]
