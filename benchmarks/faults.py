@@ -186,9 +186,11 @@ def main() -> None:
                 client.log_in(f"fault-learner-{n}", PASSWORD)
                 learners.append(client)
             home = learners[0].get("/").text
-            lesson = re.search(r'href="(/lessons/[-a-z0-9]+/)"', home).group(1)
-            drill = re.search(r'href="/drills/([-a-z0-9]+)/"', learners[0].get("/drills/").text)
-            drill = drill.group(1)
+            lesson_link = re.search(r'href="(/lessons/[-a-z0-9]+/)"', home)
+            drills_page = learners[0].get("/drills/").text
+            drill_link = re.search(r'href="/drills/([-a-z0-9]+)/"', drills_page)
+            assert lesson_link and drill_link, "the home and drills pages link a lesson and a drill"
+            lesson, drill = lesson_link.group(1), drill_link.group(1)
 
             def scenario(name: str, *, flood: bool = False) -> None:
                 tallies = run_scenario(base_url, learners, lesson, drill, args.seconds,

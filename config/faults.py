@@ -179,7 +179,7 @@ class FaultMiddleware:
             return None
         if request.content_type != "application/x-www-form-urlencoded":
             return None
-        charset = request.content_params.get("charset", "utf-8").strip().lower()
+        charset = (request.content_params or {}).get("charset", "utf-8").strip().lower()
         if charset not in ("utf-8", "utf8"):
             return bad_request_page(
                 "Forms must be sent in UTF-8; this one said it was in another encoding."

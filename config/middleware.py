@@ -4,6 +4,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from config.http import HtmxHttpRequest
 from config.security import describe, log
 
 
@@ -67,10 +68,10 @@ class SecurityLogMiddleware:
 
 def method_not_allowed_page(
     get_response: Callable[[HttpRequest], HttpResponse],
-) -> Callable[[HttpRequest], HttpResponse]:
+) -> Callable[[HtmxHttpRequest], HttpResponse]:
     """Gives the empty 405 that require_POST and friends return a page a person can read."""
 
-    def middleware(request: HttpRequest) -> HttpResponse:
+    def middleware(request: HtmxHttpRequest) -> HttpResponse:
         response = get_response(request)
         if response.status_code != 405 or response.content or request.htmx:
             return response

@@ -6,7 +6,7 @@ each learner sees them in an order of their own.
 """
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -61,7 +61,7 @@ def grade_quick_check(options: Sequence[OptionKey], selected: set[str]) -> Quick
     return QuickCheckResult(correct=all(v.right_call for v in verdicts), options=verdicts)
 
 
-def learner_order(options: Sequence[T], *, seed: str, slug: str) -> list[T]:
+def learner_order(options: Iterable[T], *, seed: str, slug: str) -> list[T]:
     """The options in the order this learner sees them: shuffled, and the same on every visit."""
     order = list(options)
     random.Random(f"{seed}:{slug}").shuffle(order)

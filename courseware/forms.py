@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 MAX_ANSWER_LENGTH = 5000
@@ -32,7 +34,8 @@ class QuickCheckForm(forms.Form):
     def __init__(self, *args, quick_check, options, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.quick_check = quick_check
-        self.fields["choice"].choices = [(option.key, option.text) for option in options]
+        choice = cast(forms.MultipleChoiceField, self.fields["choice"])
+        choice.choices = [(option.key, option.text) for option in options]
 
     def clean_choice(self) -> set[str]:
         choice = set(self.cleaned_data["choice"])

@@ -11,6 +11,7 @@ reader draws a new one and can never fall back on fragments of an older version.
 
 import uuid
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -37,7 +38,7 @@ def content_version() -> str:
 def templates_changed_at() -> int:
     """When a project template was last changed, in nanoseconds."""
     return max(
-        (path.stat().st_mtime_ns for folder in settings.TEMPLATES[0]["DIRS"]
+        (path.stat().st_mtime_ns for folder in cast(list[str | Path], settings.TEMPLATES[0]["DIRS"])
          for path in Path(folder).rglob("*.html")),
         default=0,
     )

@@ -1,7 +1,9 @@
 import logging
 import uuid
+from typing import cast
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -100,8 +102,8 @@ def answer_question(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
         # Keep what they typed so it is waiting for them after they sign in.
         drafts = request.session.get(DRAFTS_KEY, {})
-        drafts[question.slug] = request.POST.get("answer", "")[: AnswerForm.base_fields[
-            "answer"].max_length]
+        limit = cast(forms.CharField, AnswerForm.base_fields["answer"]).max_length
+        drafts[question.slug] = request.POST.get("answer", "")[:limit]
         request.session[DRAFTS_KEY] = drafts
         login_url = f"{reverse('login')}?{urlencode({'next': anchor})}"
         if request.htmx:
@@ -180,7 +182,7 @@ def check_quick_check(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         entry["already_finished"] = not kept
     elif form.tampered:
         # Only an altered form sends these; say why and store nothing.
-        reason = " ".join(form.errors["choice"])
+        reason = " ".join(str(error) for error in form.errors["choice"])
         if request.htmx:
             return HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
         entry = {**entry, "check_form": form}

@@ -46,8 +46,8 @@ class AttemptAnswerInline(admin.TabularInline):
     model = AttemptAnswer
     extra = 0
     can_delete = False
-    fields = ["interaction", "choice", "justification", "correct"]
-    readonly_fields = fields
+    readonly_fields = ["interaction", "choice", "justification", "correct"]
+    fields = list(readonly_fields)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -64,7 +64,7 @@ class AttemptAdmin(admin.ModelAdmin):
     list_select_related = ["drill", "learner"]
     readonly_fields = ["drill", "learner", "created_at", "score", "total", "critical_sync_hops",
                        "key_critical_sync_hops", "token"]
-    fields = readonly_fields
+    fields = list(readonly_fields)
     inlines = [AttemptAnswerInline]
 
     def has_add_permission(self, request) -> bool:

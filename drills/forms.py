@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.forms import BaseFormSet, formset_factory
 
@@ -211,8 +213,8 @@ ROWS_PREFIX = "rows"
 def row_formset(data=None, *, rows: list[dict] | None = None) -> BaseWorkflowRowFormSet:
     """The rows of the own-workflow form: bound to posted data, or drawn from ``rows``."""
     if data is not None:
-        return WorkflowRowFormSet(data, prefix=ROWS_PREFIX)
-    return WorkflowRowFormSet(initial=rows or [], prefix=ROWS_PREFIX)
+        return cast(BaseWorkflowRowFormSet, WorkflowRowFormSet(data, prefix=ROWS_PREFIX))
+    return cast(BaseWorkflowRowFormSet, WorkflowRowFormSet(initial=rows or [], prefix=ROWS_PREFIX))
 
 
 class WorkflowForm(forms.Form):

@@ -133,7 +133,7 @@ class Interaction(models.Model):
     def clean(self) -> None:
         if self.answer == KeyAnswer.EITHER and not self.condition.strip():
             raise ValidationError({"condition": "Say what decides when the answer is 'either'."})
-        if self.after_id and self.after.drill_id != self.drill_id:
+        if self.after is not None and self.after.drill_id != self.drill_id:
             raise ValidationError({"after": "Choose an interaction of the same drill."})
 
     def key_item(self) -> grading.KeyItem:
@@ -143,7 +143,7 @@ class Interaction(models.Model):
             callee=self.callee,
             exchange=self.exchange,
             on_critical_path=self.on_critical_path,
-            after=self.after.key if self.after_id else None,
+            after=self.after.key if self.after is not None else None,
             answer=self.answer,
             condition=self.condition,
             rationale=self.rationale,

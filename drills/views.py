@@ -160,7 +160,7 @@ def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     form = DrillForm(request.POST, interactions=interactions)
     if not form.is_valid():
         if "token" in form.errors:
-            return bad_request(request, form.errors["token"][0])
+            return bad_request(request, str(form.errors["token"][0]))
         context = drill_context(request, drill, interactions, version=entry.version, form=form)
         if request.htmx:
             return render(request, "drills/detail.html#work", context)
@@ -338,7 +338,7 @@ def own_hand_in(request: HtmxHttpRequest) -> HttpResponse:
     form, formset = WorkflowForm(request.POST), row_formset(request.POST)
     if not validate_workflow(form, formset):
         if "token" in form.errors:
-            return bad_request(request, form.errors["token"][0])
+            return bad_request(request, str(form.errors["token"][0]))
         errors = error_summary(form, formset)
         # Nothing sent at all: leave a blank row to type into rather than an empty list.
         shown = formset if formset.total_form_count() else row_formset()

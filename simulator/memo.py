@@ -7,10 +7,11 @@ or the charts never serves what the previous one computed.
 """
 
 import hashlib
+import inspect
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.core.cache import cache
 
@@ -21,7 +22,7 @@ T = TypeVar("T")
 # Long enough that popular scenarios stay; the cache's own culling bounds the rest.
 TIMEOUT_SECONDS = 7 * 24 * 3600
 CODE_DIGEST = hashlib.sha256(
-    b"".join(Path(module.__file__).read_bytes() for module in (model, report, charts))
+    b"".join(Path(inspect.getfile(module)).read_bytes() for module in (model, report, charts))
 ).hexdigest()[:16]
 
 
@@ -34,7 +35,7 @@ def cache_key(name: str, inputs: dict[str, Any]) -> str:
 
 def remembered(name: str, compute: Callable[[], T], **inputs: Any) -> T:
     """What ``compute()`` returns for these inputs, computed once for every server."""
-    return cache.get_or_set(cache_key(name, inputs), compute, TIMEOUT_SECONDS)
+    return cast(T, cache.get_or_set(cache_key(name, inputs), compute, TIMEOUT_SECONDS))
 
 
 def calculate(**inputs: Any) -> report.Calculation:

@@ -126,7 +126,10 @@ def _what(lab: outage.LabRun) -> str:
 def failed_reading(lab: outage.LabRun) -> str:
     parts = []
     for run in lab.runs:
-        failed = run.sync.failed_requests if run.user_waits else run.queued.failed_requests
+        # run_lab gives a design the user waits on a sync outcome, any other a queued one.
+        outcome = run.sync if run.user_waits else run.queued
+        assert outcome is not None
+        failed = outcome.failed_requests
         if not run.affected:
             parts.append(f"{run.design.name} has no broker and fails nothing")
         elif failed > 0.5:
@@ -146,6 +149,7 @@ def workers_reading(lab: outage.LabRun) -> str:
             parts.append(f"in {run.design.name} no worker waits on {lab.service}")
             continue
         sync = run.sync
+        assert sync is not None  # run_lab gives every design the user waits on one
         if sync.saturated:
             parts.append(
                 f"{run.design.name} would need {count(sync.in_flight)} workers "
@@ -177,6 +181,7 @@ def queue_reading(lab: outage.LabRun) -> str:
             text += (f" and never drains: the consumer's {count(s.capacity)} a second cannot "
                      f"keep up with {count(s.rate)} arriving")
         else:
+            assert queued.all_handled_s is not None  # set whenever the backlog drains
             text += (f", drains in {seconds(queued.drain_s)} at C − R = "
                      f"{count(s.capacity - s.rate)} a second, and every event is handled "
                      f"{seconds(queued.all_handled_s)} after the fault began")

@@ -8,7 +8,7 @@ to 86,400 s (a day) long; latency, slowdown and timeout up to 600,000 ms (ten mi
 100,000 workers; up to 100 retries, 1 to 86,400 s apart.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -167,8 +167,9 @@ class LabForm(forms.Form):
     def __init__(self, *args: Any, workflows: list[tuple[str, str]],
                  services: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["workflow"].choices = workflows
-        self.fields["service"].choices = [(name, name) for name in services]
+        cast(forms.ChoiceField, self.fields["workflow"]).choices = workflows
+        service = cast(forms.ChoiceField, self.fields["service"])
+        service.choices = [(name, name) for name in services]
         for name, field in self.fields.items():
             field.widget.attrs["aria-describedby"] = f"id_{name}_error id_{name}_helptext"
             css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"

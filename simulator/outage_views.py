@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from config.http import HtmxHttpRequest
 from simulator import outage, outage_charts, outage_workflows
 from simulator.outage_forms import LabForm, OutageQueryForm, SlowdownQueryForm
 from simulator.views import _bad_request, read_only_api
@@ -32,7 +33,7 @@ def lab_context(query: QueryDict, *, action: str) -> dict[str, Any]:
     """
     endpoint = reverse("simulator:outage")
     data = dict(LabForm.DEFAULTS)
-    data.update({name: query[name] for name in LabForm.base_fields if name in query})
+    data.update({name: query.get(name, "") for name in LabForm.base_fields if name in query})
     workflow = outage_workflows.get(data["workflow"])
     services = list(workflow.services if workflow else outage.worked_example().services)
     note = None
@@ -60,7 +61,7 @@ def lab_context(query: QueryDict, *, action: str) -> dict[str, Any]:
         {"key": key, "title": title, "figure": figures[key], "reading": readings[key],
          "rows": outage_charts.table_rows(lab, key)}
         for key, title, _ in outage_charts.CHARTS
-    ] if lab else []
+    ] if lab is not None and figures is not None and readings is not None else []
     groups = [
         {"legend": legend,
          "cells": [(form[name], not half or name in WIDE) for name in names]}
@@ -80,7 +81,7 @@ def lab_context(query: QueryDict, *, action: str) -> dict[str, Any]:
 
 @require_safe
 @vary_on_headers("HX-Request")
-def lab(request: HttpRequest) -> HttpResponse:
+def lab(request: HtmxHttpRequest) -> HttpResponse:
     context = lab_context(request.GET, action=reverse("simulator:outage"))
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{PAGE}#results", {**context, "oob": True})

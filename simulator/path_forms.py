@@ -48,6 +48,7 @@ class HopForm(LatencyRulesForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         self.check_latencies(data)
         return data
 

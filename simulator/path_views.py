@@ -4,12 +4,13 @@ correlated slowness, timeouts and retries, and the end-to-end latency histogram.
 from typing import Any
 
 import plotly.graph_objects as go
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from config.http import HtmxHttpRequest
 from simulator import model
 from simulator.charts import ACCENT, INK, RULE, SIMULATED, _axis, _figure, _layout
 from simulator.path_forms import DEFAULT_HOPS, MAX_PATH_HOPS, PREFIX, HopFormSet, PathForm
@@ -44,7 +45,7 @@ def path_context(query: QueryDict) -> dict[str, Any]:
     """Everything the per-hop section needs, from a query string of inputs."""
     formset = HopFormSet(_formset_data(query), prefix=PREFIX)
     settings = dict(PathForm.DEFAULTS)
-    settings.update({name: query[name] for name in PathForm.base_fields if name in query})
+    settings.update({name: query.get(name, "") for name in PathForm.base_fields if name in query})
     form = PathForm(settings)
     run = figure = None
     if formset.is_valid() and form.is_valid():
@@ -139,7 +140,7 @@ def histogram_figure(run: model.PathSimulation) -> dict[str, Any]:
 
 @require_safe
 @vary_on_headers("HX-Request")
-def path(request: HttpRequest) -> HttpResponse:
+def path(request: HtmxHttpRequest) -> HttpResponse:
     """The per-hop section alone, for htmx; without htmx, the simulator page it belongs to."""
     if not request.htmx:
         return redirect(f"{reverse('simulator:calculator')}?{request.GET.urlencode()}#path")

@@ -160,10 +160,11 @@ class Client:
         self,
         method: str,
         path: str,
-        data: dict | None = None,
+        data: dict | list[tuple[str, str]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
         parts = urlsplit(self.base_url)
+        assert parts.hostname is not None  # base_url is always http://host:port
         connection = HTTPConnection(parts.hostname, parts.port, timeout=30)
         sent = {"Host": parts.netloc, "Accept-Encoding": "identity"}
         if self.https:
@@ -196,7 +197,7 @@ class Client:
     def get(self, path: str, **kwargs) -> Response:
         return self.request("GET", path, **kwargs)
 
-    def post(self, path: str, data: dict, **kwargs) -> Response:
+    def post(self, path: str, data: dict | list[tuple[str, str]], **kwargs) -> Response:
         return self.request("POST", path, data=data, **kwargs)
 
     def post_form(self, page: str, action: str, data: dict) -> Response:

@@ -204,6 +204,12 @@ class DrillForm:
         return [("csrfmiddlewaretoken", csrf), (self.token_field, token), *self.fields]
 
 
+def _first_group(pattern: str, text: str) -> str:
+    """The first group of ``pattern`` in ``text``, or "" where it does not occur."""
+    found = re.search(pattern, text)
+    return found.group(1) if found else ""
+
+
 def drill_form(client: Client, slug: str) -> DrillForm:
     """A drill's answer form filled in as a learner would: the first choice for each
     interaction and a short justification."""
@@ -217,12 +223,11 @@ def drill_form(client: Client, slug: str) -> DrillForm:
     token_field = ""
     radios: set[str] = set()
     for tag in re.findall(r"<(?:input|textarea|select)\b[^>]*>", body):
-        name = re.search(r'name="([^"]+)"', tag)
-        if not name or name.group(1) == "csrfmiddlewaretoken":
+        name = _first_group(r'name="([^"]+)"', tag)
+        if not name or name == "csrfmiddlewaretoken":
             continue
-        name = name.group(1)
-        kind = (re.search(r'type="([^"]+)"', tag) or re.search("()", "")).group(1)
-        value = html.unescape((re.search(r'value="([^"]*)"', tag) or re.search("()", "")).group(1))
+        kind = _first_group(r'type="([^"]+)"', tag)
+        value = html.unescape(_first_group(r'value="([^"]*)"', tag))
         if kind == "hidden" and re.fullmatch(r"[0-9a-f-]{36}", value):
             token_field = name
         elif kind == "radio":

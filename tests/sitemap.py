@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from django.apps import apps
+from django.db.models import Model
 from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from django.utils.text import slugify
@@ -126,11 +127,11 @@ class PageParser(HTMLParser):
         ]
         if tag == "script":
             self.scripts.append(a)
-        if tag == "a" and a.get("href"):
-            self.links.append(a["href"])
-        for name in ("hx-get", "hx-post"):
-            if a.get(name):
-                self.links.append(a[name])
+        if tag == "a" and (href := a.get("href")):
+            self.links.append(href)
+        for attribute in ("hx-get", "hx-post"):
+            if link := a.get(attribute):
+                self.links.append(link)
         if tag == "form":
             method = (a.get("method") or "get").lower()
             self._form = Form(action=a.get("action") or self.page, method=method, page=self.page)
@@ -140,11 +141,11 @@ class PageParser(HTMLParser):
         if tag == "option" and form is not None and self._select:
             form.choices[self._select].append(a.get("value") or "")
             return
-        if form is None or not a.get("name"):
+        name = a.get("name")
+        if form is None or not name:
             if tag == "select":
                 self._select = None
             return
-        name = a["name"]
         if tag == "input":
             kind = (a.get("type") or "text").lower()
             if kind in ("submit", "button", "image", "reset", "file"):
@@ -240,10 +241,16 @@ def crawl(
             target = same_site(urljoin(url, link.split("#")[0]))
             if target:
                 query = parse_qsl(urlsplit(target).query, keep_blank_values=True)
-                if query and route_of(target):
-                    result.queries.setdefault(route_of(target), []).append(query)
+                if query and (route := route_of(target)):
+                    result.queries.setdefault(route, []).append(query)
                 queue.append(target)
     return result
+
+
+def _model_name(model: type[Model]) -> str:
+    name = model._meta.model_name
+    assert name is not None  # Django sets it on every model class
+    return name
 
 
 def model_for(segment: str, route_name: str):
@@ -253,13 +260,13 @@ def model_for(segment: str, route_name: str):
     candidates = [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
     segment = segment.lower()
     for model in candidates:
-        names = {model._meta.model_name, slugify(model._meta.verbose_name),
-                 slugify(model._meta.verbose_name_plural), model._meta.model_name + "s"}
+        names = {_model_name(model), slugify(str(model._meta.verbose_name)),
+                 slugify(str(model._meta.verbose_name_plural)), _model_name(model) + "s"}
         if segment in names or any(n.endswith("-" + segment) for n in names):
             return model
     name = route_name.split(":")[-1]
-    for model in sorted(candidates, key=lambda m: -len(m._meta.model_name)):
-        if model._meta.model_name in name.replace("_", ""):
+    for model in sorted(candidates, key=lambda m: -len(_model_name(m))):
+        if _model_name(model) in name.replace("_", ""):
             return model
     return None
 

@@ -76,9 +76,11 @@ def test_home_and_a_lesson_with_quick_check_feedback(open_page, width):
     assert_accessible(page, "home, anonymous")
 
     lesson = Lesson.objects.filter(quick_checks__isnull=False, embed="").in_order().first()
+    assert lesson is not None
     page.goto(lesson.get_absolute_url())
     assert_accessible(page, "lesson")
     check = lesson.quick_checks.filter(multiple=False).first()
+    assert check is not None
     card = page.locator(f"#check-{check.slug}")
     wrong = check.options.filter(correct=False).first()
     card.locator(f"#check-{check.slug}-{wrong.key}").check()
@@ -98,6 +100,7 @@ def test_signed_in_home_lesson_and_written_answer(open_page):
     assert_accessible(page, "home, signed in")
 
     question = Question.objects.filter(kind=Question.Kind.TEXT).first()
+    assert question is not None
     page.goto(f"{question.lesson.get_absolute_url()}#question-{question.slug}")
     card = page.locator(f"#question-{question.slug}")
     card.get_by_label("Your answer").fill("The caller needs the answer, so it waits.")
@@ -112,6 +115,7 @@ def test_a_drill_with_its_feedback(open_page, width):
     log_in(page, "learner")
     page.wait_for_url("/")
     drill = Drill.objects.in_order().first()
+    assert drill is not None
     page.goto(drill.get_absolute_url())
     assert_accessible(page, "drill")
 
@@ -149,6 +153,7 @@ def test_the_simulator_and_its_embed(open_page):
     assert_accessible(page, "simulator")
 
     lesson = Lesson.objects.exclude(embed="").first()
+    assert lesson is not None
     page.goto(lesson.get_absolute_url())
     page.locator(".js-plotly-plot").first.wait_for()
     assert_accessible(page, "lesson with the simulator embedded")
@@ -157,6 +162,7 @@ def test_the_simulator_and_its_embed(open_page):
 def test_the_grading_pages(open_page, django_user_model):
     learner = django_user_model.objects.get(username="learner")
     question = Question.objects.filter(kind=Question.Kind.TEXT).first()
+    assert question is not None
     submission, _ = services.submit_answer(
         learner=learner, question=question,
         answer="Sync, because the user waits for the payment result before the order shows.",

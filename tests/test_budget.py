@@ -8,6 +8,7 @@ production server stores them.
 
 import gzip
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -43,7 +44,8 @@ class Downloads:
 def measure(browser, live_server, live_course):
     """Opens a page in a fresh browser context (so nothing comes from the cache) and records
     every request and the compressed size of every script and stylesheet."""
-    contexts, signed_in = [], {}
+    contexts: list[Any] = []
+    signed_in: dict[str | None, Any] = {}
 
     def new_context(username: str | None):
         if username and username not in signed_in:
@@ -92,6 +94,7 @@ def main_pages() -> list[tuple[str, str | None]]:
     pages: list[tuple[str, str | None]] = [("/", None), ("/", "learner")]
     pages += [(lesson.get_absolute_url(), None) for lesson in Lesson.objects.in_order()]
     drill = Drill.objects.in_order().first()
+    assert drill is not None
     pages += [("/drills/", None), (drill.get_absolute_url(), "learner"), ("/simulator/", None)]
     pages += [("/grading/", "instructor")]
     return pages
@@ -120,6 +123,7 @@ def test_every_main_page_stays_within_its_budget(measure, live_server):
 
 def test_lesson_pages_leave_plotly_out(measure):
     plain = Lesson.objects.filter(embed="").in_order().first()
+    assert plain is not None
 
     downloads = measure(plain.get_absolute_url())
 

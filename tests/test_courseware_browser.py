@@ -68,6 +68,7 @@ def test_a_missed_quick_check_gives_a_hint_then_a_second_try(page, screenshot, w
     log_in(page, "learner")
     check = QuickCheck.objects.get(slug="async-await-is-sync")
     wrong = check.options.filter(correct=False).first()
+    assert wrong is not None
     right = check.options.get(correct=True)
     page.goto(check.lesson.get_absolute_url())
     card = page.locator(f"#check-{check.slug}")

@@ -39,12 +39,16 @@ LESSON_SLUGS = [
 
 @pytest.fixture
 def question(course) -> Question:
-    return Question.objects.filter(kind=Question.Kind.TEXT).first()
+    found = Question.objects.filter(kind=Question.Kind.TEXT).first()
+    assert found is not None
+    return found
 
 
 @pytest.fixture
 def quick_check(course) -> QuickCheck:
-    return QuickCheck.objects.filter(multiple=False).prefetch_related("options").first()
+    found = QuickCheck.objects.filter(multiple=False).prefetch_related("options").first()
+    assert found is not None
+    return found
 
 
 def right_key(check: QuickCheck) -> str:
@@ -240,6 +244,7 @@ def test_completing_a_lesson_moves_on_and_shows_progress(learner_client, learner
 
 def test_htmx_completion_returns_the_fragment(learner_client, course):
     lesson = Lesson.objects.in_order().first()
+    assert lesson is not None
     response = learner_client.post(
         reverse("courseware:complete_lesson", args=[lesson.slug]), headers={"HX-Request": "true"}
     )
@@ -249,6 +254,7 @@ def test_htmx_completion_returns_the_fragment(learner_client, course):
 
 def test_anonymous_completion_asks_to_log_in(client, course):
     lesson = Lesson.objects.in_order().first()
+    assert lesson is not None
     response = client.post(reverse("courseware:complete_lesson", args=[lesson.slug]))
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
@@ -431,6 +437,7 @@ def test_the_same_fragments_serve_anonymous_and_signed_in_readers(client, learne
 def test_a_content_save_gives_a_new_version(course):
     before = content_version()
     question = Question.objects.filter(lesson__slug="check-yourself").first()
+    assert question is not None
     question.save()
     assert content_version() != before
     middle = content_version()
@@ -472,6 +479,7 @@ def test_load_course_gives_a_new_version_only_when_it_changes_something(course):
 def test_an_edited_question_is_shown_at_once(learner_client, course):
     assert "A freshly written prompt." not in lesson_page(learner_client)
     question = Question.objects.filter(lesson__slug="check-yourself").first()
+    assert question is not None
     question.prompt = "A freshly written prompt."
     question.save()
     assert "A freshly written prompt." in lesson_page(learner_client)
@@ -512,6 +520,7 @@ def test_a_lesson_edited_in_the_admin_is_shown_at_once(client, make_user, course
 
 def test_a_question_edited_in_the_admin_is_shown_at_once(client, make_user, course):
     question = Question.objects.filter(lesson__slug="check-yourself").first()
+    assert question is not None
     lesson_page(client)
     admin = admin_client(client, make_user)
     url = reverse("admin:courseware_question_change", args=[question.pk])
@@ -551,6 +560,7 @@ def test_a_lesson_added_by_an_author_joins_the_contents_at_once(client, course):
     client.get(reverse("courseware:home"))
     lesson_page(client, "two-styles")
     first = Lesson.objects.in_order().first()
+    assert first is not None
     Lesson.objects.create(module=first.module, slug="added-lesson", title="An added lesson",
                           order=99, body_markdown="Text.")
     assert "An added lesson" in client.get(reverse("courseware:home")).content.decode()

@@ -120,6 +120,7 @@ def test_advice_prefers_the_chain_breaker_of_question_5():
     result = grade(key, answers(payments=SYNC, email=SYNC, dispatch=SYNC, locations=SYNC))
     assert result.critical_sync_hops == 4 and result.over_limit
     advice = result.advice
+    assert advice is not None
     assert advice.item.key == "dispatch"
     assert advice.reason == "why dispatch"
     assert (advice.hops_before, advice.hops_after) == (4, 2)
@@ -129,6 +130,7 @@ def test_advice_prefers_the_chain_breaker_of_question_5():
 def test_advice_otherwise_picks_the_hop_that_removes_most():
     result = grade(SHOP, answers(**{k: SYNC for k in RIGHT}))
     # fulfilment takes the courier with it; inventory and email only remove themselves.
+    assert result.advice is not None
     assert result.advice.item.key == "fulfilment"
     assert result.advice.hops_after == result.critical_sync_hops - 2
 
@@ -136,12 +138,14 @@ def test_advice_otherwise_picks_the_hop_that_removes_most():
 def test_advice_prefers_a_hop_the_key_marks_async_over_an_either_hop():
     key = [item("a", SYNC), item("fraud", EITHER), item("b", ASYNC), item("c", SYNC)]
     result = grade(key, answers(a=SYNC, fraud=SYNC, b=SYNC, c=SYNC))
+    assert result.advice is not None
     assert result.advice.item.key == "b"
 
 
 def test_advice_on_an_either_hop_explains_its_condition():
     key = [item("a", SYNC), item("b", SYNC), item("fraud", EITHER, condition="it must block")]
     result = grade(key, answers(a=SYNC, b=SYNC, fraud=SYNC))
+    assert result.advice is not None
     assert result.advice.item.key == "fraud"
     assert "it must block" in result.advice.reason
 
@@ -149,6 +153,7 @@ def test_advice_on_an_either_hop_explains_its_condition():
 def test_advice_still_names_a_hop_when_the_key_itself_is_too_long():
     key = [item("a", SYNC), item("b", SYNC), item("c", SYNC)]
     result = grade(key, answers(a=SYNC, b=SYNC, c=SYNC))
+    assert result.advice is not None
     assert result.advice.item.key == "c" and result.advice.hops_after == 2
 
 
@@ -269,6 +274,7 @@ def test_advice_names_the_next_step_when_one_change_leaves_the_path_too_long():
     ]
     result = grade(key, {i.key: Answer(SYNC) for i in key})
     advice = result.advice
+    assert advice is not None
     assert (advice.item.key, advice.hops_before, advice.hops_after) == ("tiers", 4, 3)
     [step] = advice.next_steps
     assert (step.item.key, step.hops_before, step.hops_after) == ("stock", 3, 2)
@@ -279,4 +285,5 @@ def test_advice_has_no_next_step_when_one_change_is_enough():
     key = [item("a", SYNC), item("b", ASYNC, question=5),
            item("c", SYNC, after="b", question=1)]
     advice = grade(key, {i.key: Answer(SYNC) for i in key}).advice
+    assert advice is not None
     assert advice.hops_after == 1 and advice.next_steps == ()

@@ -196,6 +196,7 @@ def test_search_offers_the_local_copies_as_the_choice_and_its_fix_reaches_the_li
         assert "Sync:" in exchange and "Async:" in exchange and event in exchange
         assert items[copied].answer == grading.ASYNC
     result = grading.grade(key, {item.key: grading.Answer(grading.SYNC) for item in key})
+    assert result.advice is not None
     steps = (result.advice, *result.advice.next_steps)
     assert steps[-1].hops_after <= grading.MAX_SYNC_HOPS
     assert {step.item.key for step in steps[:2]} == {"bff-inventory", "pricing-profile"}
@@ -268,7 +269,7 @@ def test_load_course_loads_the_drills_and_is_idempotent():
     place = Drill.objects.get(slug="place-an-order")
     assert place.lesson is not None and place.lesson.slug == "worked-example"
     capture = place.interactions.get(key="fulfillment-payments")
-    assert capture.after.key == "orders-fulfillment"
+    assert capture.after is not None and capture.after.key == "orders-fulfillment"
     again = io.StringIO()
     call_command("load_course", stdout=again)
     assert "drills: 0 created, 0 updated" in again.getvalue()
@@ -287,6 +288,7 @@ def test_apply_creates_then_reports_nothing_changed(content, lesson):
     assert drill.scenario == 'The passenger taps "Check in".\n\nThen picks a seat.'
     assert drill.source_path == "drills/content/check-in.yaml"
     cache = drill.interactions.get(key="seats-cache")
+    assert cache.after is not None
     assert cache.after.key == "checkin-seats" and cache.on_critical_path is False
     assert drill.interactions.get(key="checkin-boarding-pass").condition.startswith("Sync when")
 

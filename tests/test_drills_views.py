@@ -18,6 +18,7 @@ from drills import content, grading, services, views
 from drills.models import Attempt, AttemptAnswer, Drill, Interaction
 from drills.views import OWN_DRAFT_KEY
 from grading.models import Submission
+from tests.matching import search
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -48,7 +49,7 @@ def drill(lesson):
         summary="A shopper buys a thing.", scenario="The shopper presses Buy.",
         entry="Web → Orders", debrief="Only the payment is waited for.",
     )
-    saved = {}
+    saved: dict[str | None, Interaction] = {}
     for order, (key, caller, callee, critical, after, answer, question) in enumerate(SHOP, 1):
         saved[key] = Interaction.objects.create(
             drill=drill, key=key, order=order, caller=caller, callee=callee,
@@ -504,7 +505,7 @@ def test_add_row_without_javascript_rerenders_with_one_more_row(client, own_ques
     page = response.content.decode()
     assert "<html" in page and 'id="row-1"' in page
     assert 'value="Orders"' in page and 'name="rows-1-caller"' in page
-    new_box = re.search(r'<input [^>]*name="rows-1-caller"[^>]*>', page).group()
+    new_box = search(r'<input [^>]*name="rows-1-caller"[^>]*>', page).group()
     assert 'autofocus' in new_box and 'maxlength="80"' in new_box and 'value=' not in new_box
     assert 'name="rows-TOTAL_FORMS" value="2"' in page
     # The next "Add" brings the learner back to the row it adds.
@@ -520,7 +521,7 @@ def test_add_row_over_htmx_returns_only_the_new_row(client, own_question):
     assert "<html" not in page and "<form" not in page and "__prefix__" not in page
     assert 'name="rows-2-caller"' in page and 'name="rows-1-caller"' not in page
     assert "Interaction 3" in page and 'name="rows-2-DELETE"' in page
-    management = re.search(r'<div id="own-management" hx-swap-oob="true">.*?</div>', page, re.S)
+    management = search(r'<div id="own-management" hx-swap-oob="true">.*?</div>', page, re.S)
     assert 'name="rows-TOTAL_FORMS" value="3"' in management.group()
     assert '3 of at most 20' in page and f'formaction="{ADD_URL}#row-3"' in page
 
@@ -540,7 +541,7 @@ def test_remove_row_drops_that_row_only(client, own_question):
     assert 'name="rows-2-caller"' not in page
     assert 'name="rows-TOTAL_FORMS" value="2"' in page
     # The cursor goes to the row that took the removed one's place.
-    assert 'autofocus' in re.search(r'<input [^>]*name="rows-1-caller"[^>]*>', page).group()
+    assert 'autofocus' in search(r'<input [^>]*name="rows-1-caller"[^>]*>', page).group()
 
 
 def test_remove_row_over_htmx_returns_the_builder_fragment(client, own_question):
@@ -573,7 +574,7 @@ def test_a_damaged_token_is_a_400_that_says_so(learner_client, own_question):
 
 def test_enter_in_a_text_box_updates_rather_than_hands_in(client, own_question):
     page = client.get(OWN_URL).content.decode()
-    first_button = re.search(r'<button [^>]*type="submit"[^>]*>', page).group()
+    first_button = search(r'<button [^>]*type="submit"[^>]*>', page).group()
     assert f'formaction="{UPDATE_URL}"' in first_button and "name=" not in first_button
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import socket
 import sqlite3
 import threading
@@ -33,6 +32,7 @@ from tests.appserver import gunicorn, manage, production_env
 from tests.conftest import PASSWORD as TEST_PASSWORD
 from tests.faultservers import FreezableProxy, HungListener, RedisServer, drill_form
 from tests.grading_factories import make_submission
+from tests.matching import search
 
 PASSWORD = "a-long-faults-password-63"
 # A normal page time on a busy two-core machine, with room to spare; hung dependencies take
@@ -57,7 +57,9 @@ class ServerDatabase:
             with sqlite3.connect(urlsplit(self.url).path) as db:
                 return db.execute(sql).fetchone()[0]
         with psycopg.connect(self.url) as db:
-            return db.execute(sql).fetchone()[0]
+            row = db.execute(sql).fetchone()
+            assert row is not None
+            return row[0]
 
     def url_through(self, port: int) -> str:
         parts = urlsplit(self.url)
@@ -98,9 +100,9 @@ def server_db(django_db_setup, django_db_blocker, tmp_path_factory):
 
 def lesson_and_drill(client: HttpClient) -> tuple[str, str]:
     home = client.get("/").text
-    lesson = re.search(r'href="(/lessons/[-a-z0-9]+/)"', home).group(1)
+    lesson = search(r'href="(/lessons/[-a-z0-9]+/)"', home).group(1)
     drills = client.get("/drills/").text
-    drill = re.search(r'href="/drills/([-a-z0-9]+)/"', drills).group(1)
+    drill = search(r'href="/drills/([-a-z0-9]+)/"', drills).group(1)
     return lesson, drill
 
 
@@ -269,7 +271,7 @@ def test_a_login_flood_from_one_address_is_refused_cheaply(plain_server):
         statuses.append(response.status)
     assert statuses[:5] == [200] * 5
     assert statuses[5:] == [429] * 3
-    assert 0 < int(response.header("Retry-After")) <= 60
+    assert 0 < int(response.header("Retry-After") or "0") <= 60
     assert "Too many login attempts" in response.text and "bootstrap" in response.text
     # Counted per address: someone else still gets in.
     HttpClient(plain_server).log_in("ada", PASSWORD)
@@ -645,6 +647,7 @@ def test_every_wait_on_a_dependency_is_bounded_below_gunicorns_timeout(monkeypat
     assert database["options"] == "-c statement_timeout=5000"
 
     spec = importlib.util.spec_from_file_location("gunicorn_conf", "config/gunicorn.conf.py")
+    assert spec is not None and spec.loader is not None
     conf = importlib.util.module_from_spec(spec)
     monkeypatch.delenv("GUNICORN_TIMEOUT", raising=False)
     spec.loader.exec_module(conf)

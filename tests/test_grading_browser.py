@@ -101,7 +101,7 @@ def test_instructor_grades_and_releases_and_the_learner_sees_it(
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Saved learner's grade as a draft (7).")).to_be_visible()
     grade = Grade.objects.get(submission__learner__username="learner")
-    assert (grade.score, grade.criteria_met, grade.released) == (7, [0, 2], False)
+    assert (grade.score, grade.criteria_met, grade.released) == (Decimal(7), [0, 2], False)
 
     # Edits made after the draft was saved are saved with the release, not dropped.
     page.get_by_label("Score (out of 10)").fill("7.5")

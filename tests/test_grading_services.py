@@ -74,7 +74,7 @@ def test_stale_version_is_refused_and_nothing_is_overwritten(learner, instructor
     assert caught.value.current.score == 9
     assert "second-grader" in str(caught.value)
     grade = Grade.objects.get(submission=submission)
-    assert (grade.score, grade.version) == (9, 2)
+    assert (grade.score, grade.version) == (Decimal(9), 2)
     assert grade.feedback_markdown == "From the second grader."
     assert grade.changes.count() == 2
 
@@ -186,13 +186,17 @@ def test_answering_a_regrade_changes_the_grade_and_records_the_answer(learner, i
     grade.refresh_from_db()
     submission.refresh_from_db()
     request = RegradeRequest.objects.get(submission=submission)
-    assert (grade.score, grade.released, grade.seen_at) == (9, True, None)
+    assert (grade.score, grade.released, grade.seen_at) == (Decimal(9), True, None)
     assert submission.status == Submission.Status.RETURNED
     assert request.answer == "You are right, it is there."
-    assert (request.answered_by, request.score_before, request.score_after) == (instructor, 6, 9)
+    assert (request.answered_by, request.score_before, request.score_after) == (
+        instructor, Decimal(6), Decimal(9),
+    )
     assert request.resolved_at is not None
     change = grade.changes.get(action=GradeChange.Action.REGRADED)
-    assert (change.old_score, change.new_score, change.reason) == (6, 9, request.answer)
+    assert (change.old_score, change.new_score, change.reason) == (
+        Decimal(6), Decimal(9), request.answer,
+    )
 
 
 def test_a_learner_cannot_ask_for_someone_elses_regrade(learner, other_learner, instructor):
@@ -252,7 +256,7 @@ def test_a_group_grade_lands_on_every_identical_submission(make_user, instructor
     for submission in others:
         grade = Grade.objects.get(submission=submission)
         assert (grade.score, grade.criteria_met, grade.feedback_markdown) == (
-            2, [0, 1], "Check the email hop.",
+            Decimal(2), [0, 1], "Check the email hop.",
         )
         assert grade.changes.get().action == GradeChange.Action.GROUP
         submission.refresh_from_db()

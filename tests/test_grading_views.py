@@ -1,5 +1,5 @@
-import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -9,10 +9,11 @@ from django.urls import reverse
 from grading import services
 from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
 from tests.grading_factories import make_attempt, make_drill, make_question, make_submission
+from tests.matching import search
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 def client_for(user) -> Client:
@@ -144,7 +145,7 @@ def test_grading_without_release_permission_cannot_release(make_user, submission
                            grade_post(version=1, score="9", action="release"))
     assert response.status_code == 403
     grade = Grade.objects.get(submission=submission)
-    assert (grade.score, grade.released) == (7, False)
+    assert (grade.score, grade.released) == (Decimal(7), False)
 
 
 # Queue ------------------------------------------------------------------------------------
@@ -267,7 +268,9 @@ def test_saving_a_grade_plain_post_redirects_back(instructor_client, submission)
     response = instructor_client.post(url, grade_post())
     assert response.status_code == 302 and response["Location"] == url
     grade = Grade.objects.get(submission=submission)
-    assert (grade.score, grade.criteria_met, grade.feedback_markdown) == (7, [0, 1], "Good start.")
+    assert (grade.score, grade.criteria_met, grade.feedback_markdown) == (
+        Decimal(7), [0, 1], "Good start.",
+    )
     page = instructor_client.get(url)
     assert "Saved ada&#x27;s grade as a draft (7)." in page.content.decode()
     assert 'name="version" value="1"' in page.content.decode()
@@ -363,7 +366,7 @@ def test_concurrent_edit_is_refused_and_shows_the_newer_grade(make_user, submiss
     assert "Second&#x27;s careful feedback." in html  # and the grader's own text, kept
     assert 'name="version" value="2"' in html
     grade = Grade.objects.get(submission=submission)
-    assert (grade.score, grade.feedback_markdown) == (6, "First, revised.")
+    assert (grade.score, grade.feedback_markdown) == (Decimal(6), "First, revised.")
     # Having seen the newer grade, saving again on it goes through.
     again = client_for(second).post(url, grade_post(version=2, feedback="Second wins.", score="9"))
     assert again.status_code == 302
@@ -415,7 +418,9 @@ def test_save_and_release_releases_what_is_in_the_form(instructor_client, submis
     )
     assert response.status_code == 302
     grade = Grade.objects.get(submission=submission)
-    assert (grade.score, grade.feedback_markdown, grade.released) == (6, "Final words.", True)
+    assert (grade.score, grade.feedback_markdown, grade.released) == (
+        Decimal(6), "Final words.", True,
+    )
     assert Submission.objects.get(pk=submission.pk).status == "returned"
     actions = list(GradeChange.objects.filter(grade=grade).values_list("action", flat=True))
     assert actions == ["released", "edited", "created"]
@@ -444,7 +449,7 @@ def test_save_and_release_with_a_bad_or_stale_form_releases_nothing(make_user, s
     stale = client_for(second).post(url, grade_post(version=1, score="9", action="release"))
     assert stale.status_code == 409
     grade = Grade.objects.get(submission=submission)
-    assert (grade.score, grade.released) == (6, False)
+    assert (grade.score, grade.released) == (Decimal(6), False)
 
 
 def test_release_with_a_stale_version_is_refused(instructor_client, submission):
@@ -571,7 +576,7 @@ def test_group_grading_through_the_form(instructor_client, make_user):
     subs = [make_attempt(drill, make_user(f"twin{i}")).submission for i in range(3)]
     page = instructor_client.get(reverse("grading:grade", args=[subs[0].pk])).content.decode()
     assert "Also apply this grade to the 2 other submissions with identical answers" in page
-    box = re.search(r'<input[^>]*name="apply_to_group"[^>]*>', page).group()
+    box = search(r'<input[^>]*name="apply_to_group"[^>]*>', page).group()
     assert "checked" not in box  # grading the group is a choice, not the default
     # Without the box ticked, only this submission is graded.
     instructor_client.post(reverse("grading:grade", args=[subs[0].pk]), grade_post(score="2"))
@@ -734,8 +739,9 @@ def test_admin_edit_of_a_grade_is_audited(released, make_user):
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     grade.refresh_from_db()
-    assert (grade.score, grade.feedback_html, grade.version) == (9, "<p>Corrected.</p>", 3)
+    assert (grade.score, grade.feedback_html, grade.version) == (Decimal(9), "<p>Corrected.</p>", 3)
     change = grade.changes.order_by("-pk").first()
+    assert change is not None
     assert (change.action, change.old_score, change.new_score, change.changed_by) == (
         GradeChange.Action.CORRECTED, 6, 9, staff,
     )

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.test import Client
 from django.urls import reverse
 
@@ -24,6 +25,7 @@ def hand_in_work(user) -> None:
     client = Client()
     client.force_login(user)
     drill = Drill.objects.filter(interactions__isnull=False).distinct().first()
+    assert drill is not None
     answers = {f"choice-{i.key}": "sync" for i in drill.interactions.all()}
     client.post(reverse("drills:submit", args=[drill.slug]), {"token": uuid.uuid4(), **answers})
     client.post(reverse("drills:own_hand_in"), {
@@ -44,10 +46,10 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
     submission = user.submissions.order_by("pk").first()
     attempt = user.drill_attempts.select_related("drill").order_by("pk").first()
     by_name = {
-        "courseware:lesson": lambda: {"slug": Lesson.objects.first().slug},
-        "courseware:complete_lesson": lambda: {"slug": Lesson.objects.first().slug},
-        "courseware:answer_question": lambda: {"slug": Question.objects.first().slug},
-        "courseware:check_quick_check": lambda: {"slug": QuickCheck.objects.first().slug},
+        "courseware:lesson": lambda: {"slug": first_slug(Lesson.objects.all())},
+        "courseware:complete_lesson": lambda: {"slug": first_slug(Lesson.objects.all())},
+        "courseware:answer_question": lambda: {"slug": first_slug(Question.objects.all())},
+        "courseware:check_quick_check": lambda: {"slug": first_slug(QuickCheck.objects.all())},
         "drills:detail": lambda: {"slug": attempt.drill.slug},
         "drills:submit": lambda: {"slug": attempt.drill.slug},
         "drills:history": lambda: {"slug": attempt.drill.slug},
@@ -66,8 +68,15 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
     return by_name[route.name]()
 
 
+def first_slug(objects: QuerySet[Lesson] | QuerySet[Question] | QuerySet[QuickCheck]) -> str:
+    first = objects.first()
+    assert first is not None, "the course is loaded"
+    return first.slug
+
+
 def ask(base_url: str, method: str, path: str, session: str | None):
     parts = urlsplit(base_url)
+    assert parts.hostname is not None
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"} if session else {}
     try:

@@ -3,6 +3,7 @@ from importlib import import_module
 
 import pytest
 from django.apps import apps
+from django.contrib.sessions.backends.base import SessionBase
 from django.urls import reverse
 
 from courseware import services
@@ -204,7 +205,7 @@ def test_a_try_that_arrives_twice_at_once_is_stored_once(learner, check, monkeyp
 
     monkeypatch.setattr(services, "quick_check_tries", stale_first_look)
     state, kept = services.answer_quick_check(
-        learner=learner, session={}, quick_check=check, options=options,
+        learner=learner, session=SessionBase(), quick_check=check, options=options,
         selected={wrong_keys(check)[0]},
     )
     assert not kept and state.first_try_correct

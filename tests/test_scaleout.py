@@ -185,7 +185,7 @@ def test_two_graders_on_two_servers_saving_at_once_cannot_overwrite_each_other(s
 
     statuses = sorted(r.status for r in responses)
     assert statuses == [302, 409], statuses
-    grade = Grade.objects.get(submission=submission)
+    grade = Grade.objects.get(submission__pk=submission.pk)
     assert grade.version == 1 and grade.changes.count() == 1
     scores = ("6", "9")
     saved = [r.status for r in responses].index(302)

@@ -381,8 +381,8 @@ def test_no_page_needs_inline_script_or_event_handlers(course, learner, instruct
         parsed = sitemap.parse(url, html)
         for script in parsed.scripts:
             assert script.get("src") or script.get("type") == "application/json", (url, script)
-            if script.get("src"):
-                assert script["src"].startswith("/static/"), (url, script)
+            if src := script.get("src"):
+                assert src.startswith("/static/"), (url, script)
         assert not parsed.handlers, (url, parsed.handlers)
 
 

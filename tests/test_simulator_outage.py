@@ -12,6 +12,7 @@ from django.urls import reverse
 from drills import grading
 from simulator import outage, outage_embed, outage_workflows
 from simulator.outage import BROKER, DOWN, SLOW, Scenario
+from tests.matching import search
 
 LAB = reverse("simulator:outage")
 OUTAGE = reverse("simulator:api_outage")
@@ -165,15 +166,16 @@ def test_worked_example_breaking_inventory_or_payments():
     inventory = outage.run_lab(s, checkout, "Inventory")
     all_sync, hybrid = inventory.runs
     assert all_sync.user_waits and not hybrid.user_waits
-    assert all_sync.sync.failed_requests == 6000
-    assert hybrid.queued.peak_backlog == 6000
+    assert all_sync.sync is not None and all_sync.sync.failed_requests == 6000
+    assert hybrid.queued is not None and hybrid.queued.peak_backlog == 6000
     # Payments stays synchronous in both designs, so both fail alike.
     payments = outage.run_lab(s, checkout, "Payments")
-    assert [run.sync.failed_requests for run in payments.runs] == [6000, 6000]
+    assert [run.sync and run.sync.failed_requests for run in payments.runs] == [6000, 6000]
     broker = outage.run_lab(Scenario(rate=100, capacity=150, fault=BROKER, duration_s=60),
                             checkout, "Inventory")
-    assert not broker.runs[0].affected and broker.runs[0].sync.failed_requests == 0
-    assert broker.runs[1].queued.peak_backlog == 6000
+    broker_sync, broker_queued = broker.runs[0].sync, broker.runs[1].queued
+    assert not broker.runs[0].affected and broker_sync and broker_sync.failed_requests == 0
+    assert broker_queued is not None and broker_queued.peak_backlog == 6000
 
 
 def test_drill_designs_follow_the_critical_path():
@@ -328,8 +330,8 @@ def values(encoded: dict | list) -> list[float]:
 
 
 def figure(html: str, key: str) -> dict:
-    match = re.search(rf'<script id="outage-figure-{key}" type="application/json">(.*?)</script>',
-                      html, re.S)
+    match = search(rf'<script id="outage-figure-{key}" type="application/json">(.*?)</script>',
+                   html, re.S)
     return json.loads(match.group(1))
 
 
@@ -397,10 +399,10 @@ def test_lab_shows_bad_input_inline(client, query, field, message):
     response = client.get(LAB, query)
     assert response.status_code == 200
     html = unescape(response.content.decode())
-    slot = re.search(rf'<div id="id_{field}_error"[^>]*>(.*?)</div>', html, re.S).group(1)
+    slot = search(rf'<div id="id_{field}_error"[^>]*>(.*?)</div>', html, re.S).group(1)
     assert message in slot
     assert "need fixing before the lab can run" in html
-    control = re.search(rf'<(?:input|select)[^>]*id="id_{field}"[^>]*>', html).group(0)
+    control = search(rf'<(?:input|select)[^>]*id="id_{field}"[^>]*>', html).group(0)
     assert 'aria-invalid="true"' in control and "is-invalid" in control
     assert 'data-figure="outage-figure-' not in html
 
@@ -546,8 +548,8 @@ def test_path_htmx_fragment_and_retry_reading(client):
     assert "<form" not in html
     assert "Retries make Payments see" in html
     assert 'id="id_hop-0-failure_error"' in html and 'hx-swap-oob="true"' in html
-    figure = json.loads(re.search(r'<script id="figure-histogram" type="application/json">'
-                                  r'(.*?)</script>', html, re.S).group(1))
+    figure = json.loads(search(r'<script id="figure-histogram" type="application/json">'
+                               r'(.*?)</script>', html, re.S).group(1))
     assert [a["text"].split()[0] for a in figure["layout"]["annotations"]] == [
         "p50", "p99", "p99.9", "sum"]
 
@@ -584,7 +586,7 @@ def test_path_add_and_remove_hops(client):
 ])
 def test_path_bad_input_inline(client, extra, slot, message):
     html = unescape(client.get(PATH, path_query(**extra), **HTMX).content.decode())
-    error = re.search(rf'<div id="id_{slot}_error"[^>]*>(.*?)</div>', html, re.S).group(1)
+    error = search(rf'<div id="id_{slot}_error"[^>]*>(.*?)</div>', html, re.S).group(1)
     assert message in error
     assert "need fixing before the hops can be simulated" in html
 

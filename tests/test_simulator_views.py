@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from courseware.models import Course, Lesson, Module
 from simulator import embed, memo, model
+from tests.matching import search
 
 PAGE = reverse("simulator:calculator")
 CHAIN = reverse("simulator:api_chain")
@@ -452,7 +453,7 @@ def test_bad_availability_is_shown_inline(client, value, message):
     response = client.get(PAGE, {"p_as": "availability", "availability": value, **SMALL})
     html = unescape(response.content.decode())
     assert response.status_code == 200
-    slot = re.search(r'<div id="id_availability_error"[^>]*>(.*?)</div>', html, re.S)
+    slot = search(r'<div id="id_availability_error"[^>]*>(.*?)</div>', html, re.S)
     assert message in slot.group(1)
     assert '<a href="#id_availability">Availability (%)</a>' in html
     assert not re.search(r'name="failure" value="[^"]', html)  # no p made up from it
@@ -483,7 +484,7 @@ def preset_links(html: str) -> dict[str, tuple[bool, dict[str, str]]]:
     links = {}
     pattern = r'<a class="btn btn-sm btn-(?:outline-)?primary"([^>]*)>(.*?)</a>'
     for attrs, label in re.findall(pattern, html, re.S):
-        href = unescape(re.search(r'href="([^"]*)"', attrs).group(1))
+        href = unescape(search(r'href="([^"]*)"', attrs).group(1))
         query = dict(pair.split("=", 1) for pair in href.split("?", 1)[1].split("#")[0].split("&"))
         links[unescape(label)] = ('aria-current="true"' in attrs, query)
     return links
@@ -566,9 +567,9 @@ def test_large_fanouts_have_thousands_separators(client):
 @pytest.mark.django_db
 def test_one_hop_reading_explains_the_sampling_noise(client):
     html = unescape(client.get(PAGE, {"hops": "1", **SMALL}).content.decode())
-    reading = re.search(r'<p id="chart-latency-reading"[^>]*>(.*?)</p>', html, re.S).group(1)
+    reading = search(r'<p id="chart-latency-reading"[^>]*>(.*?)</p>', html, re.S).group(1)
     assert "At 1 hop the simulated p99 is" in reading
-    simulated = re.search(r"is ([\d.,]+ ms)", reading).group(1)
+    simulated = search(r"is ([\d.,]+ ms)", reading).group(1)
     if simulated == "100 ms":
         assert "the hop's own p99" in reading
     else:

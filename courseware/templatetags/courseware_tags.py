@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import template
 from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
@@ -11,5 +13,5 @@ register = template.Library()
 def slot(context: template.Context, name: str) -> SafeString:
     """Draws every template that apps put in the slot called ``name``, with this page's context."""
     # The page's context already holds what the context processors give (user, csrf_token).
-    values = context.flatten()
+    values = cast(dict[str, Any], context.flatten())
     return mark_safe("".join(get_template(path).render(values) for path in slots.templates(name)))
