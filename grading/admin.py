@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.db import transaction
@@ -6,6 +8,9 @@ from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, 
 
 # What the learner is shown of a grade; changing any of these on a released grade corrects it.
 CONTENT = ("score", "criteria_met", "feedback_markdown")
+# A grade's history, shown and never edited.
+HISTORY_FIELDS = ("changed_at", "action", "changed_by", "old_score", "new_score", "old_released",
+                  "new_released", "reason")
 
 
 @admin.register(Submission)
@@ -30,9 +35,8 @@ class GradeChangeInline(admin.TabularInline):
     model = GradeChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "action", "changed_by", "old_score", "new_score", "old_released",
-              "new_released", "reason"]
-    readonly_fields = fields
+    fields = HISTORY_FIELDS
+    readonly_fields = HISTORY_FIELDS
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -51,8 +55,9 @@ class GradeAdminForm(forms.ModelForm):
         fields = ["submission", "score", "criteria_met", "feedback_markdown", "released",
                   "graded_by"]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk and not data.get("reason", "").strip():
             was_released = Grade.objects.filter(pk=self.instance.pk, released=True).exists()
             if was_released and set(CONTENT) & set(self.changed_data):

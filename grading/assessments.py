@@ -92,8 +92,8 @@ def from_drill(drill: Drill, interactions: list[Interaction] | None = None) -> A
 
 def for_submission(submission: Submission) -> Assessment:
     if submission.question_id:
-        return from_question(submission.question)
-    return from_drill(submission.attempt.drill)
+        return from_question(submission.answered_question)
+    return from_drill(submission.drill_attempt.drill)
 
 
 def submission_title(submission: Submission, assessment: Assessment) -> str:
@@ -142,7 +142,7 @@ class DrillReview:
 def drill_review(submission: Submission) -> DrillReview | None:
     if not submission.attempt_id:
         return None
-    attempt = submission.attempt
+    attempt = submission.drill_attempt
     answers = attempt.answers.select_related("interaction").order_by("interaction__order")
     return DrillReview(
         drill=attempt.drill,

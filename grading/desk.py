@@ -37,9 +37,9 @@ class AlreadyReleased(DeskClosed):
 def receipt(submission: Submission) -> Receipt:
     grade = submission.released_grade
     if submission.question_id:
-        max_score = Decimal(submission.question.max_score)
+        max_score = Decimal(submission.answered_question.max_score)
     else:
-        max_score = Decimal(submission.attempt.total)
+        max_score = Decimal(submission.drill_attempt.total)
     return Receipt(
         pk=submission.pk,
         answer=submission.answer,
@@ -83,7 +83,7 @@ class GradingDesk:
                 )
         except IntegrityError:
             existing = Submission.objects.filter(token=token).first() if token else None
-            if existing is None and field == "attempt":
+            if existing is None and isinstance(item, Attempt):
                 existing = Submission.objects.filter(attempt=item).first()
             if existing is None:
                 raise

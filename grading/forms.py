@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -74,7 +75,7 @@ class GradeForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.assessment = assessment
-        self.fields["criteria"].choices = [
+        cast(forms.TypedMultipleChoiceField, self.fields["criteria"]).choices = [
             (c.index, f"{c.label} ({format_points(c.points)})") for c in assessment.rubric
         ]
         if not assessment.rubric:
@@ -88,7 +89,7 @@ class GradeForm(forms.Form):
             "when you tick more."
         )
         if snippets is not None and snippets.exists():
-            self.fields["snippet"].queryset = snippets
+            cast(forms.ModelChoiceField, self.fields["snippet"]).queryset = snippets
         else:
             del self.fields["snippet"]
         if group_size:
@@ -125,8 +126,9 @@ class GradeForm(forms.Form):
                 error_messages={"required": "Give the learner a reason for the correction."},
             )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if "score" in self.errors:
             return data
         criteria = data.get("criteria") or []
@@ -213,7 +215,9 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, assessment_choices: list, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assessment"].choices = [("", "All lessons and drills"), *assessment_choices]
+        cast(forms.ChoiceField, self.fields["assessment"]).choices = [
+            ("", "All lessons and drills"), *assessment_choices
+        ]
         for name in ("assessment", "status"):
             self.fields[name].widget.attrs["class"] = "form-select-sm"
         self.fields["learner"].widget = forms.TextInput(

@@ -153,15 +153,16 @@ def _sorted_by(users: list[int], sort: str, columns: list[Assessment],
         for (learner_id, *assessment), cell in found.items():
             if tuple(assessment) not in wanted:
                 continue
-            amount = 1 if name == "completion" else (cell.score or 0)
-            figures[learner_id] = figures.get(learner_id, 0) + amount
-        return sorted(users, key=lambda pk: figures.get(pk, 0), reverse=descending)
+            amount = Decimal(1) if name == "completion" else (cell.score or Decimal(0))
+            figures[learner_id] = figures.get(learner_id, Decimal(0)) + amount
+        return sorted(users, key=lambda pk: figures.get(pk, Decimal(0)), reverse=descending)
     column = next(c for c in columns if c.key == name)
     column_scores = {pk: found.get(cell_key(pk, column), EMPTY).score for pk in users}
     # Learners with nothing for this column go last in either direction.
-    present = [pk for pk in users if column_scores[pk] is not None]
-    missing = [pk for pk in users if column_scores[pk] is None]
-    return sorted(present, key=column_scores.__getitem__, reverse=descending) + missing
+    known = {pk: score for pk, score in column_scores.items() if score is not None}
+    present = [pk for pk in users if pk in known]
+    missing = [pk for pk in users if pk not in known]
+    return sorted(present, key=known.__getitem__, reverse=descending) + missing
 
 
 def iter_rows(*, columns: list[Assessment], chunk_size: int = 200) -> Iterator[Row]:

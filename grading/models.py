@@ -30,7 +30,7 @@ class SubmissionQuerySet(models.QuerySet):
     def versions_of(self, submission: "Submission") -> "SubmissionQuerySet":
         """Every version the learner handed in of the same question or drill, newest first."""
         same = {"question_id": submission.question_id} if submission.question_id else {
-            "attempt__drill_id": submission.attempt.drill_id
+            "attempt__drill_id": submission.drill_attempt.drill_id
         }
         return self.filter(learner_id=submission.learner_id, **same).order_by(
             "-version", "-created_at", "-pk"
@@ -96,15 +96,29 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         if self.question_id:
-            return f"{self.learner} on {self.question.slug}"
-        return f"{self.learner} on drill {self.attempt.drill.slug}"
+            return f"{self.learner} on {self.answered_question.slug}"
+        return f"{self.learner} on drill {self.drill_attempt.drill.slug}"
+
+    # The check constraint sets exactly one of question and attempt, so a caller that has seen
+    # which id is set reads the matching one of these two.
+    @property
+    def answered_question(self) -> Question:
+        """The question this answers; only for a submission whose ``question_id`` is set."""
+        assert self.question is not None, "this submission hands in a drill attempt"
+        return self.question
+
+    @property
+    def drill_attempt(self) -> Attempt:
+        """The drill attempt handed in; only for a submission whose ``attempt_id`` is set."""
+        assert self.attempt is not None, "this submission answers a question"
+        return self.attempt
 
     @property
     def max_score(self) -> Decimal:
         """The most this work can score, as the question or drill says today."""
         if self.question_id:
-            return Decimal(self.question.max_score)
-        return Decimal(self.attempt.total)
+            return Decimal(self.answered_question.max_score)
+        return Decimal(self.drill_attempt.total)
 
     @property
     def released_grade(self):
@@ -275,7 +289,7 @@ class FeedbackSnippetQuerySet(models.QuerySet):
     def for_submission(self, submission: Submission) -> "FeedbackSnippetQuerySet":
         if submission.question_id:
             return self.filter(question_id=submission.question_id)
-        return self.filter(drill_id=submission.attempt.drill_id)
+        return self.filter(drill_id=submission.drill_attempt.drill_id)
 
 
 class FeedbackSnippet(models.Model):

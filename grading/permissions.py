@@ -5,10 +5,12 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import resolve_url
 from django.utils.http import urlencode
 from django_htmx.http import HttpResponseClientRedirect
+
+from config.http import HtmxHttpRequest
 
 GRADE = ("grading.grade_submission", "grading.view_all_submissions")
 RELEASE = (*GRADE, "grading.release_grade")
@@ -25,7 +27,7 @@ def perms_required(perms: tuple[str, ...]) -> Callable:
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapped(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
                 if request.htmx:
                     login = resolve_url("login")

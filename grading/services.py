@@ -303,18 +303,19 @@ def _grade_group(source: Grade, *, by,
 
     A colleague's draft is replaced only when the grader, shown whose drafts they are, asked.
     """
-    updated, skipped, kept = [], 0, []
+    updated: list[Grade] = []
+    skipped = 0
+    kept: list[Grade] = []
     reason = f"Same answers as submission #{source.submission_id}"
     for member in identical_submissions(source.submission).select_for_update():
         grade = Grade.objects.filter(submission=member).select_related("graded_by").first()
         if grade is not None and grade.released:
             skipped += 1
             continue
-        theirs = grade is not None and grade.graded_by_id not in (None, by.pk)
-        if theirs and not replace_others:
-            kept.append(grade)
-            continue
-        if theirs:
+        if grade is not None and grade.graded_by is not None and grade.graded_by_id != by.pk:
+            if not replace_others:
+                kept.append(grade)
+                continue
             reason = (f"Same answers as submission #{source.submission_id}; replaced "
                       f"{grade.graded_by.username}'s draft")
         if grade is None:

@@ -1,4 +1,5 @@
 import json
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -101,7 +102,7 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
     # A refused save brings the grader's own form back, even onto a grade released meanwhile.
     kept = form is not None and locked
     if form is None and not locked:
-        initial = {"version": 0}
+        initial: dict[str, Any] = {"version": 0}
         if grade is not None:
             initial = {
                 "version": grade.version,
@@ -118,7 +119,8 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
             others=others_labels(submission, request.user) if group else None,
             regrade=regrade is not None,
         )
-    if correction_form is None and locked and not kept and request.user.has_perms(RELEASE):
+    if (correction_form is None and grade is not None and locked and not kept
+            and request.user.has_perms(RELEASE)):
         correction_form = GradeForm(
             initial={
                 "version": grade.version,
@@ -131,6 +133,9 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
             auto_id="id_correct_%s",
         )
     versions = Submission.objects.versions_of(submission).select_related("grade")
+    past_regrades = submission.regrade_requests.select_related("answered_by")
+    if regrade is not None:
+        past_regrades = past_regrades.exclude(pk=regrade.pk)
     return {
         "versions": [v for v in versions if v.pk != submission.pk],
         "correction_form": correction_form,
@@ -141,8 +146,7 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
         "conflict_labels": assessment.labels(conflict.criteria_met) if conflict else [],
         "rubric_points": json.dumps([float(c.points) for c in assessment.rubric]),
         "regrade": regrade,
-        "past_regrades": submission.regrade_requests.exclude(pk=regrade.pk if regrade else None)
-        .select_related("answered_by"),
+        "past_regrades": past_regrades,
         "history": grade.changes.select_related("changed_by") if grade else [],
         "snippets": snippets,
         "snippet_form": SnippetForm(),
@@ -239,13 +243,14 @@ def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _, filters = queue_filters(request)
     target = submission
     if request.POST.get("action") == "next":
-        target = next_submission(submission, filters)
-        if target is None:
+        following = next_submission(submission, filters)
+        if following is None:
             messages.success(request, f"{notice} Nothing else is waiting in this queue.")
             queue_url = f"{reverse('grading:queue')}?{filter_query(filters)}"
             if request.htmx:
                 return HttpResponseClientRedirect(queue_url)
             return redirect(queue_url)
+        target = following
     if request.htmx:
         return render_grading(request, load_submission(target.pk), notice=notice)
     messages.success(request, notice)
@@ -274,6 +279,8 @@ def saved_notice(submission: Submission, result: services.SaveResult, *, regrade
 
 
 def others_label(grade: Grade) -> str:
+    """Names another grader's draft; such a draft always has its grader."""
+    assert grade.graded_by is not None, "a draft by another grader names its grader"
     return f"{grade.graded_by.username} for {grade.submission.learner.username}"
 
 
@@ -480,7 +487,7 @@ def gradebook_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
 
 @require_safe
 @perms_required(GRADEBOOK)
-def submissions_csv(request: HtmxHttpRequest) -> HttpResponse:
+def submissions_csv(request: HtmxHttpRequest) -> HttpResponse | StreamingHttpResponse:
     # An export must hold what was asked for: a bad filter is refused, not ignored.
     unknown = sorted(set(request.GET) - {"assessment", "status", "learner"})
     if unknown:
@@ -527,8 +534,10 @@ def my_submissions(request: HtmxHttpRequest) -> HttpResponse:
     released = [item for item in items if item["grade"]]
     # The total is read like the gradebook reads it, once per question or drill graded.
     graded = {item["assessment"].key: item["assessment"] for item in released}
-    found = scores(learner_ids=[request.user.pk], released_only=True)
-    cells = [found.get(cell_key(request.user.pk, a), EMPTY) for a in graded.values()]
+    learner_id = request.user.pk
+    assert learner_id is not None, "login_required lets only a signed-in learner in"
+    found = scores(learner_ids=[learner_id], released_only=True)
+    cells = [found.get(cell_key(learner_id, a), EMPTY) for a in graded.values()]
     context = {
         "items": items,
         "released": released,
