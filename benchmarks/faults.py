@@ -23,13 +23,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from benchmarks.run_load import recreate_database  # noqa: E402
 from tests.appserver import Client, gunicorn, manage, production_env  # noqa: E402
 from tests.faultservers import HungListener, RedisServer, drill_form  # noqa: E402
 
@@ -60,17 +58,6 @@ class Tally:
         if len(self.latencies) < 2:
             return float("nan")
         return statistics.quantiles(self.latencies, n=100)[98] * 1000
-
-
-def recreate_database(url: str) -> None:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise SystemExit(f"unexpected database name {name!r}")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {name}")
 
 
 def prepare(url: str) -> None:
