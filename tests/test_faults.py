@@ -400,8 +400,8 @@ def test_ten_identical_sign_ups_make_one_account(server_db, plain_server):
     postgres_only(server_db)
     clients = [HttpClient(plain_server) for _ in range(10)]
     tokens = [client.get("/accounts/signup/").form_token() for client in clients]
-    data = {"username": "twin", "password1": "a-long-twin-password-1", "password2":
-            "a-long-twin-password-1"}
+    data = {"username": "twin", "email": "twin@example.com",
+            "password1": "a-long-twin-password-1", "password2": "a-long-twin-password-1"}
 
     responses = parallel(10, lambda n: clients[n].post(
         "/accounts/signup/", {"csrfmiddlewaretoken": tokens[n], **data}
@@ -420,7 +420,7 @@ def test_ten_identical_regrade_requests_store_one(server_db, plain_server):
     code = (
         "from decimal import Decimal; "
         "from django.contrib.auth.models import User; "
-        "from courseware.roles import ensure_instructor_group; "
+        "from accounts.roles import ensure_instructor_group; "
         "from grading import services; "
         "from tests.grading_factories import make_submission; "
         "ada = User.objects.get(username='ada'); "
