@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from config.http import HtmxHttpRequest
 from simulator import outage, outage_charts, outage_workflows
 from simulator.outage_forms import LabForm, OutageQueryForm, SlowdownQueryForm
-from simulator.views import _bad_request, read_only_api
+from simulator.views import json_bad_request, read_only_api
 
 PAGE = "simulator/outage.html"
 SECTION = f"{PAGE}#lab"
@@ -97,7 +97,7 @@ def api_outage(request: HttpRequest) -> JsonResponse:
     """The service down for ``down_s`` seconds, in both designs."""
     form = OutageQueryForm(request.GET)
     if not form.is_valid():
-        return _bad_request(form)
+        return json_bad_request(form)
     scenario = form.scenario()
     sync, queued = outage.sync_outcome(scenario), outage.async_outcome(scenario)
     body: dict[str, Any] = {
@@ -144,7 +144,7 @@ def api_slowdown(request: HttpRequest) -> JsonResponse:
     """A caller's worker pool in front of a service answering in ``latency_ms`` (Little's law)."""
     form = SlowdownQueryForm(request.GET)
     if not form.is_valid():
-        return _bad_request(form)
+        return json_bad_request(form)
     data = form.cleaned_data
     pool = outage.slowdown(data["rate"], data["latency_ms"], data["workers"])
     return JsonResponse({

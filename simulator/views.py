@@ -162,7 +162,7 @@ def read_only_api(view: Callable[[HttpRequest], JsonResponse]) -> Callable[..., 
     return wrapper
 
 
-def _bad_request(form: Form) -> JsonResponse:
+def json_bad_request(form: Form) -> JsonResponse:
     field = next(name for name in form.fields if name in form.errors)
     return JsonResponse({"error": form.errors[field][0], "field": field}, status=400)
 
@@ -172,7 +172,7 @@ def api_chain(request: HttpRequest) -> JsonResponse:
     """Chain of N sync hops: exact and rule-of-thumb figures, simulated ones given a median."""
     form = ChainQueryForm(request.GET)
     if not form.is_valid():
-        return _bad_request(form)
+        return json_bad_request(form)
     data = form.cleaned_data
     hops, failure, p99_ms = data["hops"], data["failure"], data["p99_ms"]
     body: dict[str, Any] = {
@@ -216,7 +216,7 @@ def api_fanout(request: HttpRequest) -> JsonResponse:
     """Fan-out to M servers, each slow with probability q: how often the request is slow."""
     form = FanoutQueryForm(request.GET)
     if not form.is_valid():
-        return _bad_request(form)
+        return json_bad_request(form)
     data = form.cleaned_data
     servers, slow = data["servers"], data["slow"]
     body: dict[str, Any] = {
