@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import yaml
 from django.db import transaction
 
-from courseware import embeds
+from courseware import embeds, figures
 from courseware.models import (
     ContentSource,
     Course,
@@ -211,7 +211,7 @@ def read_module(module_dir: Path, module_slug: str, plan: Plan) -> None:
                 "title": require(path, meta, "title"),
                 "summary": str(meta.get("summary", "")).strip(),
                 "embed": read_embed(path, meta),
-                "body_markdown": body,
+                "body_markdown": read_figures(path, body),
                 "source_path": str(path.relative_to(module_dir.parent)),
             }
         )
@@ -220,6 +220,14 @@ def read_module(module_dir: Path, module_slug: str, plan: Plan) -> None:
     questions_file = module_dir / "questions.yaml"
     if questions_file.exists():
         read_questions(questions_file, lesson_slugs, plan)
+
+
+def read_figures(path: Path, body: str) -> str:
+    for name in figures.markers(body):
+        if figures.get(name) is None:
+            known = ", ".join(figures.names()) or "none"
+            raise ContentError(path, f"figure {name!r} is not a figure (known: {known}).")
+    return body
 
 
 def read_embed(path: Path, meta: dict) -> str:

@@ -7,6 +7,7 @@ app_name = "courseware"
 urlpatterns = [
     path("", views.home, name="home"),
     path("lessons/<slug:slug>/", views.lesson, name="lesson"),
+    path("lessons/<slug:slug>/figures/<slug:name>/", views.figure, name="figure"),
     path("lessons/<slug:slug>/complete/", views.complete_lesson, name="complete_lesson"),
     path("questions/<slug:slug>/answer/", views.answer_question, name="answer_question"),
     path("quick-checks/<slug:slug>/", views.check_quick_check, name="check_quick_check"),

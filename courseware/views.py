@@ -5,14 +5,14 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from config.http import HtmxHttpRequest
-from courseware import content, embeds, handins, services
+from courseware import content, embeds, figures, handins, services
 from courseware.checks import learner_order, state_of
 from courseware.forms import AnswerForm, QuickCheckForm
 from courseware.models import Question, QuickCheck
@@ -62,6 +62,7 @@ def lesson_context(request: HtmxHttpRequest, entry: content.LessonContent) -> di
         "questions": questions,
         "checks": quick_check_entries(request, entry.quick_checks),
     }
+    context["body_parts"] = body_parts(request, lesson)
     embed = embeds.get(lesson.embed)
     if embed is not None:
         context.update(embed.context(request), embed_template=embed.template)
@@ -69,6 +70,45 @@ def lesson_context(request: HtmxHttpRequest, entry: content.LessonContent) -> di
         # Saved before its app was removed, or typed past validation: show the lesson without it.
         logger.warning("lesson %s names an unknown embed %r", lesson.slug, lesson.embed)
     return context
+
+
+def figure_entry(request: HtmxHttpRequest, lesson, name: str) -> dict | None:
+    figure = figures.get(name)
+    if figure is None:
+        return None
+    return {
+        "figure": figure,
+        "fig": figure.context(request.GET),
+        "figure_action": lesson.get_absolute_url(),
+        "figure_endpoint": reverse("courseware:figure", args=[lesson.slug, name]),
+    }
+
+
+def body_parts(request: HtmxHttpRequest, lesson) -> list[dict]:
+    """The lesson's body cut at its figures, each figure drawn for this request's inputs."""
+    parts = []
+    for part in figures.split(lesson.body_html):
+        entry = figure_entry(request, lesson, part.figure) if part.figure else None
+        if part.figure and entry is None:
+            logger.warning("lesson %s places an unknown figure %r", lesson.slug, part.figure)
+        parts.append({"html": part.html, "figure": entry})
+    return parts
+
+
+@require_safe
+def figure(request: HtmxHttpRequest, slug: str, name: str) -> HttpResponse:
+    """A figure redrawn for new inputs; without htmx, the whole lesson at the figure."""
+    entry = content.get_lesson(slug)
+    lesson = entry.lesson
+    if name not in [part.figure for part in figures.split(lesson.body_html)]:
+        raise Http404("This lesson has no such figure")
+    if not request.htmx:
+        query = request.GET.urlencode()
+        return redirect(f"{lesson.get_absolute_url()}{'?' + query if query else ''}#fig-{name}")
+    found = figure_entry(request, lesson, name)
+    if found is None:
+        raise Http404("No such figure")
+    return render(request, "courseware/_figure.html#out", found)
 
 
 @require_safe

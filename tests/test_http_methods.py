@@ -48,6 +48,7 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
     by_name = {
         "courseware:lesson": lambda: {"slug": first_slug(Lesson.objects.all())},
         "courseware:complete_lesson": lambda: {"slug": first_slug(Lesson.objects.all())},
+        "courseware:figure": lambda: {"slug": "two-styles", "name": "request-timeline"},
         "courseware:answer_question": lambda: {"slug": first_slug(Question.objects.all())},
         "courseware:check_quick_check": lambda: {"slug": first_slug(QuickCheck.objects.all())},
         "drills:detail": lambda: {"slug": attempt.drill.slug},
