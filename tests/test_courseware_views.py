@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from accounts.roles import INSTRUCTORS
 from config.context_processors import is_instructor
-from courseware import versioning
+from courseware import figures, versioning
 from courseware.models import (
     ContentSource,
     Lesson,
@@ -81,7 +81,10 @@ def test_every_lesson_page_renders_with_navigation(client, course, slug):
     assert response.status_code == 200
     html = response.content.decode()
     lesson = response.context["lesson"]
-    assert lesson.body_html in html
+    # The body is drawn in runs, with the lesson's figures between them.
+    for part in figures.split(lesson.body_html):
+        assert part.html in html
+        assert not part.figure or f'id="fig-{part.figure}"' in html
     assert f"Lesson {LESSON_SLUGS.index(slug) + 1} of 10" in html
     if slug != LESSON_SLUGS[0]:
         assert 'rel="prev"' in html
@@ -403,8 +406,8 @@ def test_the_grading_link_shows_for_instructors_only(client, course, learner, in
 # Content read fresh, fragments cached by content version ------------------------------------------
 
 
-def lesson_page(client, slug: str = "check-yourself") -> str:
-    response = client.get(reverse("courseware:lesson", args=[slug]))
+def lesson_page(client, slug: str = "check-yourself", query: dict | None = None) -> str:
+    response = client.get(reverse("courseware:lesson", args=[slug]), query or {})
     assert response.status_code == 200
     return response.content.decode()
 
@@ -415,14 +418,19 @@ def fragment_key(name: str, *vary_on) -> str:
 
 def test_a_lesson_body_is_cached_and_reused(client, course):
     lesson = Lesson.objects.get(slug="two-styles")
-    lesson_page(client, lesson.slug)
-    key = fragment_key("lesson-body", lesson.pk)
-    kept = cache.get(key)
-    assert kept is not None and lesson.body_html in kept
-    cache.set(key, '<div class="prose">The kept body.</div>')
-    assert "The kept body." in lesson_page(client, lesson.slug)
-    # Nothing of a visitor's own is in it: no form, no token.
-    assert "csrfmiddlewaretoken" not in kept
+    lesson_page(client, lesson.slug, {"timeline-callee_ms": "700"})
+    parts = figures.split(lesson.body_html)
+    assert len(parts) > 1
+    # One fragment per run of text; a figure's drawing follows the query, so it is in none.
+    for number, part in enumerate(parts, start=1):
+        kept = cache.get(fragment_key("lesson-body", lesson.pk, number))
+        assert kept is not None and part.html in kept
+        assert "fig-" not in kept
+        # Nothing of a visitor's own is in it: no form, no token.
+        assert "csrfmiddlewaretoken" not in kept
+    cache.set(fragment_key("lesson-body", lesson.pk, 1), '<div class="prose">The kept body.</div>')
+    page = lesson_page(client, lesson.slug, {"timeline-callee_ms": "900"})
+    assert "The kept body." in page and "The user waits 940 ms" in page
 
 
 def test_the_same_fragments_serve_anonymous_and_signed_in_readers(client, learner, course):
@@ -430,7 +438,7 @@ def test_the_same_fragments_serve_anonymous_and_signed_in_readers(client, learne
     client.force_login(learner)
     signed_in = lesson_page(client)
     lesson = Lesson.objects.get(slug="check-yourself")
-    body = cache.get(fragment_key("lesson-body", lesson.pk))
+    body = cache.get(fragment_key("lesson-body", lesson.pk, 1))
     assert body in anonymous and body in signed_in
 
 
