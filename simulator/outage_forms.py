@@ -147,6 +147,8 @@ class LabForm(forms.Form):
                             help_text="Blank: retry for ever.")
     retry_interval_s = retry_interval_field(label="Retry every (s)")
     outbox = forms.ChoiceField(choices=OUTBOX_CHOICES, label="Outbox")
+    # A learner's own answer to the drill (simulator.outage_workflows), carried along unchanged.
+    design = forms.CharField(required=False, widget=forms.HiddenInput)
 
     DEFAULTS = {
         "workflow": "checkout",

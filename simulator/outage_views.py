@@ -34,9 +34,17 @@ def lab_context(query: QueryDict, *, action: str) -> dict[str, Any]:
     endpoint = reverse("simulator:outage")
     data = dict(LabForm.DEFAULTS)
     data.update({name: query.get(name, "") for name in LabForm.base_fields if name in query})
-    workflow = outage_workflows.get(data["workflow"])
-    services = list(workflow.services if workflow else outage.worked_example().services)
     note = None
+    design = query.get("design", "")[:outage_workflows.MAX_DESIGN_LENGTH]
+    try:
+        workflow = outage_workflows.get(data["workflow"], design)
+    except outage_workflows.DesignError as exc:
+        # Run the drill as the key has it, and say why the learner's own design is not shown.
+        note = f"Your design could not be read ({exc}), so the lab shows the drill's two designs."
+        design = ""
+        workflow = outage_workflows.get(data["workflow"])
+    data["design"] = design
+    services = list(workflow.services if workflow else outage.worked_example().services)
     if workflow is not None and data["service"] not in services:
         # A new workflow keeps the chosen service when it has one; otherwise its first is shown.
         if "service" in query and query["service"]:

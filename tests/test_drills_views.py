@@ -853,6 +853,10 @@ def test_a_result_with_one_sync_hop_says_the_rule_is_exact_there(client, drill):
     page = result_html(client, drill, choices)
     assert "your one hop would fail" in page and "rule of thumb N × 1% is exact" in page
     assert "?hops=1&from_drill=shop" in page and "See 1 hop in the latency simulator" in page
+    # The learner's own choices go to the outage lab, to be broken there.
+    design = "%2C".join(f"{key}%3A{choice[0]}" for key, choice in choices.items())
+    assert "Break your design in the outage lab" in page
+    assert f"/simulator/outage/?workflow=shop&design={design}" in page
 
 
 def test_critical_path_badge_is_conditional_on_the_choice(client, drill):

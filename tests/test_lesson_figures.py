@@ -138,3 +138,12 @@ def test_the_text_is_cached_and_the_figure_is_not(client, course):
     assert figures.split("<p>a</p>\n<p>[[figure x-y]]</p>\n<p>b</p>") == [
         figures.Part("<p>a</p>\n", "x-y"), figures.Part("\n<p>b</p>", ""),
     ]
+
+
+@pytest.mark.parametrize("slug", ["why-it-matters", "worked-example"])
+def test_the_outage_lab_sits_in_lessons_2_and_3(client, course, slug):
+    html = client.get(reverse("courseware:lesson", args=[slug]),
+                      {"service": "Inventory"}).content.decode()
+    assert 'id="outage-form"' in html
+    assert f'action="/lessons/{slug}/#outage-lab"' in html
+    assert "plotly-basic.min.js" in html

@@ -602,3 +602,50 @@ def test_path_duplicate_names_and_too_many_hops(client):
                      f"hop-{index}-median_ms": "1", f"hop-{index}-p99_ms": "2"})
     html = unescape(client.get(PATH, many, **HTMX).content.decode())
     assert "need fixing" in html
+
+
+ORDER_KEYS = ("orders-payments", "orders-inventory", "orders-fulfillment", "fulfillment-courier",
+              "fulfillment-payments", "orders-email", "orders-analytics")
+
+
+def test_a_learners_design_round_trips_and_must_fit_the_drill():
+    def item(key, callee):
+        return grading.KeyItem(key=key, caller="A", callee=callee, exchange="x",
+                               on_critical_path=True, answer="sync", rationale="r",
+                               deciding_question=1)
+
+    key = (item("a-b", "B"), item("a-c", "C"))
+    choices = {"a-b": "sync", "a-c": "async"}
+    text = outage_workflows.encode_design(choices)
+    assert text == "a-b:s,a-c:a"
+    assert outage_workflows.decode_design(text, key) == choices
+    for bad, why in (("a-b:s", "no choice for: a-c"), ("a-b:s,a-c:a,x-y:s", "not part"),
+                     ("a-b:s,a-c:maybe", "not an interaction"), ("a-b", "not an interaction")):
+        with pytest.raises(outage_workflows.DesignError, match=why):
+            outage_workflows.decode_design(bad, key)
+    workflow = outage_workflows.from_answer("w", "W", key, choices)
+    mine, keyed = workflow.designs
+    assert mine.name == "Your design" and mine.waits_on == {"B"} and mine.uses_broker
+
+
+@pytest.mark.django_db
+def test_lab_runs_a_learners_own_answer_beside_the_key(client, course):
+    # The learner waits on Inventory, which the key leaves to the broker.
+    design = ",".join(f"{k}:{'s' if k in ('orders-payments', 'orders-inventory') else 'a'}"
+                      for k in ORDER_KEYS)
+    html = unescape(client.get(LAB, {"workflow": "place-an-order", "service": "Inventory",
+                                     "design": design}).content.decode())
+    text = readings(html)
+    assert "Your design fails 6,000 requests" in text["failed"]
+    assert "The answer key's design fails none" in text["failed"]
+    assert f'value="{design}"' in html
+
+
+@pytest.mark.django_db
+def test_lab_says_when_a_design_does_not_fit(client, course):
+    html = unescape(client.get(LAB, {"workflow": "place-an-order", "service": "Inventory",
+                                     "design": "orders-payments:s"}).content.decode())
+    assert "Your design could not be read (no choice for: orders-inventory" in html
+    assert "All synchronous fails 6,000 requests" in readings(html)["failed"]
+    html = unescape(client.get(LAB, {"design": "orders-payments:s"}).content.decode())
+    assert "takes no design of your own" in html

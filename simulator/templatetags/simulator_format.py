@@ -1,6 +1,8 @@
+from typing import Any
+
 from django import template
 
-from simulator import report
+from simulator import outage_workflows, report
 
 register = template.Library()
 
@@ -15,3 +17,9 @@ def percent(value: float) -> str:
 def ms(value: float) -> str:
     """A latency in milliseconds, rounded for reading."""
     return report.milliseconds(value)
+
+
+@register.filter
+def lab_design(result: Any) -> str:
+    """A graded drill's choices as the outage lab's ``design`` query value."""
+    return outage_workflows.encode_design({v.item.key: v.choice for v in result.verdicts})
