@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+import re
+
 import markdown
 import nh3
 
@@ -49,7 +51,7 @@ def render_markdown(source: str) -> Rendered:
         # The toc extension sets toc_tokens on the converter; the stubs cannot know it.
         for token in _flatten(md.toc_tokens)  # type: ignore[attr-defined]
     ]
-    return Rendered(html=keyboard_scrollable(sanitize(html)), toc=toc)
+    return Rendered(html=scrolling_diagrams(keyboard_scrollable(sanitize(html))), toc=toc)
 
 
 SCROLLER = '<div class="table-responsive">'
@@ -70,3 +72,19 @@ def _flatten(tokens: list[dict]) -> list[dict]:
         flat.append(token)
         flat.extend(_flatten(token.get("children", [])))
     return flat
+
+
+# A diagram image inside its link to the full-size file (lessons write them so).
+DIAGRAM = re.compile(r'(<a href="[^"]+"[^>]*>\s*<img class="img-fluid"[^>]*>\s*</a>)')
+
+
+def scrolling_diagrams(html: str) -> str:
+    """On a phone a diagram shrunk to the screen is too small to read: it keeps a readable
+    width and scrolls sideways, says so, and takes focus so keyboard users can scroll it."""
+    return DIAGRAM.sub(
+        '<p class="scroll-hint small text-body-secondary mb-1" aria-hidden="true">'
+        '\u2190 Scroll sideways to see the whole diagram \u2192</p>'
+        '<div class="diagram-scroll" tabindex="0" role="region" aria-label="Diagram, scrolls '
+        'sideways on narrow screens">\\1</div>',
+        html,
+    )

@@ -187,3 +187,28 @@ def test_account_and_error_pages(open_page):
     page.get_by_role("link", name="Log in", exact=True).click()
     page.get_by_role("button", name="Log in").click()
     assert_accessible(page, "login with errors")
+
+
+FIGURE_LESSONS = ["two-styles", "why-it-matters", "worked-example", "misconceptions",
+                  "latency-math"]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("slug", FIGURE_LESSONS)
+def test_each_lesson_with_its_figures(open_page, slug, width):
+    page = open_page(width)
+    page.goto(f"/lessons/{slug}/")
+    figure = page.locator(".lesson-figure").first
+    reading = figure.locator(".figure-reading")
+    before = reading.inner_text()
+    # Move the figure's first control, so the checks also see a redrawn figure.
+    control = figure.locator("input[type=range], input[type=radio]:not(:checked)").first
+    if control.get_attribute("type") == "range":
+        control.focus()
+        control.press("End")
+    else:
+        control.check()
+    expect(reading).not_to_have_text(before)
+    for twin in figure.locator("details.figure-twin").all():
+        twin.locator("summary").click()
+    assert_accessible(page, f"lesson {slug} with its figures")

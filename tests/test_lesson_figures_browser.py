@@ -1,8 +1,13 @@
 """Lesson figures in a browser: moved with JavaScript (htmx redraws only the drawing) and
 without it (the plain GET form reloads the lesson at the figure), at desktop and phone width."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
+
+from tests.conftest import log_in
+from tests.test_drills_browser import PLACE_ORDER_KEY, choose
 
 pytestmark = pytest.mark.browser
 
@@ -70,3 +75,50 @@ def test_every_figure_fits_or_says_it_scrolls(page, screenshot, width):
                     assert "scrolls sideways" in (scroller.get_attribute("aria-label") or "")
                     expect(figure.locator(".scroll-hint")).to_be_visible()
     assert not page.js_errors
+
+
+# The reading of the lab's first chart: requests the user saw fail, per design.
+LAB_FAILED = "#outage-failed-reading"
+
+
+def test_break_your_design_from_a_graded_drill(page, screenshot):
+    page.set_default_timeout(30_000)
+    log_in(page, "learner")
+    page.goto("/drills/place-an-order/")
+    # The learner keeps Inventory on the critical path, where the key has it behind a queue.
+    for key, choice in {**PLACE_ORDER_KEY, "orders-inventory": "sync"}.items():
+        choose(page, key, choice)
+    page.get_by_role("button", name="Check my answers").click()
+    result = page.locator(".drill-result")
+    link = result.get_by_role("link", name="Break your design in the outage lab")
+    link.click()
+    expect(page).to_have_url(re.compile(r"/simulator/outage/\?workflow=place-an-order&design="))
+    assert "orders-inventory%3As" in page.url
+    failed = page.locator(LAB_FAILED)
+    expect(failed).to_contain_text("Your design fails 6,000 requests", timeout=20_000)
+    expect(failed).to_contain_text("The answer key's design fails none")
+    screenshot(page, "lab-from-drill", full_page=False)
+
+    page.get_by_label("Lasting T (s)").fill("30")
+    expect(failed).to_contain_text("Your design fails 3,000 requests", timeout=20_000)
+    # The learner's design is carried along as the lab redraws.
+    assert "design=" in page.url and "orders-inventory%3As" in page.url
+    assert not page.js_errors
+
+
+def test_static_diagrams_scroll_on_a_phone_and_say_so(page, screenshot):
+    page.set_default_timeout(30_000)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for slug in ("worked-example", "choreography-orchestration"):
+        page.goto(f"/lessons/{slug}/")
+        scrollers = page.locator(".diagram-scroll")
+        assert scrollers.count() >= 1
+        for scroller in scrollers.all():
+            scroller.scroll_into_view_if_needed()
+            assert scroller.evaluate("(el) => el.scrollWidth > el.clientWidth")
+            assert scroller.get_attribute("tabindex") == "0"
+            assert "scrolls sideways" in (scroller.get_attribute("aria-label") or "")
+            hint = scroller.locator("xpath=preceding-sibling::p[contains(@class,'scroll-hint')]")
+            expect(hint).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        screenshot(page, f"diagram-{slug}-390", full_page=False)
