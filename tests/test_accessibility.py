@@ -197,6 +197,8 @@ FIGURE_LESSONS = ["two-styles", "why-it-matters", "worked-example", "misconcepti
 @pytest.mark.parametrize("slug", FIGURE_LESSONS)
 def test_each_lesson_with_its_figures(open_page, slug, width):
     page = open_page(width)
+    # Lessons 2 and 3 run the outage lab as well; a busy machine needs the time.
+    page.set_default_timeout(30_000)
     page.goto(f"/lessons/{slug}/")
     figure = page.locator(".lesson-figure").first
     reading = figure.locator(".figure-reading")
