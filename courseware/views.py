@@ -35,7 +35,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 def lesson_context(request: HtmxHttpRequest, entry: content.LessonContent) -> dict:
     lesson = entry.lesson
-    progress = course_progress(request.user)
+    progress = course_progress(request.user, entry.outline)
     lessons = progress.lessons
     index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
     latest: dict[int, handins.Receipt] = {}
