@@ -69,6 +69,15 @@ def gradebook_header(columns) -> list[str]:
     ]
 
 
+def status_text(cell) -> str:
+    """The cell's marker, with "late" and the penalty taken when the work counted was late."""
+    if not cell.late:
+        return cell.marker
+    if cell.penalty:
+        return f"{cell.marker}, late -{cell.penalty.normalize():f}%"
+    return f"{cell.marker}, late"
+
+
 def gradebook_rows(chunk_size: int = 200) -> Iterator[list]:
     """The header, then one row per learner in username order."""
     columns = all_assessments()
@@ -77,7 +86,7 @@ def gradebook_rows(chunk_size: int = 200) -> Iterator[list]:
     for row in iter_rows(columns=columns, chunk_size=chunk_size):
         cells = []
         for cell in row.cells:
-            cells += [cell.score, cell.marker]
+            cells += [cell.score, status_text(cell)]
         yield [
             row.username, row.name, row.email, *cells,
             row.total, max_total, row.completion, row.awaiting, row.drafts,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from courseware.models import Lesson
+from courseware.models import Lesson, SectionMembership
 from grading.assessments import Assessment, all_assessments
 from grading.models import RegradeRequest, Submission
 
@@ -69,7 +69,16 @@ def apply_filters(queryset: QuerySet, filters: dict) -> QuerySet:
         queryset = queryset.filter(status=status)
     if filters.get("learner"):
         queryset = queryset.filter(learner__username=filters["learner"])
+    if filters.get("section"):
+        queryset = queryset.filter(learner_id__in=section_learners(filters["section"]))
     return queryset
+
+
+def section_learners(slug: str) -> QuerySet:
+    """The ids of the learners in the sections called ``slug``, as a subquery."""
+    return SectionMembership.objects.filter(
+        section__slug=slug, role=SectionMembership.Role.LEARNER
+    ).values("user_id")
 
 
 def next_submission(current: Submission, filters: dict) -> Submission | None:
