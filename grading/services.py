@@ -622,6 +622,8 @@ def schedule_releases(*, listed: dict[int, int], release_at, by,
     if report.scheduled:
         report.task_id = enqueue_release(batch=batch, release_at=release_at)
         ScheduledRelease.objects.filter(batch=batch).update(task_id=report.task_id)
+        for row in report.scheduled:
+            row.task_id = report.task_id
     return report
 
 
@@ -656,7 +658,7 @@ def run_scheduled_releases(*, batch: uuid.UUID, now=None) -> BatchOutcome:
     with transaction.atomic():
         rows = list(
             ScheduledRelease.objects.pending().filter(batch=batch)
-            .select_related("grade", "scheduled_by").select_for_update(of=("self",))
+            .select_related("scheduled_by").select_for_update(of=("self",))
             .order_by("pk")
         )
         for row in rows:
