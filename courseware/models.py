@@ -245,6 +245,15 @@ class Section(models.Model):
         )
 
 
+class SectionMembershipQuerySet(models.QuerySet):
+    def learners(self) -> "SectionMembershipQuerySet":
+        return self.filter(role=SectionMembership.Role.LEARNER)
+
+    def learner_ids_in(self, slug: str) -> models.QuerySet:
+        """The ids of the learners in the sections called ``slug``, for use as a subquery."""
+        return self.learners().filter(section__slug=slug).values("user_id")
+
+
 class SectionMembership(models.Model):
     """Who is in a section and as what."""
 
@@ -263,6 +272,8 @@ class SectionMembership(models.Model):
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.LEARNER)
     joined_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SectionMembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["section", "user__username"]

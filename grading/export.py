@@ -78,12 +78,12 @@ def status_text(cell) -> str:
     return f"{cell.marker}, late"
 
 
-def gradebook_rows(chunk_size: int = 200) -> Iterator[list]:
-    """The header, then one row per learner in username order."""
+def gradebook_rows(chunk_size: int = 200, section: str = "") -> Iterator[list]:
+    """The header, then one row per learner in username order (of one section if given)."""
     columns = all_assessments()
     max_total = sum((c.max_score for c in columns), Decimal(0))
     yield gradebook_header(columns)
-    for row in iter_rows(columns=columns, chunk_size=chunk_size):
+    for row in iter_rows(columns=columns, chunk_size=chunk_size, section=section):
         cells = []
         for cell in row.cells:
             cells += [cell.score, status_text(cell)]

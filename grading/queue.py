@@ -70,15 +70,10 @@ def apply_filters(queryset: QuerySet, filters: dict) -> QuerySet:
     if filters.get("learner"):
         queryset = queryset.filter(learner__username=filters["learner"])
     if filters.get("section"):
-        queryset = queryset.filter(learner_id__in=section_learners(filters["section"]))
+        queryset = queryset.filter(
+            learner_id__in=SectionMembership.objects.learner_ids_in(filters["section"])
+        )
     return queryset
-
-
-def section_learners(slug: str) -> QuerySet:
-    """The ids of the learners in the sections called ``slug``, as a subquery."""
-    return SectionMembership.objects.filter(
-        section__slug=slug, role=SectionMembership.Role.LEARNER
-    ).values("user_id")
 
 
 def next_submission(current: Submission, filters: dict) -> Submission | None:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from config.http import HtmxHttpRequest
+from courseware.models import Section, SectionMembership
 from grading import export, services
 from grading.assessments import all_assessments, drill_review, for_submission, submission_title
 from grading.deadlines import lateness_of
@@ -484,14 +485,35 @@ def delete_snippet(request: HtmxHttpRequest, pk: int, snippet_pk: int) -> HttpRe
 # Gradebook and exports ----------------------------------------------------------------------
 
 
+def chosen_section(request: HtmxHttpRequest) -> tuple[Section | None, str]:
+    """The section named by ?section=, or an error saying it does not exist."""
+    slug = request.GET.get("section", "")
+    if not slug:
+        return None, ""
+    section = Section.objects.filter(slug=slug).order_by("pk").first()
+    if section is None:
+        return None, f"There is no section “{slug}”. Choose one of the sections listed."
+    return section, ""
+
+
 @require_safe
 @perms_required(GRADEBOOK)
 def gradebook(request: HtmxHttpRequest) -> HttpResponse:
+    section, error = chosen_section(request)
+    if error:
+        return render(request, "400.html", {"reason": error}, status=400)
+    slug = section.slug if section else ""
     book, page = gradebook_page(
         sort=request.GET.get("sort", ""), page=request.GET.get("page"),
-        per_page=GRADEBOOK_PAGE_SIZE,
+        per_page=GRADEBOOK_PAGE_SIZE, section=slug,
     )
-    context = {"book": book, "page": page, "sort": book.sort}
+    context = {
+        "book": book, "page": page, "sort": book.sort, "section": section,
+        "section_query": f"&section={slug}" if slug else "",
+        "sections": Section.objects.order_by("title", "pk"),
+        "roster": SectionMembership.objects.filter(section=section)
+        .select_related("user").order_by("role", "user__username") if section else [],
+    }
     if request.htmx:
         return render(request, "grading/gradebook.html#table", context)
     return render(request, "grading/gradebook.html", context)
@@ -499,8 +521,18 @@ def gradebook(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_safe
 @perms_required(GRADEBOOK)
-def gradebook_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
-    return export.csv_response(export.gradebook_rows(), "gradebook.csv")
+def gradebook_csv(request: HtmxHttpRequest) -> HttpResponse | StreamingHttpResponse:
+    unknown = sorted(set(request.GET) - {"section"})
+    if unknown:
+        return render(request, "400.html", {
+            "reason": f"Unknown filter: {', '.join(unknown)}. The gradebook filters by section."
+        }, status=400)
+    section, error = chosen_section(request)
+    if error:
+        return render(request, "400.html", {"reason": error}, status=400)
+    slug = section.slug if section else ""
+    name = f"gradebook-{slug}.csv" if slug else "gradebook.csv"
+    return export.csv_response(export.gradebook_rows(section=slug), name)
 
 
 @require_safe
