@@ -342,6 +342,8 @@ class ExtensionForm(forms.Form):
     reason = forms.CharField(label="Reason (for instructors)", max_length=300, required=False)
 
     def __init__(self, *args, assessments: list[Assessment], **kwargs) -> None:
+        # Shown on the page beside the due date form, whose fields share these names.
+        kwargs.setdefault("auto_id", "id_extension_%s")
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["assessment"]).choices = assessment_options(
             assessments
