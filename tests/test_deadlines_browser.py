@@ -8,6 +8,7 @@ import io
 import re
 import time
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -17,9 +18,12 @@ from playwright.sync_api import expect
 
 from courseware.models import Course, Section
 from courseware.services import enroll
+from grading import services
+from grading.assessments import from_question
 from grading.models import Grade, ScheduledRelease
 from tests.conftest import log_in
 from tests.grading_factories import make_lesson, make_question, make_submission
+from tests.test_accessibility import assert_accessible, open_page  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -142,3 +146,30 @@ def test_due_date_extension_late_penalty_and_a_scheduled_release(page, screensho
     expect(page.locator(".counted-score")).to_contain_text("Counts as 6.4")
     both_widths(page, screenshot, "learner")
     assert page.js_errors == []
+
+
+def test_deadline_pages_pass_axe(open_page, spring):  # noqa: F811 (the fixture imported above)
+    section, question, kim = spring
+    instructor = get_user_model().objects.get(username="instructor")
+    assessment = from_question(question)
+    services.set_due_date(section=section, assessment=assessment,
+                          due_at=timezone.now() - timedelta(days=1), by=instructor)
+    services.grant_extension(learner=kim, assessment=assessment,
+                             due_at=timezone.now() + timedelta(days=1), by=instructor)
+    learner = get_user_model().objects.get(username="learner")
+    submission = make_submission(learner, question)
+    result = services.save_grade(submission=submission, grader=instructor, score=Decimal(5),
+                                 criteria=[], feedback="", expected_version=0)
+    services.schedule_releases(listed={result.grade.pk: result.grade.version},
+                               release_at=timezone.now() + timedelta(days=1), by=instructor)
+    for width in (1280, 390):
+        page = open_page(width)
+        log_in(page, "instructor")
+        page.wait_for_url("/")
+        for url, what in (("/grading/deadlines/", "deadlines"),
+                          ("/grading/scheduled/", "scheduled releases"),
+                          ("/grading/gradebook/?section=spring-a", "gradebook of a section"),
+                          (f"/grading/submissions/{submission.pk}/", "late submission"),
+                          ("/grading/?section=spring-a", "queue of a section")):
+            page.goto(url)
+            assert_accessible(page, f"{what} at {width}")
