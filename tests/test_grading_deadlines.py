@@ -24,6 +24,7 @@ from grading.gradebook import gradebook_page
 from grading.models import Submission
 from grading.scores import DRILL, QUESTION, scores
 from grading.statistics import class_statistics
+from grading.templatetags.grading_tags import grade_summary
 from tests.grading_factories import make_attempt, make_drill, make_question, make_submission
 
 pytestmark = pytest.mark.django_db
@@ -270,3 +271,11 @@ def test_on_time_work_reads_the_same_with_or_without_a_due_date(section, instruc
                               by=instructor)
     assert scores() == before
     assert scores(released_only=True, learner_ids=[learner.pk]) == before_mine
+
+
+def test_the_home_grade_summary_takes_the_penalty_off_too(late_class, learner):
+    class Request:
+        user = learner
+
+    summary = grade_summary({"request": Request()})
+    assert (summary["released"], summary["score"]) == (1, Decimal("6.40"))

@@ -1,12 +1,15 @@
 """Grades released at a set time by a task: exactly what was scheduled, once, or held back."""
 
 import io
+import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import default_task_backend
@@ -305,3 +308,36 @@ def _perms(*codenames):
     from django.contrib.auth.models import Permission
 
     return Permission.objects.filter(content_type__app_label="grading", codename__in=codenames)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
+    reason="row locks between connections need PostgreSQL",
+)
+def test_two_workers_running_one_batch_at_once_release_each_grade_once(backend, learner,
+                                                                       other_learner,
+                                                                       instructor):
+    backend(DUMMY)
+    grades = [draft(learner, instructor), draft(other_learner, instructor)]
+    report = services.schedule_releases(listed={g.pk: g.version for g in grades},
+                                        release_at=later(seconds=-1), by=instructor)
+    batch = report.scheduled[0].batch
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            outcomes.append(services.run_scheduled_releases(batch=batch))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    released = sorted(pk for outcome in outcomes for pk in outcome.released)
+    assert released == sorted(g.pk for g in grades)
+    assert GradeChange.objects.filter(action=GradeChange.Action.RELEASED).count() == 2
