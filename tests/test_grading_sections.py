@@ -228,3 +228,18 @@ def test_late_work_is_marked_in_the_queue_and_on_the_grading_page(cohorts, instr
     assert "Late penalty" not in instructor_client.get(
         reverse("grading:grade", args=[grace.pk])
     ).content.decode()
+
+
+def test_admin_lists_due_dates_and_keeps_scheduled_releases_read_only(cohorts, client,
+                                                                      instructor, learner):
+    spring_a, _, question = cohorts
+    services.set_due_date(section=spring_a, assessment=from_question(question),
+                          due_at=timezone.now(), by=instructor)
+    instructor.is_staff = True
+    instructor.save()
+    client.force_login(instructor)
+    page = client.get("/admin/grading/duedate/")
+    assert page.status_code == 200 and "Spring A" in page.content.decode()
+    assert client.get("/admin/grading/extension/").status_code == 200
+    assert client.get("/admin/grading/scheduledrelease/").status_code == 200
+    assert client.get("/admin/grading/scheduledrelease/add/").status_code == 403
