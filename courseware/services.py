@@ -140,7 +140,10 @@ def current_instances(*, learner, problems_: Iterable[Problem]) -> dict[int, Pro
     problems the learner has never seen."""
     wanted = {problem.pk: problem for problem in problems_}
     found: dict[int, ProblemInstance] = {}
-    rows = ProblemInstance.objects.filter(learner=learner, problem__in=wanted).order_by("number")
+    rows = (
+        ProblemInstance.objects.filter(learner=learner, problem__in=wanted)
+        .select_related("answer").order_by("number")
+    )
     for instance in rows:
         found[instance.problem_id] = instance
     missing = [pk for pk in wanted if pk not in found]
@@ -156,6 +159,13 @@ def current_instances(*, learner, problems_: Iterable[Problem]) -> dict[int, Pro
     for instance in found.values():
         instance.problem = wanted[instance.problem_id]
     return found
+
+
+def counted_answers(*, learner, problems_: Iterable[Problem]) -> dict[int, ProblemAnswer]:
+    """The learner's first try at each of these problems that they have answered, by problem
+    id: the answer that counts for score and mastery."""
+    rows = ProblemAnswer.objects.first_tries().filter(learner=learner, problem__in=list(problems_))
+    return {answer.problem_id: answer for answer in rows}
 
 
 def current_instance(*, learner, problem: Problem) -> ProblemInstance:
