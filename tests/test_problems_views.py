@@ -1,6 +1,10 @@
 """Problems on lesson pages: permissions, htmx and plain forms, bad input, races, first tries."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from courseware import services, signals
@@ -256,3 +260,34 @@ def test_a_wrong_first_try_sends_problem_missed_once(
         signals.problem_answered.disconnect(on_answered)
     assert len(missed) == 1 and missed[0]["instance"] == first and missed[0]["first_try"]
     assert [a["first_try"] for a in answered] == [True, False]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.django_db(transaction=True)
+def test_racing_answers_and_new_number_requests_store_once(learner, problem):
+    instance = services.current_instance(learner=learner, problem=problem)
+    start = threading.Barrier(6)
+
+    def answer(_):
+        start.wait()
+        try:
+            return services.answer_problem(
+                learner=learner, problem=problem, instance_id=instance.pk, value=truth(instance)
+            ).created
+        finally:
+            connection.close()
+
+    def draw(_):
+        start.wait()
+        try:
+            return services.new_instance(learner=learner, problem=problem, after=1).number
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(6) as pool:
+        created = list(pool.map(answer, range(6)))
+        drawn = list(pool.map(draw, range(6)))
+    assert sum(created) == 1
+    assert list(ProblemAnswer.objects.values_list("first_try", "correct")) == [(True, True)]
+    assert set(drawn) == {2}
+    assert ProblemInstance.objects.of(learner, problem).count() == 2
