@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from courseware import services, signals
 from courseware.models import Problem, ProblemAnswer, ProblemInstance
+from courseware.progress import course_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +130,10 @@ def test_a_right_answer_without_javascript_shows_the_worked_solution(
     assert "Right." in shown and "Worked solution with your numbers" in shown
     assert "N · p" in shown
     assert "the one that counts: <span class=\"fw-semibold\">right" in shown
+    assert course_progress(learner).problems_correct == 1
+    home = learner_client.get(reverse("courseware:home")).content.decode()
+    assert "Problems right at the first try" in home
+    assert f"1 / {Problem.objects.count()}</dd>" in home
 
 
 def test_htmx_gets_only_the_problems_card(learner_client, learner, problem):
@@ -212,6 +217,7 @@ def test_new_numbers_are_drawn_once_per_click_and_keep_the_first_try(
     assert answers == [(False, True), (True, False)]
     counted = services.counted_answers(learner=learner, problems_=[problem])
     assert not counted[problem.pk].correct
+    assert course_progress(learner).problems_correct == 0
     shown = card(learner_client.get(problem.lesson.get_absolute_url()).content.decode(), problem)
     assert "Right." in shown
     assert 'the one that counts: <span class="fw-semibold">not right' in shown
