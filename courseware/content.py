@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.http import Http404
 
-from courseware.models import Lesson, Question, QuickCheck
+from courseware.models import Lesson, Problem, Question, QuickCheck
 from courseware.versioning import CONTENT_TIMEOUT, content_version, read_through
 
 
 @dataclass(frozen=True)
 class Outline:
-    """The course's lessons in reading order, and how many quick checks it has."""
+    """The course's lessons in reading order, and how many quick checks and problems it has."""
 
     lessons: list[Lesson]
     quick_check_count: int
+    problem_count: int
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,13 @@ class LessonContent:
     # Each with its options read already.
     quick_checks: tuple[QuickCheck, ...]
     outline: Outline
+    problems: tuple[Problem, ...] = ()
 
 
 def _read_outline() -> Outline:
     return Outline(lessons=list(Lesson.objects.in_order()),
-                   quick_check_count=QuickCheck.objects.count())
+                   quick_check_count=QuickCheck.objects.count(),
+                   problem_count=Problem.objects.count())
 
 
 def outline(version: str | None = None) -> Outline:
@@ -44,7 +47,10 @@ def outline(version: str | None = None) -> Outline:
     return read_through("outline", _read_outline, version=version)
 
 
-def _read_lesson(slug: str) -> tuple[Lesson, tuple[Question, ...], tuple[QuickCheck, ...]] | None:
+Read = tuple[Lesson, tuple[Question, ...], tuple[QuickCheck, ...], tuple[Problem, ...]]
+
+
+def _read_lesson(slug: str) -> Read | None:
     # The page shows the body rendered when it was saved, never its source.
     lesson = (
         Lesson.objects.select_related("module__course").defer("body_markdown")
@@ -52,12 +58,16 @@ def _read_lesson(slug: str) -> tuple[Lesson, tuple[Question, ...], tuple[QuickCh
     )
     if lesson is None:
         return None
-    return (lesson, tuple(lesson.questions.all()),
-            tuple(lesson.quick_checks.prefetch_related("options")))
+    return (
+        lesson, tuple(lesson.questions.all()),
+        tuple(lesson.quick_checks.prefetch_related("options")),
+        # Only those whose type is registered: a type whose app is gone cannot draw numbers.
+        tuple(p for p in lesson.problems.all() if p.problem_type is not None),
+    )
 
 
 def get_lesson(slug: str) -> LessonContent:
-    """The lesson with this slug, its questions and its quick checks; 404 if none."""
+    """The lesson with this slug, its questions, quick checks and problems; 404 if none."""
     version = content_version()
     keys = {"outline": f"content:{version}:outline", "lesson": f"content:{version}:lesson:{slug}"}
     found = cache.get_many(keys.values())
@@ -72,6 +82,6 @@ def get_lesson(slug: str) -> LessonContent:
         if read is None:
             raise Http404("No such lesson")
         cache.set(keys["lesson"], read, CONTENT_TIMEOUT)
-    lesson, questions, quick_checks = read
+    lesson, questions, quick_checks, problems = read
     return LessonContent(version=version, lesson=lesson, questions=questions,
-                         quick_checks=quick_checks, outline=course)
+                         quick_checks=quick_checks, outline=course, problems=problems)

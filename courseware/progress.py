@@ -5,7 +5,13 @@ from functools import cached_property
 from typing import Any
 
 from courseware import content, handins
-from courseware.models import Lesson, LessonProgress, Question, QuickCheckResponse
+from courseware.models import (
+    Lesson,
+    LessonProgress,
+    ProblemAnswer,
+    Question,
+    QuickCheckResponse,
+)
 
 
 @dataclass
@@ -13,6 +19,7 @@ class CourseProgress:
     lessons: list[Lesson]
     completed: set[int] = field(default_factory=set)
     quick_checks_total: int = 0
+    problems_total: int = 0
     resume: Lesson | None = None
     # Signed in, or None; the counts below are read only by the pages that show them.
     learner: Any = None
@@ -31,6 +38,14 @@ class CourseProgress:
         return (QuickCheckResponse.objects.filter(learner=self.learner, correct=True)
                 .first_tries().count())
 
+    @cached_property
+    def problems_correct(self) -> int:
+        # A problem counts as right when the learner's first answer to it, on any numbers, was.
+        if self.learner is None:
+            return 0
+        return (ProblemAnswer.objects.filter(learner=self.learner, correct=True)
+                .first_tries().count())
+
     @property
     def lessons_done(self) -> int:
         return len(self.completed)
@@ -46,7 +61,8 @@ class CourseProgress:
 def course_progress(user, outline: content.Outline | None = None) -> CourseProgress:
     outline = outline or content.outline()
     lessons = outline.lessons
-    progress = CourseProgress(lessons=lessons, quick_checks_total=outline.quick_check_count)
+    progress = CourseProgress(lessons=lessons, quick_checks_total=outline.quick_check_count,
+                              problems_total=outline.problem_count)
     if not user.is_authenticated:
         return progress
     rows = list(
