@@ -1,8 +1,7 @@
 """Markdown to sanitized HTML, done once when content is saved rather than on every request."""
 
-from dataclasses import dataclass, field
-
 import re
+from dataclasses import dataclass, field
 
 import markdown
 import nh3

@@ -7,7 +7,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.core.cache import cache
-from django.core.cache.utils import make_template_fragment_key
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -412,34 +411,53 @@ def lesson_page(client, slug: str = "check-yourself", query: dict | None = None)
     return response.content.decode()
 
 
-def fragment_key(name: str, *vary_on) -> str:
-    return make_template_fragment_key(name, [*vary_on, content_version()])
+def content_key(name: str) -> str:
+    return f"content:{content_version()}:{name}"
 
 
-def test_a_lesson_body_is_cached_and_reused(client, course):
+def test_a_lesson_is_read_once_and_kept_under_the_content_version(
+    client, course, django_assert_max_num_queries
+):
     lesson = Lesson.objects.get(slug="two-styles")
-    lesson_page(client, lesson.slug, {"timeline-callee_ms": "700"})
-    parts = figures.split(lesson.body_html)
-    assert len(parts) > 1
-    # One fragment per run of text; a figure's drawing follows the query, so it is in none.
-    for number, part in enumerate(parts, start=1):
-        kept = cache.get(fragment_key("lesson-body", lesson.pk, number))
-        assert kept is not None and part.html in kept
-        assert "fig-" not in kept
-        # Nothing of a visitor's own is in it: no form, no token.
-        assert "csrfmiddlewaretoken" not in kept
-    cache.set(fragment_key("lesson-body", lesson.pk, 1), '<div class="prose">The kept body.</div>')
-    page = lesson_page(client, lesson.slug, {"timeline-callee_ms": "900"})
+    lesson_page(client, lesson.slug)
+    kept_lesson, questions, checks = cache.get(content_key(f"lesson:{lesson.slug}"))
+    assert kept_lesson.pk == lesson.pk and kept_lesson.body_html == lesson.body_html
+    assert [check.slug for check in checks] == [
+        check.slug for check in lesson.quick_checks.all()
+    ]
+    # The kept body places a figure; the figure is drawn for this request's inputs.
+    kept_lesson.body_html = "<p>The kept body.</p>\n<p>[[figure request-timeline]]</p>"
+    cache.set(content_key(f"lesson:{lesson.slug}"), (kept_lesson, questions, checks))
+    # A visitor's page reads the version, the kept content and the lesson's drills: no query of
+    # lessons, questions or options.
+    with django_assert_max_num_queries(3):
+        page = lesson_page(client, lesson.slug, {"timeline-callee_ms": "900"})
     assert "The kept body." in page and "The user waits 940 ms" in page
 
 
-def test_the_same_fragments_serve_anonymous_and_signed_in_readers(client, learner, course):
+def test_an_edit_is_shown_at_once_although_the_old_content_is_kept(client, course):
+    lesson = Lesson.objects.get(slug="two-styles")
+    lesson_page(client, lesson.slug)
+    lesson.title = "A title nobody has seen"
+    lesson.save()
+    assert "A title nobody has seen" in lesson_page(client, lesson.slug)
+    check = lesson.quick_checks.first()
+    check.prompt = "A prompt nobody has seen?"
+    check.save()
+    assert "A prompt nobody has seen?" in lesson_page(client, lesson.slug)
+
+
+def test_an_unknown_lesson_is_a_404_and_is_not_kept(client, course):
+    assert client.get(reverse("courseware:lesson", args=["no-such-lesson"])).status_code == 404
+    assert cache.get(content_key("lesson:no-such-lesson")) is None
+
+
+def test_the_same_content_serves_anonymous_and_signed_in_readers(client, learner, course):
     anonymous = lesson_page(client)
     client.force_login(learner)
     signed_in = lesson_page(client)
-    lesson = Lesson.objects.get(slug="check-yourself")
-    body = cache.get(fragment_key("lesson-body", lesson.pk, 1))
-    assert body in anonymous and body in signed_in
+    kept_lesson, _, _ = cache.get(content_key("lesson:check-yourself"))
+    assert kept_lesson.body_html in anonymous and kept_lesson.body_html in signed_in
 
 
 def test_a_content_save_gives_a_new_version(course):
