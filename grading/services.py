@@ -17,10 +17,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from courseware.models import Question
 from courseware.rendering import render_markdown
+from courseware.rubrics import next_id
 from drills.models import Attempt
-from grading.assessments import Assessment, for_submission
-from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
+from grading.assessments import Assessment, for_submission, from_question
+from grading.models import (
+    FeedbackSnippet,
+    Grade,
+    GradeChange,
+    RegradeRequest,
+    RubricChange,
+    Submission,
+)
 
 
 class GradingError(Exception):
@@ -101,7 +110,7 @@ def save_grade(
     submission: Submission,
     grader,
     score: Decimal,
-    criteria: list[int],
+    criteria: list[str],
     feedback: str,
     expected_version: int,
     regrade_answer: str = "",
@@ -114,7 +123,7 @@ def save_grade(
     """
     assessment = for_submission(submission)
     _check_score(assessment, score)
-    criteria = sorted({int(i) for i in criteria if 0 <= int(i) < len(assessment.rubric)})
+    criteria = assessment.known(criteria)
     regrade = RegradeRequest.objects.open().filter(submission=submission).first()
     grade = Grade.objects.filter(submission=submission).select_related("graded_by").first()
 
@@ -128,6 +137,7 @@ def save_grade(
                     score=score,
                     max_score=assessment.max_score,
                     criteria_met=criteria,
+                    rubric=assessment.snapshot(),
                     feedback_markdown=feedback,
                     graded_by=grader,
                 )
@@ -147,6 +157,7 @@ def save_grade(
             "score": score,
             "max_score": assessment.max_score,
             "criteria_met": criteria,
+            "rubric": assessment.snapshot(),
             "feedback_markdown": feedback,
             "feedback_html": render_markdown(feedback).html,
             "graded_by": grader,
@@ -324,6 +335,7 @@ def _grade_group(source: Grade, *, by,
                 score=source.score,
                 max_score=source.max_score,
                 criteria_met=list(source.criteria_met),
+                rubric=list(source.rubric),
                 feedback_markdown=source.feedback_markdown,
                 graded_by=by,
             )
@@ -333,6 +345,7 @@ def _grade_group(source: Grade, *, by,
             grade.score = source.score
             grade.max_score = source.max_score
             grade.criteria_met = list(source.criteria_met)
+            grade.rubric = list(source.rubric)
             grade.feedback_markdown = source.feedback_markdown
             grade.graded_by = by
             grade.version = F("version") + 1
@@ -436,7 +449,7 @@ def correct_grade(
     grade: Grade,
     by,
     score: Decimal,
-    criteria: list[int],
+    criteria: list[str],
     feedback: str,
     reason: str,
     expected_version: int,
@@ -448,12 +461,13 @@ def correct_grade(
         raise GradingError("Say why you are correcting this grade; the learner will read it.")
     assessment = for_submission(grade.submission)
     _check_score(assessment, score)
-    criteria = sorted({int(i) for i in criteria if 0 <= int(i) < len(assessment.rubric)})
+    criteria = assessment.known(criteria)
     old = _snapshot(grade)
     updated = Grade.objects.filter(pk=grade.pk, version=expected_version, released=True).update(
         score=score,
         max_score=assessment.max_score,
         criteria_met=criteria,
+        rubric=assessment.snapshot(),
         feedback_markdown=feedback,
         feedback_html=render_markdown(feedback).html,
         graded_by=by,
@@ -504,3 +518,116 @@ def add_snippet(*, submission: Submission, author, text: str) -> FeedbackSnippet
     if assessment.is_drill:
         return FeedbackSnippet.objects.create(drill_id=assessment.pk, author=author, text=text)
     return FeedbackSnippet.objects.create(question_id=assessment.pk, author=author, text=text)
+
+
+# Rubrics ------------------------------------------------------------------------------------
+
+
+def rubric_digest(rubric: list[dict]) -> str:
+    """Names one state of a rubric, so an edit based on an older one is refused."""
+    data = json.dumps(rubric, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def _ids_ever_used(question: Question) -> set[str]:
+    # A removed criterion's id stays taken: grades given on it still name it.
+    used = {str(c.get("id")) for c in question.rubric or []}
+    for rubric in Grade.objects.filter(submission__question=question).values_list(
+        "rubric", flat=True
+    ):
+        used |= {str(c.get("id")) for c in rubric or []}
+    for old, new in RubricChange.objects.filter(question=question).values_list(
+        "old_rubric", "new_rubric"
+    ):
+        used |= {str(c.get("id")) for c in [*(old or []), *(new or [])]}
+    return used
+
+
+def _rubric_total(rubric: list[dict], met: list[str], most: Decimal) -> Decimal:
+    chosen = set(met)
+    total = sum((Decimal(str(c["points"])) for c in rubric if c["id"] in chosen), Decimal(0))
+    return min(total, most)
+
+
+@dataclass
+class RubricEdit:
+    change: RubricChange
+    drafts_changed: int = 0
+    released_changed: int = 0
+
+
+@transaction.atomic
+def edit_rubric(*, question: Question, by, criteria: list[dict], apply_to_grades: bool,
+                reason: str, expected_digest: str) -> RubricEdit:
+    """Replace a question's rubric, and bring the existing grades along only if asked.
+
+    ``criteria`` lists {"id" (None for a new criterion), "label", "points"} in the new order.
+    Applied, a grade keeps the criteria it met that still exist; a score that was the rubric's
+    total becomes the new total, while a score the grader typed is kept. A released grade that
+    changes is a correction the learner is told about, with ``reason``.
+    """
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    old_rubric = list(question.rubric or [])
+    if rubric_digest(old_rubric) != expected_digest:
+        raise GradingError(
+            "Someone changed this rubric while you were editing it. Their rubric is shown "
+            "below; your rows are still in the form. Save again to replace it with yours."
+        )
+    if not reason.strip():
+        raise GradingError("Say what changed and why; it is kept in the rubric's history.")
+    known = {str(c["id"]) for c in old_rubric}
+    taken = _ids_ever_used(question)
+    new_rubric = []
+    for item in criteria:
+        cid = str(item.get("id") or "")
+        if cid and cid not in known:
+            raise GradingError("The form named a criterion this rubric does not have. Reload it.")
+        if not cid:
+            cid = next_id(taken)
+            taken.add(cid)
+        new_rubric.append({"id": cid, "label": str(item["label"]).strip(),
+                           "points": int(item["points"])})
+    if not new_rubric and not old_rubric:
+        raise GradingError("Add at least one criterion.")
+    question.rubric = new_rubric
+    question.save()
+    edit = RubricEdit(change=RubricChange(
+        question=question, changed_by=by, old_rubric=old_rubric, new_rubric=question.rubric,
+        applied=apply_to_grades, reason=reason.strip(),
+    ))
+    if apply_to_grades:
+        snapshot = from_question(question).snapshot()
+        ids = [c["id"] for c in snapshot]
+        grades = Grade.objects.filter(submission__question=question).select_for_update()
+        for grade in grades.order_by("pk"):
+            met = [cid for cid in ids if cid in set(grade.criteria_met or [])]
+            followed = grade.score == _rubric_total(grade.rubric, grade.criteria_met,
+                                                    grade.max_score)
+            score = _rubric_total(snapshot, met, grade.max_score) if followed else min(
+                grade.score, grade.max_score
+            )
+            if (grade.rubric, list(grade.criteria_met), grade.score) == (snapshot, met, score):
+                continue
+            old = _snapshot(grade)
+            changes: dict[str, Any] = {"rubric": snapshot, "criteria_met": met, "score": score,
+                                       "updated_at": timezone.now()}
+            if grade.released:
+                changes["seen_at"] = None
+            Grade.objects.filter(pk=grade.pk).update(version=F("version") + 1, **changes)
+            grade.refresh_from_db()
+            action = GradeChange.Action.CORRECTED if grade.released else GradeChange.Action.RUBRIC
+            _audit(grade, action=action, by=by, old=old,
+                   reason=f"Rubric changed: {reason.strip()}")
+            if grade.released:
+                edit.released_changed += 1
+            else:
+                edit.drafts_changed += 1
+    edit.change.grades_changed = edit.drafts_changed + edit.released_changed
+    edit.change.save()
+    return edit
+
+
+def grades_on(question: Question) -> tuple[int, int]:
+    """How many draft and released grades a question has."""
+    grades = Grade.objects.filter(submission__question=question)
+    return grades.drafts().count(), grades.released().count()

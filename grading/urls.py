@@ -16,6 +16,7 @@ urlpatterns = [
         name="delete_snippet",
     ),
     path("release/", views.release_all, name="release_all"),
+    path("rubrics/<slug:slug>/", views.rubric, name="rubric"),
     path("submissions.csv", views.submissions_csv, name="submissions_csv"),
     path("gradebook/", views.gradebook, name="gradebook"),
     path("gradebook/export.csv", views.gradebook_csv, name="gradebook_csv"),

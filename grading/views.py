@@ -1,5 +1,5 @@
 import json
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -13,11 +13,34 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from config.http import HtmxHttpRequest
+from courseware.models import Question
 from grading import export, services
-from grading.assessments import all_assessments, drill_review, for_submission, submission_title
-from grading.forms import GradeForm, QueueFilterForm, RegradeRequestForm, ReleaseForm, SnippetForm
+from grading.assessments import (
+    all_assessments,
+    drill_review,
+    for_submission,
+    from_question,
+    submission_title,
+)
+from grading.forms import (
+    BaseCriterionFormSet,
+    CriterionFormSet,
+    GradeForm,
+    QueueFilterForm,
+    RegradeRequestForm,
+    ReleaseForm,
+    RubricEditForm,
+    SnippetForm,
+)
 from grading.gradebook import gradebook_page
-from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
+from grading.models import (
+    FeedbackSnippet,
+    Grade,
+    GradeChange,
+    RegradeRequest,
+    RubricChange,
+    Submission,
+)
 from grading.permissions import GRADE, GRADEBOOK, RELEASE, perms_required
 from grading.queue import (
     apply_filters,
@@ -142,9 +165,10 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
         "submission": submission,
         "assessment": assessment,
         "grade": grade,
-        "grade_labels": assessment.labels(grade.criteria_met) if grade else [],
-        "conflict_labels": assessment.labels(conflict.criteria_met) if conflict else [],
-        "rubric_points": json.dumps([float(c.points) for c in assessment.rubric]),
+        "grade_labels": grade.labels(grade.criteria_met) if grade else [],
+        "grade_rubric_outdated": bool(grade and grade.rubric != assessment.snapshot()),
+        "conflict_labels": conflict.labels(conflict.criteria_met) if conflict else [],
+        "rubric_points": json.dumps({c.id: float(c.points) for c in assessment.rubric}),
         "regrade": regrade,
         "past_regrades": past_regrades,
         "history": grade.changes.select_related("changed_by") if grade else [],
@@ -554,14 +578,17 @@ def learner_context(request: HtmxHttpRequest, submission: Submission, form=None)
     open_regrade = next((r for r in regrades if r.is_open), None)
     can_request = grade is not None and open_regrade is None
     assessment = for_submission(submission)
-    met = set(grade.criteria_met) if grade else set()
     return {
         "submission": submission,
         "assessment": assessment,
         "title": submission_title(submission, assessment),
         "grade": grade,
         "was_new": grade is not None and grade.seen_at is None,
-        "criteria": [(c, c.index in met) for c in assessment.rubric],
+        # As graded: a rubric edited since changes this only when applied to existing grades.
+        "criteria": [
+            ({"label": label, "points": points}, met)
+            for _, label, points, met in grade.criteria_rows()
+        ] if grade else [],
         "corrections": list(grade.changes.filter(action=GradeChange.Action.CORRECTED))
         if grade else [],
         "regrades": regrades,
@@ -619,3 +646,70 @@ def request_regrade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "grading/my_submission.html#regrade", context)
     return render(request, "grading/my_submission.html", context, status=status)
+
+
+# Rubrics ------------------------------------------------------------------------------------
+
+
+def rubric_context(question: Question, *, formset=None, form=None, error: str = "") -> dict:
+    drafts, released = services.grades_on(question)
+    rubric = list(question.rubric or [])
+    if formset is None:
+        formset = CriterionFormSet(initial=[
+            {"id": c["id"], "label": c["label"], "points": c["points"], "ORDER": n}
+            for n, c in enumerate(rubric, start=1)
+        ])
+    if form is None:
+        form = RubricEditForm(initial={"digest": services.rubric_digest(rubric)},
+                              drafts=drafts, released=released)
+    return {
+        "question": question,
+        "assessment": from_question(question),
+        "formset": formset,
+        "form": form,
+        "error": error,
+        "drafts": drafts,
+        "released": released,
+        "changes": RubricChange.objects.filter(question=question).select_related("changed_by"),
+    }
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@perms_required(RELEASE)
+def rubric(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Edit a question's rubric, choosing what happens to the grades already given."""
+    question = get_object_or_404(Question.objects.select_related("lesson"), slug=slug)
+    if request.method != "POST":
+        return render(request, "grading/rubric.html", rubric_context(question))
+    drafts, released = services.grades_on(question)
+    formset = CriterionFormSet(request.POST)
+    form = RubricEditForm(request.POST, drafts=drafts, released=released)
+    if not (formset.is_valid() and form.is_valid()):
+        return render(request, "grading/rubric.html",
+                      rubric_context(question, formset=formset, form=form), status=422)
+    try:
+        edit = services.edit_rubric(
+            question=question, by=request.user,
+            criteria=cast(BaseCriterionFormSet, formset).criteria(),
+            apply_to_grades=form.apply_to_grades, reason=form.cleaned_data["reason"],
+            expected_digest=form.cleaned_data["digest"],
+        )
+    except services.GradingError as exc:
+        # The grader's rows stay in the form; the digest moves on to the rubric now stored.
+        question.refresh_from_db()
+        post = request.POST.copy()
+        post["digest"] = services.rubric_digest(list(question.rubric or []))
+        drafts, released = services.grades_on(question)
+        form = RubricEditForm(post, drafts=drafts, released=released)
+        form.is_valid()
+        return render(request, "grading/rubric.html", rubric_context(
+            question, formset=CriterionFormSet(request.POST), form=form, error=str(exc),
+        ), status=409)
+    if edit.change.applied:
+        notice = (f"Rubric saved and applied: {edit.drafts_changed} draft"
+                  f"{'s' * (edit.drafts_changed != 1)} and {edit.released_changed} released "
+                  f"grade{'s' * (edit.released_changed != 1)} changed.")
+    else:
+        notice = "Rubric saved. Existing grades keep the rubric they were given on."
+    messages.success(request, notice)
+    return redirect("grading:rubric", slug=question.slug)
