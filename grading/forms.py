@@ -2,6 +2,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
@@ -94,7 +95,8 @@ class GradeForm(forms.Form):
         if group_size:
             self.fields["apply_to_group"] = forms.BooleanField(
                 required=False,
-                initial=False,
+                # Identical structured answers deserve identical grades; unticking is one click.
+                initial=settings.GRADING_GROUP_IDENTICAL,
                 label=f"Also apply this grade to the {group_size} other submission"
                 f"{'s' if group_size != 1 else ''} with identical answers",
                 help_text="Grades already released are left alone; each copy stays editable.",
@@ -110,10 +112,11 @@ class GradeForm(forms.Form):
         if regrade:
             self.fields["regrade_answer"] = forms.CharField(
                 label="Your answer to the regrade request",
+                required=False,
                 max_length=MAX_FEEDBACK_LENGTH,
                 widget=forms.Textarea(attrs={"rows": 3}),
-                help_text="Saving answers the request and returns the grade to the learner.",
-                error_messages={"required": "Answer the learner's regrade request."},
+                help_text="Saved as a draft until you return it: the learner then sees your "
+                "answer and any new score together.",
             )
 
         if correction:

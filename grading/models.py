@@ -381,6 +381,17 @@ class RegradeRequest(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     score_before = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     score_after = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    # The instructor's answer while drafted: the learner sees it, and any new score, only once
+    # it is returned. Until then the released grade stays as the learner knows it.
+    draft_answer = models.TextField(blank=True)
+    draft_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    draft_criteria = models.JSONField(default=list, blank=True)
+    draft_feedback = models.TextField(blank=True)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    drafted_at = models.DateTimeField(null=True, blank=True)
 
     objects = RegradeRequestQuerySet.as_manager()
 
@@ -396,6 +407,10 @@ class RegradeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Regrade of {self.submission}"
+
+    @property
+    def is_drafted(self) -> bool:
+        return self.resolved_at is None and self.drafted_at is not None
 
     @property
     def is_open(self) -> bool:

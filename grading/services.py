@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -54,6 +55,8 @@ class GradeLocked(GradingError):
 class SaveResult:
     grade: Grade
     created: bool
+    # A regrade answer saved as a draft: nothing changed for the learner yet.
+    regrade_drafted: bool = False
     group_updated: list[Grade] = field(default_factory=list)
     # Released identical grades, always left alone.
     group_skipped: int = 0
@@ -116,9 +119,12 @@ def save_grade(
     regrade_answer: str = "",
     apply_to_group: bool = False,
     replace_others: bool = False,
+    resolve_regrade: bool = False,
 ) -> SaveResult:
-    """Create or change the grade of a submission, as a draft unless it answers a regrade.
+    """Create or change the grade of a submission, as a draft.
 
+    With a regrade request open, the new grade and the answer are a draft on the request, and
+    the released grade stays as the learner knows it, until ``resolve_regrade`` returns them.
     ``expected_version`` is the version the grader's form was built from (0 for no grade yet).
     """
     assessment = for_submission(submission)
@@ -149,6 +155,10 @@ def save_grade(
     else:
         if grade.released and regrade is None:
             raise GradeLocked(_released_message(grade))
+        if regrade is not None and not resolve_regrade:
+            return _draft_regrade(grade, regrade, by=grader, score=score, criteria=criteria,
+                                  feedback=feedback, answer=regrade_answer,
+                                  expected_version=expected_version)
         if regrade is not None and not regrade_answer.strip():
             raise GradingError("Write an answer to the learner's regrade request before saving.")
         old = _snapshot(grade)
@@ -197,6 +207,20 @@ def save_grade(
     return result
 
 
+def _draft_regrade(grade: Grade, regrade: RegradeRequest, *, by, score: Decimal,
+                   criteria: list[str], feedback: str, answer: str,
+                   expected_version: int) -> SaveResult:
+    if grade.version != expected_version:
+        raise GradeConflict(Grade.objects.select_related("graded_by").get(pk=grade.pk))
+    drafted = RegradeRequest.objects.filter(pk=regrade.pk, resolved_at__isnull=True).update(
+        draft_answer=answer.strip(), draft_score=score, draft_criteria=criteria,
+        draft_feedback=feedback, drafted_by=by, drafted_at=timezone.now(),
+    )
+    if not drafted:
+        raise GradingError("This regrade request was answered meanwhile. Reload the page.")
+    return SaveResult(grade=grade, created=False, regrade_drafted=True)
+
+
 def _resolve_regrade(grade: Grade, regrade: RegradeRequest, *, by, answer: str, old) -> None:
     now = timezone.now()
     # The learner asked, so the answer goes straight back to them.
@@ -241,6 +265,24 @@ def answers_fingerprint(drill_id: int, answers: list[tuple[str, str, str]]) -> s
         for key, choice, justification in answers
     )
     data = json.dumps([drill_id, normalised], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def workflow_fingerprint(question_id: int, payload: dict[str, Any]) -> str:
+    """One hash for a learner's own workflow: its rows and proposal, whatever its name.
+
+    Empty for a hand-in without rows, such as a written answer, which is never grouped.
+    """
+    rows = payload.get("rows") if isinstance(payload, dict) else None
+    if not rows or not isinstance(rows, list):
+        return ""
+    normalised = [
+        sorted((str(k), normalise_justification(str(v or ""))) for k, v in row.items())
+        for row in rows if isinstance(row, dict)
+    ]
+    proposal = normalise_justification(str(payload.get("proposal") or ""))
+    data = json.dumps(["workflow", question_id, normalised, proposal], ensure_ascii=False,
+                      separators=(",", ":"))
     return hashlib.sha256(data.encode()).hexdigest()
 
 
@@ -376,8 +418,11 @@ def release_grade(*, grade: Grade, by, expected_version: int | None = None) -> G
 
 @transaction.atomic
 def save_and_release(*, submission: Submission, grader, **grade: Any) -> SaveResult:
-    """Save the grader's form and release that very grade, so nothing typed is left behind."""
-    result = save_grade(submission=submission, grader=grader, **grade)
+    """Save the grader's form and release that very grade, so nothing typed is left behind.
+
+    With a regrade request open, this answers it and returns the grade to the learner.
+    """
+    result = save_grade(submission=submission, grader=grader, resolve_regrade=True, **grade)
     if not result.grade.released:
         result.grade = release_grade(
             grade=result.grade, by=grader, expected_version=result.grade.version
@@ -492,6 +537,9 @@ def request_regrade(*, submission: Submission, learner, reason: str) -> RegradeR
         raise GradingError("You can ask for a regrade once your grade has been released.")
     if RegradeRequest.objects.open().filter(submission=submission).exists():
         raise GradingError("You have already asked for a regrade; an instructor will answer it.")
+    refusal = regrade_refusal(submission)
+    if refusal:
+        raise GradingError(refusal)
     try:
         with transaction.atomic():
             request = RegradeRequest.objects.create(
@@ -505,6 +553,27 @@ def request_regrade(*, submission: Submission, learner, reason: str) -> RegradeR
             "You have already asked for a regrade; an instructor will answer it."
         ) from None
     return request
+
+
+def regrade_refusal(submission: Submission) -> str:
+    """Why the learner may not ask for another regrade of this grade now; empty if they may."""
+    asked = RegradeRequest.objects.filter(submission=submission).count()
+    most = settings.GRADING_REGRADES_PER_GRADE
+    if asked >= most:
+        return (
+            f"You have asked for a regrade of this grade {asked} time{'s' * (asked != 1)}, the "
+            f"most allowed ({most}). If something is still wrong, talk to your instructor."
+        )
+    waiting = RegradeRequest.objects.open().filter(
+        submission__learner_id=submission.learner_id
+    ).count()
+    at_once = settings.GRADING_OPEN_REGRADES_PER_LEARNER
+    if waiting >= at_once:
+        return (
+            f"You have {waiting} regrade request{'s' * (waiting != 1)} waiting for an answer, "
+            f"the most at once ({at_once}). Ask about this grade once one is answered."
+        )
+    return ""
 
 
 def mark_seen(*, grade: Grade) -> None:

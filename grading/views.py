@@ -134,6 +134,13 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
                 "score": f"{grade.score.normalize():f}",
                 "feedback": grade.feedback_markdown,
             }
+        if grade is not None and regrade is not None and regrade.is_drafted:
+            initial |= {
+                "criteria": regrade.draft_criteria,
+                "score": f"{(regrade.draft_score or grade.score).normalize():f}",
+                "feedback": regrade.draft_feedback,
+                "regrade_answer": regrade.draft_answer,
+            }
         form = GradeForm(
             initial=initial,
             assessment=assessment,
@@ -218,7 +225,11 @@ def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return render_grading(request, submission, form=form, status=422)
     data = form.cleaned_data
-    releasing = request.POST.get("action") == "release" and not regrade
+    releasing = request.POST.get("action") == "release"
+    if releasing and regrade and not data.get("regrade_answer", "").strip():
+        form.add_error("regrade_answer", "Answer the learner's regrade request before "
+                                         "returning it; or save your answer as a draft.")
+        return render_grading(request, submission, form=form, status=422)
     if releasing and not request.user.has_perms(RELEASE):
         # Refused like any other save that cannot go through: the grader's text stays in the form.
         error = (
@@ -284,6 +295,9 @@ def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def saved_notice(submission: Submission, result: services.SaveResult, *, regrade: bool,
                  released: bool = False) -> str:
     who = submission.learner.username
+    if result.regrade_drafted:
+        return (f"Saved your answer to {who}'s regrade request as a draft; {who} sees nothing "
+                "new until you return it.")
     if regrade:
         notice = f"Answered {who}'s regrade request and returned the grade."
     elif released:
@@ -576,7 +590,8 @@ def learner_context(request: HtmxHttpRequest, submission: Submission, form=None)
     grade = submission.released_grade
     regrades = list(submission.regrade_requests.select_related("answered_by"))
     open_regrade = next((r for r in regrades if r.is_open), None)
-    can_request = grade is not None and open_regrade is None
+    refusal = services.regrade_refusal(submission) if grade and open_regrade is None else ""
+    can_request = grade is not None and open_regrade is None and not refusal
     assessment = for_submission(submission)
     return {
         "submission": submission,
@@ -594,6 +609,7 @@ def learner_context(request: HtmxHttpRequest, submission: Submission, form=None)
         "regrades": regrades,
         "open_regrade": open_regrade,
         "regrade_form": (form or RegradeRequestForm()) if can_request else None,
+        "regrade_limit": refusal,
         "drill": drill_review(submission),
     }
 

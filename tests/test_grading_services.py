@@ -180,9 +180,9 @@ def test_answering_a_regrade_changes_the_grade_and_records_the_answer(learner, i
     services.request_regrade(submission=submission, learner=learner, reason="Line 2 names it.")
     grade = Grade.objects.get(submission=submission)
     with pytest.raises(services.GradingError, match="answer"):
-        save(submission, instructor, score="9", version=grade.version)
+        save(submission, instructor, score="9", version=grade.version, resolve_regrade=True)
     save(submission, instructor, score="9", version=grade.version,
-         regrade_answer="You are right, it is there.")
+         regrade_answer="You are right, it is there.", resolve_regrade=True)
     grade.refresh_from_db()
     submission.refresh_from_db()
     request = RegradeRequest.objects.get(submission=submission)

@@ -580,7 +580,8 @@ def test_group_grading_through_the_form(instructor_client, make_user):
     page = instructor_client.get(reverse("grading:grade", args=[subs[0].pk])).content.decode()
     assert "Also apply this grade to the 2 other submissions with identical answers" in page
     box = search(r'<input[^>]*name="apply_to_group"[^>]*>', page).group()
-    assert "checked" not in box  # grading the group is a choice, not the default
+    # Identical drill answers are graded once by default; unticking grades only this one.
+    assert "checked" in box
     # Without the box ticked, only this submission is graded.
     instructor_client.post(reverse("grading:grade", args=[subs[0].pk]),
                            grade_post(score="2", criteria=[]))
@@ -668,11 +669,14 @@ def test_regrade_request_flow_through_the_pages(learner, released, instructor_cl
     assert "The learner asks for a regrade" in page
     assert "My answer names the caller in line one." in page
     grade = Grade.objects.get(submission=released)
-    missing = instructor_client.post(grading_url, grade_post(version=grade.version, score="8"))
+    missing = instructor_client.post(grading_url, grade_post(version=grade.version, score="8",
+                                                             action="release"))
     assert missing.status_code == 422
-    assert "Answer the learner&#x27;s regrade request." in missing.content.decode()
+    assert "Answer the learner&#x27;s regrade request before returning" in (
+        missing.content.decode())
     done = instructor_client.post(grading_url, grade_post(
-        version=grade.version, score="8", regrade_answer="Agreed, two more points."))
+        version=grade.version, score="8", regrade_answer="Agreed, two more points.",
+        action="release"))
     assert done.status_code == 302
     detail = client.get(reverse("grading:my_submission", args=[released.pk])).content.decode()
     assert "Agreed, two more points." in detail
