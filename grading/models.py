@@ -459,3 +459,35 @@ class RubricChange(models.Model):
         if not lines and list(old) != list(new):
             lines.append("Criteria reordered")
         return lines
+
+
+class ClaimQuerySet(models.QuerySet):
+    def active(self) -> "ClaimQuerySet":
+        return self.filter(expires_at__gt=timezone.now())
+
+
+class Claim(models.Model):
+    """A grader's hold on one submission, so graders who split a queue never grade the same one.
+
+    A claim lapses by itself: a grader who walks away does not block the submission for long.
+    """
+
+    # One row per submission, ever: a lapsed claim is taken over by a conditional update, so of
+    # two graders claiming at once exactly one succeeds.
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="claim")
+    grader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                               related_name="+")
+    claimed_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["expires_at"]
+
+    def __str__(self) -> str:
+        return f"{self.grader} holds {self.submission_id} until {self.expires_at:%H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from courseware.models import Question
@@ -24,6 +25,7 @@ from courseware.rubrics import next_id
 from drills.models import Attempt
 from grading.assessments import Assessment, for_submission, from_question
 from grading.models import (
+    Claim,
     FeedbackSnippet,
     Grade,
     GradeChange,
@@ -31,6 +33,7 @@ from grading.models import (
     RubricChange,
     Submission,
 )
+from grading.queue import in_walk_order
 
 
 class GradingError(Exception):
@@ -198,6 +201,8 @@ def save_grade(
         _resolve_regrade(grade, regrade, by=grader, answer=regrade_answer, old=old)
     else:
         _set_status(submission, Submission.Status.GRADED)
+    # Graded: the grader's hold has done its work.
+    Claim.objects.filter(submission=submission, grader=grader).delete()
 
     result = SaveResult(grade=grade, created=created)
     if apply_to_group:
@@ -700,3 +705,49 @@ def grades_on(question: Question) -> tuple[int, int]:
     """How many draft and released grades a question has."""
     grades = Grade.objects.filter(submission__question=question)
     return grades.drafts().count(), grades.released().count()
+
+
+# Claims -------------------------------------------------------------------------------------
+
+
+def claim_length() -> timedelta:
+    return timedelta(minutes=settings.GRADING_CLAIM_MINUTES)
+
+
+def claim(*, submission: Submission, grader) -> bool:
+    """Hold ``submission`` for ``grader``; False when another grader holds it.
+
+    Safe against a race: the claim row is unique per submission, and a lapsed or own claim is
+    taken over only by an update whose condition the database checks on the row itself.
+    """
+    now = timezone.now()
+    taken = Claim.objects.filter(submission=submission).filter(
+        Q(expires_at__lte=now) | Q(grader=grader)
+    ).update(grader=grader, claimed_at=now, expires_at=now + claim_length())
+    if taken:
+        return True
+    try:
+        with transaction.atomic():
+            Claim.objects.create(submission=submission, grader=grader, claimed_at=now,
+                                 expires_at=now + claim_length())
+    except IntegrityError:
+        # Someone else's claim row exists, and it is neither lapsed nor ours.
+        return False
+    return True
+
+
+def claim_next(*, grader, filters: dict, after: Submission | None = None) -> Submission | None:
+    """Claim the next submission of the queue nobody else holds, and return it."""
+    for candidate in in_walk_order(after, filters, grader):
+        if claim(submission=candidate, grader=grader):
+            return candidate
+    return None
+
+
+def let_go(*, submission: Submission, grader) -> None:
+    """Give up one's claim: the work is saved, or left for a colleague."""
+    Claim.objects.filter(submission=submission, grader=grader).delete()
+
+
+def holder(submission: Submission) -> Claim | None:
+    return Claim.objects.active().filter(submission=submission).select_related("grader").first()

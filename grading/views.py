@@ -2,6 +2,7 @@ import json
 from typing import Any, cast
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -101,6 +102,37 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "grading/queue.html", context)
 
 
+@require_POST
+@perms_required(GRADE)
+def claim_next(request: HtmxHttpRequest) -> HttpResponse:
+    """Hold the next free submission of the (filtered) queue and open it."""
+    _, filters = queue_filters(request)
+    query = filter_query(filters)
+    claimed = services.claim_next(grader=request.user, filters=filters)
+    if claimed is None:
+        messages.info(request, "Nothing in this queue is free to claim: what is left is held "
+                               "by other graders.")
+        url = f"{reverse('grading:queue')}?{query}" if query else reverse("grading:queue")
+    else:
+        minutes = settings.GRADING_CLAIM_MINUTES
+        messages.success(request, f"You hold {claimed.learner.username}'s submission for "
+                                  f"{minutes} minutes; other graders skip it.")
+        url = grade_url(claimed, query)
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@require_POST
+@perms_required(GRADE)
+def let_go(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    submission = load_submission(pk)
+    services.let_go(submission=submission, grader=request.user)
+    messages.info(request, "You let go of this submission; another grader may take it.")
+    _, filters = queue_filters(request)
+    return redirect(grade_url(submission, filter_query(filters)))
+
+
 # Grading one submission ---------------------------------------------------------------------
 
 
@@ -192,7 +224,8 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
         "filters": filters,
         "drill": drill_review(submission),
         "can_release": request.user.has_perms(RELEASE),
-        "next_submission": next_submission(submission, filters),
+        "next_submission": next_submission(submission, filters, request.user),
+        "claim": services.holder(submission),
     }
 
 
@@ -278,9 +311,11 @@ def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _, filters = queue_filters(request)
     target = submission
     if request.POST.get("action") == "next":
-        following = next_submission(submission, filters)
+        # Claimed as it is handed out, so two graders pressing "next" never get the same one.
+        following = services.claim_next(grader=request.user, filters=filters, after=submission)
         if following is None:
-            messages.success(request, f"{notice} Nothing else is waiting in this queue.")
+            messages.success(request, f"{notice} Nothing else is waiting in this queue, or what "
+                             "is left is held by other graders.")
             queue_url = f"{reverse('grading:queue')}?{filter_query(filters)}"
             if request.htmx:
                 return HttpResponseClientRedirect(queue_url)

@@ -55,6 +55,7 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "drills:history": lambda: {"slug": attempt.drill.slug},
         "drills:attempt": lambda: {"slug": attempt.drill.slug, "pk": attempt.pk},
         "grading:grade": lambda: {"pk": submission.pk},
+        "grading:let_go": lambda: {"pk": submission.pk},
         "grading:release": lambda: {"pk": submission.pk},
         "grading:correct": lambda: {"pk": submission.pk},
         "grading:add_snippet": lambda: {"pk": submission.pk},
