@@ -491,3 +491,23 @@ class Claim(models.Model):
     @property
     def is_active(self) -> bool:
         return self.expires_at > timezone.now()
+
+
+class GradingOptions(models.Model):
+    """How one question is graded, beyond its rubric."""
+
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, primary_key=True,
+                                    related_name="+")
+    # Graders see a pseudonym instead of the learner's name until the grade is released, so
+    # who wrote an answer does not colour how it is read.
+    anonymous = models.BooleanField(default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "grading options"
+
+    def __str__(self) -> str:
+        return f"Grading options of {self.question.slug}"

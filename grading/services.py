@@ -29,6 +29,7 @@ from grading.models import (
     FeedbackSnippet,
     Grade,
     GradeChange,
+    GradingOptions,
     RegradeRequest,
     RubricChange,
     Submission,
@@ -751,3 +752,10 @@ def let_go(*, submission: Submission, grader) -> None:
 
 def holder(submission: Submission) -> Claim | None:
     return Claim.objects.active().filter(submission=submission).select_related("grader").first()
+
+
+def set_anonymous(*, question: Question, by, anonymous: bool) -> GradingOptions:
+    options, _ = GradingOptions.objects.update_or_create(
+        question=question, defaults={"anonymous": anonymous, "changed_by": by}
+    )
+    return options

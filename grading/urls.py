@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("release/", views.release_all, name="release_all"),
     path("rubrics/<slug:slug>/", views.rubric, name="rubric"),
+    path("rubrics/<slug:slug>/options/", views.grading_options, name="grading_options"),
     path("submissions.csv", views.submissions_csv, name="submissions_csv"),
     path("gradebook/", views.gradebook, name="gradebook"),
     path("gradebook/export.csv", views.gradebook_csv, name="gradebook_csv"),

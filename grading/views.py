@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from config.http import HtmxHttpRequest
 from courseware.models import Question
-from grading import export, services
+from grading import anonymity, export, services
 from grading.assessments import (
     all_assessments,
     drill_review,
@@ -88,6 +88,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     form, filters = queue_filters(request, assessments)
     submissions = apply_filters(queue_queryset(), filters)
     page = Paginator(submissions, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    anonymity.label_all(page.object_list)
     query = filter_query(filters)
     context = {
         "form": form,
@@ -115,7 +116,7 @@ def claim_next(request: HtmxHttpRequest) -> HttpResponse:
         url = f"{reverse('grading:queue')}?{query}" if query else reverse("grading:queue")
     else:
         minutes = settings.GRADING_CLAIM_MINUTES
-        messages.success(request, f"You hold {claimed.learner.username}'s submission for "
+        messages.success(request, f"You hold {anonymity.name(claimed)}'s submission for "
                                   f"{minutes} minutes; other graders skip it.")
         url = grade_url(claimed, query)
     if request.htmx:
@@ -148,9 +149,10 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
     grade = Grade.objects.select_related("graded_by").filter(submission=submission).first()
     regrade = RegradeRequest.objects.open().filter(submission=submission).first()
     snippets = FeedbackSnippet.objects.for_submission(submission).select_related("author")
-    group = services.identical_submissions(submission).select_related(
+    group = list(services.identical_submissions(submission).select_related(
         "learner", "grade__graded_by"
-    )
+    ))
+    anonymity.label_all([submission, *group])
     _, filters = queue_filters(request)
     query = filter_query(filters)
     locked = bool(grade and grade.released and regrade is None)
@@ -329,7 +331,7 @@ def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def saved_notice(submission: Submission, result: services.SaveResult, *, regrade: bool,
                  released: bool = False) -> str:
-    who = submission.learner.username
+    who = anonymity.name(submission)
     if result.regrade_drafted:
         return (f"Saved your answer to {who}'s regrade request as a draft; {who} sees nothing "
                 "new until you return it.")
@@ -354,7 +356,7 @@ def saved_notice(submission: Submission, result: services.SaveResult, *, regrade
 def others_label(grade: Grade) -> str:
     """Names another grader's draft; such a draft always has its grader."""
     assert grade.graded_by is not None, "a draft by another grader names its grader"
-    return f"{grade.graded_by.username} for {grade.submission.learner.username}"
+    return f"{grade.graded_by.username} for {anonymity.name(grade.submission)}"
 
 
 def others_labels(submission: Submission, grader) -> list[str]:
@@ -376,7 +378,7 @@ def release(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             services.release_grade(
                 grade=grade, by=request.user, expected_version=form.cleaned_data["version"]
             )
-            notice = f"Released to {submission.learner.username}."
+            notice = f"Released to {submission.learner.username}."  # released: named again
             submission.refresh_from_db(fields=["status"])
         except services.GradeConflict as conflict:
             error = (
@@ -424,7 +426,7 @@ def correct(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         # A draft again is not possible, so this is a grade no longer released: keep the text.
         form.add_error(None, str(exc))
         return render_grading(request, submission, form=form, error=str(exc), status=409)
-    notice = f"Corrected {submission.learner.username}'s grade; they are told why."
+    notice = f"Corrected {submission.learner.username}'s grade; they are told why."  # released
     if request.htmx:
         return render_grading(request, load_submission(pk), notice=notice)
     messages.success(request, notice)
@@ -444,9 +446,11 @@ def release_all(request: HtmxHttpRequest) -> HttpResponse:
         )
     _, filters = queue_filters(request)
     if request.method != "POST" or request.POST.get("confirm") != "yes":
+        drafts = list(services.drafts_of(assessment))
+        anonymity.label_all(grade.submission for grade in drafts)
         context = {
             "assessment": assessment,
-            "drafts": services.drafts_of(assessment),
+            "drafts": drafts,
             "ungraded": services.ungraded_count(assessment),
             "query": filter_query(filters),
         }
@@ -465,7 +469,7 @@ def release_all(request: HtmxHttpRequest) -> HttpResponse:
     elif not listed:
         messages.info(request, "There were no draft grades to release for that question.")
     if report.changed:
-        names = ", ".join(g.submission.learner.username for g in report.changed)
+        names = ", ".join(anonymity.name(g.submission) for g in report.changed)
         messages.warning(
             request,
             f"Not released, because they changed after you confirmed: {names}. "
@@ -722,6 +726,7 @@ def rubric_context(question: Question, *, formset=None, form=None, error: str = 
         "drafts": drafts,
         "released": released,
         "changes": RubricChange.objects.filter(question=question).select_related("changed_by"),
+        "anonymous": question.pk in anonymity.anonymous_questions(),
     }
 
 
@@ -763,4 +768,20 @@ def rubric(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     else:
         notice = "Rubric saved. Existing grades keep the rubric they were given on."
     messages.success(request, notice)
+    return redirect("grading:rubric", slug=question.slug)
+
+
+@require_POST
+@perms_required(RELEASE)
+def grading_options(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Turn anonymous grading of one question on or off."""
+    question = get_object_or_404(Question, slug=slug)
+    choice = request.POST.get("anonymous")
+    if choice not in ("on", "off"):
+        return render(request, "400.html", {"reason": "Choose anonymous grading on or off."},
+                      status=400)
+    services.set_anonymous(question=question, by=request.user, anonymous=choice == "on")
+    messages.success(request, "Graders now see pseudonyms for this question until a grade is "
+                              "released." if choice == "on" else
+                              "Graders now see learners' names for this question.")
     return redirect("grading:rubric", slug=question.slug)

@@ -56,6 +56,7 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "drills:attempt": lambda: {"slug": attempt.drill.slug, "pk": attempt.pk},
         "grading:grade": lambda: {"pk": submission.pk},
         "grading:let_go": lambda: {"pk": submission.pk},
+        "grading:grading_options": lambda: {"slug": first_slug(Question.objects.all())},
         "grading:release": lambda: {"pk": submission.pk},
         "grading:correct": lambda: {"pk": submission.pk},
         "grading:add_snippet": lambda: {"pk": submission.pk},
