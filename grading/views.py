@@ -213,6 +213,10 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
         "regrade": regrade,
         "past_regrades": past_regrades,
         "history": grade.changes.select_related("changed_by") if grade else [],
+        # Edits of the rubric since this grade was given; applied ones also left a line above.
+        "rubric_changes": RubricChange.objects.filter(
+            question_id=submission.question_id, changed_at__gte=grade.created_at
+        ).select_related("changed_by") if grade and submission.question_id else [],
         "snippets": snippets,
         "snippet_form": SnippetForm(),
         "group": group,

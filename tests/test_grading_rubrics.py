@@ -105,6 +105,10 @@ def test_adding_a_criterion_at_the_top_leaves_a_released_grade_as_graded(
     change = RubricChange.objects.get(question=question)
     assert (change.applied, change.grades_changed, change.changed_by) == (False, 0, instructor)
     assert change.summary() == ["Added “States the timeout budget” (2 pts)"]
+    # The grade's own history says the rubric moved on without it.
+    page = instructor_client.get(reverse("grading:grade", args=[submission.pk])).content.decode()
+    assert "this grade kept the rubric it was given on" in page
+    assert "Added “States the timeout budget” (2 pts)" in page
 
     # A new grade uses the new rubric, by id.
     newer = grade(make_submission(instructor, question), instructor, score=2,

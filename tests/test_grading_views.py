@@ -65,6 +65,11 @@ def instructor_urls(submission):
         ("get", reverse("grading:gradebook_csv"), {}),
         ("get", reverse("grading:statistics"), {}),
         ("get", reverse("grading:submissions_csv"), {}),
+        ("post", reverse("grading:claim_next"), {}),
+        ("post", reverse("grading:let_go", args=[submission.pk]), {}),
+        ("get", reverse("grading:rubric", args=[submission.question.slug]), {}),
+        ("post", reverse("grading:grading_options", args=[submission.question.slug]),
+         {"anonymous": "off"}),
     ]
 
 
