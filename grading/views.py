@@ -320,8 +320,11 @@ def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         # Claimed as it is handed out, so two graders pressing "next" never get the same one.
         following = services.claim_next(grader=request.user, filters=filters, after=submission)
         if following is None:
-            messages.success(request, f"{notice} Nothing else is waiting in this queue, or what "
-                             "is left is held by other graders.")
+            held = apply_filters(queue_queryset(), filters).filter(
+                held_by_id__isnull=False).exclude(held_by_id=request.user.pk).count()
+            rest = f" {held} more {'are' if held != 1 else 'is'} held by other graders." \
+                if held else ""
+            messages.success(request, f"{notice} Nothing else is waiting in this queue.{rest}")
             queue_url = f"{reverse('grading:queue')}?{filter_query(filters)}"
             if request.htmx:
                 return HttpResponseClientRedirect(queue_url)

@@ -201,3 +201,13 @@ def test_release_all_against_a_concurrent_save_releases_only_what_was_listed(mak
         assert len(report.released) == 5
     # Never a grade released at a score the confirmation did not show.
     assert not Grade.objects.filter(released=True).exclude(score=4).exists()
+
+
+def test_the_end_of_a_walk_says_how_many_others_hold(make_user, instructor, colleague):
+    question = make_question()
+    mine, theirs = (make_submission(make_user(f"p{n}"), question) for n in range(2))
+    services.claim(submission=theirs, grader=colleague)
+    response = client_for(instructor).post(reverse("grading:grade", args=[mine.pk]), {
+        "score": "5", "feedback": "", "version": 0, "action": "next"}, follow=True)
+    page = response.content.decode()
+    assert "Nothing else is waiting in this queue. 1 more is held by other graders." in page

@@ -326,7 +326,7 @@ def test_save_and_next_moves_to_the_next_in_the_queue(instructor_client, learner
                                   grade_post(action="next"))
     assert last["Location"] == reverse("grading:queue") + "?"
     queue = instructor_client.get(last["Location"])
-    assert "Nothing else is waiting in this queue" in queue.content.decode()
+    assert "Nothing else is waiting in this queue." in queue.content.decode()
 
 
 def test_save_and_next_with_htmx_swaps_in_the_next_submission(instructor_client, learner,
