@@ -417,13 +417,13 @@ def test_a_lesson_is_read_once_and_kept_under_the_content_version(
 ):
     lesson = Lesson.objects.get(slug="two-styles")
     lesson_page(client, lesson.slug)
-    kept_lesson, questions, checks = cache.get(content_key(f"lesson:{lesson.slug}"))
+    kept_lesson, questions, checks, problems = cache.get(content_key(f"lesson:{lesson.slug}"))
     assert kept_lesson.pk == lesson.pk and kept_lesson.body_html == lesson.body_html
     assert [check.slug for check in checks] == [
         check.slug for check in lesson.quick_checks.all()
     ]
     kept_lesson.body_html = "<p>The kept body.</p>"
-    cache.set(content_key(f"lesson:{lesson.slug}"), (kept_lesson, questions, checks))
+    cache.set(content_key(f"lesson:{lesson.slug}"), (kept_lesson, questions, checks, problems))
     # A visitor's page reads the version, the kept content and the lesson's drills: no query of
     # lessons, questions or options.
     with django_assert_max_num_queries(3):
@@ -452,7 +452,7 @@ def test_the_same_content_serves_anonymous_and_signed_in_readers(client, learner
     anonymous = lesson_page(client)
     client.force_login(learner)
     signed_in = lesson_page(client)
-    kept_lesson, _, _ = cache.get(content_key("lesson:check-yourself"))
+    kept_lesson, *_ = cache.get(content_key("lesson:check-yourself"))
     assert kept_lesson.body_html in anonymous and kept_lesson.body_html in signed_in
 
 
