@@ -259,9 +259,10 @@ def test_the_grading_page_links_to_the_rubric_and_marks_an_older_one(
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_turns_positions_into_ids_keeping_each_grades_meaning(make_user):
     executor = MigrationExecutor(connection)
-    before = [("courseware", "0006_quickcheck_tries"), ("grading", "0004_submission_versions")]
-    after = [("courseware", "0007_rubric_criterion_ids"),
-             ("grading", "0005_rubric_criterion_ids")]
+    before = [("courseware", "0008_problems_with_own_numbers"),
+              ("grading", "0005_due_dates_extensions_scheduled_releases")]
+    after = [("courseware", "0009_rubric_criterion_ids"),
+             ("grading", "0006_rubric_criterion_ids")]
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
     Course, Module, Lesson = (

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grading', '0005_rubric_criterion_ids'),
+        ('grading', '0006_rubric_criterion_ids'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -23,6 +23,6 @@ def remove_ids(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("courseware", "0006_quickcheck_tries")]
+    dependencies = [("courseware", "0008_problems_with_own_numbers")]
 
     operations = [migrations.RunPython(add_ids, remove_ids)]

@@ -13,6 +13,6 @@ def fingerprint_workflows(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("grading", "0006_regrade_answer_drafts")]
+    dependencies = [("grading", "0007_regrade_answer_drafts")]
 
     operations = [migrations.RunPython(fingerprint_workflows, migrations.RunPython.noop)]

@@ -74,9 +74,9 @@ def ids_to_ticks(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courseware', '0007_rubric_criterion_ids'),
+        ('courseware', '0009_rubric_criterion_ids'),
         ('drills', '0003_deciding_question_off_path_rule'),
-        ('grading', '0004_submission_versions'),
+        ('grading', '0005_due_dates_extensions_scheduled_releases'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

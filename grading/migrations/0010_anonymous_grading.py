@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courseware', '0007_rubric_criterion_ids'),
-        ('grading', '0008_grading_claims'),
+        ('courseware', '0009_rubric_criterion_ids'),
+        ('grading', '0009_grading_claims'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
