@@ -61,6 +61,8 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "grading:delete_snippet": lambda: {"pk": submission.pk, "snippet_pk": 1},
         "grading:my_submission": lambda: {"pk": submission.pk},
         "grading:request_regrade": lambda: {"pk": submission.pk},
+        # No platform is registered there: the refusal page.
+        "lti:login": lambda: {"registration_uuid": uuid.UUID(int=1)},
         # A link that is no longer valid: the page that says so.
         "password_reset_confirm": lambda: {"uidb64": "MQ", "token": "expired-link"},
     }
