@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "django_ratelimit",
+    "django_tasks",
+    "django_tasks_db",
     "config",
     "courseware",
     "accounts",
@@ -141,6 +143,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work runs on Django's tasks framework (the django-tasks backport, so the code moves
+# to Django 6's built-in tasks unchanged). The database backend keeps the queue in the project's
+# own database, so SQLite needs nothing more and on PostgreSQL any number of `db_worker`
+# processes share it. DJANGO_TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend runs
+# each task at once inside the request instead, e.g. for a quick demo without a worker.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DJANGO_TASKS_BACKEND") or "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 # Everything that must outlive a request or be seen by every app server lives in the database
 # (sessions, the cache, drill idempotency tokens, login-failure counts), or in Redis when

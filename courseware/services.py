@@ -14,6 +14,8 @@ from courseware.models import (
     QuickCheck,
     QuickCheckOption,
     QuickCheckResponse,
+    Section,
+    SectionMembership,
 )
 
 
@@ -106,3 +108,29 @@ def mark_complete(*, learner, lesson: Lesson) -> LessonProgress:
         progress.completed_at = timezone.now()
         progress.save()
     return progress
+
+
+def enroll(*, section: Section, user, role: str = SectionMembership.Role.LEARNER
+           ) -> SectionMembership:
+    """Put someone in a section; a learner already in another section of the course moves.
+
+    A roster sync calls this for every member it sees, so calling it again changes nothing.
+    """
+    with transaction.atomic():
+        if role == SectionMembership.Role.LEARNER:
+            SectionMembership.objects.filter(
+                course_id=section.course_id, user=user, role=role
+            ).exclude(section=section).delete()
+        membership, created = SectionMembership.objects.get_or_create(
+            section=section, user=user, defaults={"role": role}
+        )
+        if not created and membership.role != role:
+            membership.role = role
+            membership.save(update_fields=["role"])
+    return membership
+
+
+def unenroll(*, section: Section, user) -> bool:
+    """Take someone out of a section; False when they were not in it."""
+    deleted, _ = SectionMembership.objects.filter(section=section, user=user).delete()
+    return bool(deleted)
