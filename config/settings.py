@@ -366,3 +366,7 @@ LTI_KEYSET_CACHE_SECONDS = int(os.environ.get("LTI_KEYSET_CACHE_SECONDS", "300")
 LTI_HTTP_TIMEOUT_SECONDS = float(os.environ.get("LTI_HTTP_TIMEOUT_SECONDS", "10"))
 # Where platforms reach the tool, for the addresses `manage.py lti_add_platform` prints.
 LTI_TOOL_URL = os.environ.get("LTI_TOOL_URL", "http://localhost:8000")
+# Grade passback: tries before a post is dead-lettered, and the first wait between tries
+# (doubling each time: 30 s, 1, 2, 4 min by default).
+LTI_PASSBACK_ATTEMPTS = int(os.environ.get("LTI_PASSBACK_ATTEMPTS", "5"))
+LTI_PASSBACK_BACKOFF_SECONDS = float(os.environ.get("LTI_PASSBACK_BACKOFF_SECONDS", "30"))

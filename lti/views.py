@@ -5,17 +5,22 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from lti_tool.models import Key, LtiRegistration
 
-from lti import deep_linking, framing, services
+from lti import deep_linking, framing, passback, services
 from lti.launch import CookiesBlocked, LaunchRefused, check_launch, login_redirect
+from lti.models import ScorePost
 
 log = logging.getLogger("critical_path.security")
 
@@ -74,3 +79,33 @@ def launch(request: HttpRequest) -> HttpResponse:
         request.session[deep_linking.SESSION_KEY] = checked.launch.get_launch_id()
         return redirect("lti:deep_link")
     return redirect(signed_in.target.url)
+
+
+PASSBACK_DENIED = "Only instructors see the grades sent to learning platforms."
+
+
+@require_safe
+@login_required
+def passbacks(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("lti.view_scorepost"):
+        raise PermissionDenied(PASSBACK_DENIED)
+    counts = {status: 0 for status in ScorePost.Status.values}
+    for row in ScorePost.objects.values("status").annotate(n=Count("pk")):
+        counts[row["status"]] = row["n"]
+    return render(request, "lti/passbacks.html", {
+        "dead": ScorePost.objects.needing_attention()[:200], "counts": counts,
+    })
+
+
+@require_POST
+@login_required
+def retry_passback(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.has_perm("lti.change_scorepost"):
+        raise PermissionDenied(PASSBACK_DENIED)
+    post = get_object_or_404(ScorePost, pk=pk)
+    if post.status != ScorePost.Status.DEAD:
+        messages.info(request, "That grade is already on its way or was received.")
+    else:
+        passback.retry(post=post)
+        messages.success(request, "Queued again: it is sent in the background.")
+    return redirect("lti:passbacks")

@@ -67,6 +67,8 @@ class Platform:
     # Seconds to wait before answering the token or score endpoints (to outlast a timeout).
     delay: float = 0.0
     tokens: set[str] = field(default_factory=set)
+    # When set, the score endpoint alone answers with this status (the token is granted).
+    score_status: int = 0
 
     def __post_init__(self) -> None:
         self.private_key, self.public_jwk = new_key()
@@ -221,6 +223,9 @@ class Platform:
                     self._send(200, {"access_token": token, "token_type": "Bearer",
                                      "expires_in": 3600, "scope": form.get("scope", "")})
                 elif path.endswith("/scores"):
+                    if platform.score_status:
+                        self._send(platform.score_status, {"error": "score refused"})
+                        return
                     if not self._authorised():
                         self._send(401, {"error": "no token"})
                         return

@@ -63,6 +63,7 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "grading:request_regrade": lambda: {"pk": submission.pk},
         # No platform is registered there: the refusal page.
         "lti:login": lambda: {"registration_uuid": uuid.UUID(int=1)},
+        "lti:retry_passback": lambda: {"pk": 1},
         # A link that is no longer valid: the page that says so.
         "password_reset_confirm": lambda: {"uidb64": "MQ", "token": "expired-link"},
     }
