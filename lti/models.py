@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
-from lti_tool.models import LtiLineItem, LtiResourceLink, LtiUser
+from lti_tool.models import LtiContext, LtiLineItem, LtiResourceLink, LtiUser
 
+from courseware.models import Section
 from grading.models import Grade
 
 
@@ -86,3 +87,15 @@ class ScorePost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grade} → {self.line_item} ({self.status})"
+
+
+class CourseLink(models.Model):
+    """The section a platform course's roster is kept in (one section per platform course)."""
+
+    context = models.OneToOneField(LtiContext, on_delete=models.CASCADE, related_name="link")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="lti_links")
+    synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.context} → {self.section}"

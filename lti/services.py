@@ -15,9 +15,10 @@ from lti_tool.models import Key, LtiDeployment, LtiLineItem, LtiRegistration, Lt
 from lti_tool.utils import sync_data_from_launch
 
 from accounts.roles import ensure_instructor_group
-from lti import targets
+from lti import roster, targets
 from lti.launch import (
     AGS_ENDPOINT,
+    CONTEXT,
     RESOURCE_LAUNCH,
     TARGET_LINK_URI,
     CheckedLaunch,
@@ -48,13 +49,8 @@ def sign_in_from_launch(*, checked: CheckedLaunch) -> SignedIn:
     lti_user = LtiUser.objects.select_for_update().get(
         registration=checked.registration, sub=checked.claims["sub"]
     )
-    created = False
-    if lti_user.auth_user is None:
-        lti_user.auth_user = _new_account(lti_user)
-        lti_user.save(update_fields=["auth_user", "datetime_modified"])
-        created = True
-    user = lti_user.auth_user
-    _update_profile(user, lti_user)
+    created = lti_user.auth_user is None
+    user = account_for(lti_user)
     instructor = is_instructor_role(checked.roles)
     group = ensure_instructor_group()
     if instructor:
@@ -63,11 +59,28 @@ def sign_in_from_launch(*, checked: CheckedLaunch) -> SignedIn:
         # An account made by launches has the roles its latest launch gave it; an account
         # made on the site keeps what an administrator gave it.
         user.groups.remove(group)
+    if checked.claims.get(CONTEXT):
+        context = launch.context
+        roster.enroll_launcher(context=context, user=user, roles=checked.roles)
+        if instructor and context.memberships_url:
+            from lti.tasks import sync_roster
+
+            sync_roster.enqueue(context.pk)
     target = targets.home()
     if checked.message_type == RESOURCE_LAUNCH:
         target = _placement_target(checked)
     return SignedIn(user=user, lti_user=lti_user, target=target, instructor=instructor,
                     created=created)
+
+
+def account_for(lti_user: LtiUser) -> Any:
+    """The account linked to a platform identity, made if there is none yet."""
+    if lti_user.auth_user is None:
+        lti_user.auth_user = _new_account(lti_user)
+        lti_user.save(update_fields=["auth_user", "datetime_modified"])
+    user = lti_user.auth_user
+    _update_profile(user, lti_user)
+    return user
 
 
 def _new_account(lti_user: LtiUser) -> Any:
