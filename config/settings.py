@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "grading",
     "lti_tool",
     "lti",
+    "notifications",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("simulator/", include("simulator.urls")),
     path("grading/", include("grading.urls")),
     path("lti/", include("lti.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 
