@@ -30,7 +30,8 @@ def wants(user, kind: str) -> bool:
 def save_preferences(*, user, choices: dict[str, bool]) -> Preferences:
     preferences, _ = Preferences.objects.get_or_create(user=user)
     for kind in KINDS:
-        setattr(preferences, kind, bool(choices.get(kind)))
+        if kind in choices:
+            setattr(preferences, kind, bool(choices[kind]))
     preferences.save()
     return preferences
 
