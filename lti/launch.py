@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from lti_tool.models import LtiDeployment, LtiLaunch, LtiRegistration
 from lti_tool.utils import DjangoToolConfig
 from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch, DjangoOIDCLogin
@@ -38,6 +40,7 @@ AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 RESOURCE_LAUNCH = "LtiResourceLinkRequest"
 DEEP_LINKING_LAUNCH = "LtiDeepLinkingRequest"
 STATE_COOKIE_PREFIX = "lti1p3-"
+NONCE_MEMORY = timedelta(days=2)
 
 
 class LaunchRefused(Exception):
@@ -209,6 +212,9 @@ def check_launch(request: HttpRequest) -> CheckedLaunch:
     except LtiException as error:
         raise _named(str(error)) from error
     claims = message_launch.get_launch_data()
+    # A nonce is only honoured while the login that issued it is remembered (a day, in the
+    # library); older records can go.
+    UsedNonce.objects.filter(used_at__lt=timezone.now() - NONCE_MEMORY).delete()
     try:
         with transaction.atomic():
             UsedNonce.objects.create(issuer=registration.issuer, nonce=str(claims["nonce"]))

@@ -18,7 +18,7 @@ class UsedNonce(models.Model):
 
     issuer = models.CharField(max_length=255)
     nonce = models.CharField(max_length=255)
-    used_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         constraints = [

@@ -25,7 +25,9 @@ from tests.grading_factories import make_question, make_submission
 from tests.lti_helpers import launch
 from tests.lti_platform import LTI, SCORE_TYPE
 
-pytestmark = pytest.mark.django_db
+# The worker closes its database connection between tasks, as a long-lived process must; so
+# what it reads is committed first, as it is in production.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_worker() -> None:

@@ -18,7 +18,9 @@ from lti.models import CourseLink
 from tests.lti_helpers import launch
 from tests.lti_platform import INSTRUCTOR, LEARNER, TEACHING_ASSISTANT
 
-pytestmark = pytest.mark.django_db
+# The worker closes its database connection between tasks, as a long-lived process must; so
+# what it reads is committed first, as it is in production.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 

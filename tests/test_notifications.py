@@ -17,7 +17,9 @@ from grading import services as grading
 from notifications.models import Preferences
 from tests.grading_factories import make_question, make_submission
 
-pytestmark = pytest.mark.django_db
+# The worker closes its database connection between tasks, as a long-lived process must; so
+# what it reads is committed first, as it is in production.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_worker() -> None:
