@@ -168,11 +168,12 @@ INSTRUCTOR_ROLES = ("Instructor", "TeachingAssistant", "Administrator")
 
 def is_instructor_role(roles: list[str]) -> bool:
     """Whether the roles claim names an instructor, a teaching assistant or an administrator
-    of the course (short names, context role URIs and sub-roles alike)."""
+    of the course (short names, context role URIs and sub-roles alike). Institution and
+    system roles do not count: being staff somewhere is not teaching this course."""
     for role in roles:
         name = role.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
         context_role = "membership" in role or "/" not in role
-        if name in INSTRUCTOR_ROLES and (context_role or name == "Administrator"):
+        if name in INSTRUCTOR_ROLES and context_role:
             return True
         if "membership/Instructor#" in role:
             return True

@@ -3,10 +3,15 @@ listens to the history grading keeps (every change leaves a GradeChange)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+from django.db import transaction
 
 from grading.models import GradeChange
 from lti import passback
+
+log = logging.getLogger(__name__)
 
 
 def grade_changed(sender: type[GradeChange], instance: GradeChange, created: bool,
@@ -14,4 +19,9 @@ def grade_changed(sender: type[GradeChange], instance: GradeChange, created: boo
     if created and not kwargs.get("raw"):
         grade = instance.grade
         if grade.released:
-            passback.queue_posts(grade=grade)
+            try:
+                # A savepoint: whatever goes wrong here, the grade change itself stands.
+                with transaction.atomic():
+                    passback.queue_posts(grade=grade)
+            except Exception:
+                log.exception("Could not queue the passback of grade %s", grade.pk)

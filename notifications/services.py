@@ -4,11 +4,15 @@ for a change that was rolled back."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.roles import INSTRUCTORS
 from notifications.models import Preferences
+
+log = logging.getLogger(__name__)
 
 GRADE_RELEASED = "grade_released"
 GRADE_CORRECTED = "grade_corrected"
@@ -44,4 +48,9 @@ def instructors():
 def queue(kind: str, *, recipient_id: int, object_id: int) -> None:
     from notifications.tasks import send_notification
 
-    send_notification.enqueue(kind, recipient_id, object_id)
+    try:
+        # A savepoint: a mail that cannot be queued never undoes the grading it reports.
+        with transaction.atomic():
+            send_notification.enqueue(kind, recipient_id, object_id)
+    except Exception:
+        log.exception("Could not queue a %s e-mail to user %s", kind, recipient_id)

@@ -8,6 +8,7 @@ names-and-roles roster. It can be told to fail: answer errors, or not answer in 
 
 from __future__ import annotations
 
+import html
 import json
 import secrets
 import threading
@@ -16,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -69,6 +70,11 @@ class Platform:
     tokens: set[str] = field(default_factory=set)
     # When set, the score endpoint alone answers with this status (the token is granted).
     score_status: int = 0
+    # For a browser: the tool's login address its course page frames, and the claims the
+    # authorisation endpoint adds to the id_tokens it signs.
+    tool_login_url: str = ""
+    tool_launch_url: str = ""
+    launch_claims: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.private_key, self.public_jwk = new_key()
@@ -181,6 +187,14 @@ class Platform:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _html(self, text: str) -> None:
+                data = text.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def _body(self) -> bytes:
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
@@ -192,6 +206,11 @@ class Platform:
                 path = urlsplit(self.path).path
                 if path == "/jwks":
                     self._send(200, {"keys": [platform.public_jwk]})
+                elif path == "/course":
+                    self._html(platform.course_page())
+                elif path == "/auth":
+                    query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+                    self._html(platform.auth_answer(query))
                 elif path == urlsplit(platform.memberships_url).path:
                     if not self._authorised():
                         self._send(401, {"error": "no token"})
@@ -237,6 +256,24 @@ class Platform:
 
         return Handler
 
+    def course_page(self) -> str:
+        """The LMS course page: the tool in an iframe, as platforms show it."""
+        query = urlencode({"iss": self.issuer, "login_hint": "hint-1",
+                           "client_id": self.client_id, "target_link_uri": self.tool_launch_url})
+        return (f"<!doctype html><title>DS101</title><link rel=\"icon\" href=\"data:,\">"
+                f"<h1>Distributed Systems 101</h1>"
+                f'<iframe id="tool" title="Critical Path" width="1000" height="700" '
+                f'src="{html.escape(self.tool_login_url)}?{html.escape(query)}"></iframe>')
+
+    def auth_answer(self, query: dict[str, str]) -> str:
+        """The authorisation endpoint: a form posting the signed id_token back to the tool."""
+        token = self.sign(self.claims(nonce=query["nonce"], **self.launch_claims))
+        return (f'<!doctype html><form id="f" method="post" '
+                f'action="{html.escape(query["redirect_uri"])}">'
+                f'<input type="hidden" name="id_token" value="{token}">'
+                f'<input type="hidden" name="state" value="{html.escape(query["state"])}">'
+                f"</form><script>document.getElementById('f').submit()</script>")
+
     def check_assertion(self, form: dict[str, str]) -> str:
         if form.get("grant_type") != "client_credentials":
             return "grant_type must be client_credentials"
@@ -259,12 +296,13 @@ class Platform:
 class PlatformServer:
     """Runs a Platform's endpoints on 127.0.0.1 at a free port until closed."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, name: str = "127.0.0.1") -> None:
+        """``name`` is the host name the platform's addresses use (it listens on loopback)."""
         self.platform = platform
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), platform.handler())
         self.server.daemon_threads = True
-        host, port = self.server.server_address[:2]
-        platform.base_url = f"http://{host!s}:{port}"
+        port = self.server.server_address[1]
+        platform.base_url = f"http://{name}:{port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
