@@ -322,13 +322,19 @@ INSTRUCTOR_PERMISSION = "grading.grade_submission"
 # miss, so sessions are read from the database and nothing is lost. A database that cannot be
 # reached within a few seconds gets a styled 503; every wait is bounded below gunicorn's timeout.
 if REDIS_URL:
+    from config.cachebreaker import FailFastConnection
+
     CACHES["default"]["OPTIONS"].update(
         SOCKET_CONNECT_TIMEOUT=float(os.environ.get("DJANGO_CACHE_CONNECT_TIMEOUT", "0.2")),
         SOCKET_TIMEOUT=float(os.environ.get("DJANGO_CACHE_TIMEOUT", "0.2")),
         IGNORE_EXCEPTIONS=True,
+        # After a failure Redis is not asked again for CACHE_RETRY_SECONDS
+        # (config/cachebreaker.py), so a hung Redis costs a page one timeout, not one a call.
+        CONNECTION_POOL_KWARGS={"connection_class": FailFastConnection},
     )
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     DJANGO_REDIS_LOGGER = "critical_path.cache"
+CACHE_RETRY_SECONDS = float(os.environ.get("DJANGO_CACHE_RETRY_SECONDS", "5"))
 DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "3"))
 DATABASE_STATEMENT_TIMEOUT_MS = int(os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT_MS", "5000"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":

@@ -5,6 +5,7 @@ from courseware.models import (
     Lesson,
     LessonProgress,
     Module,
+    Problem,
     Question,
     QuickCheck,
     QuickCheckOption,
@@ -86,3 +87,9 @@ class SectionMembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "section", "role", "joined_at"]
     list_filter = ["section", "role"]
     search_fields = ["user__username", "user__email", "section__title"]
+
+
+@admin.register(Problem)
+class ProblemAdmin(admin.ModelAdmin):
+    list_display = ["slug", "lesson", "kind", "order"]
+    list_filter = ["lesson", "kind"]
