@@ -66,6 +66,9 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "grading:my_submission": lambda: {"pk": submission.pk},
         "grading:request_regrade": lambda: {"pk": submission.pk},
         "grading:rubric": lambda: {"slug": first_slug(Question.objects.all())},
+        # No platform is registered there: the refusal page.
+        "lti:login": lambda: {"registration_uuid": uuid.UUID(int=1)},
+        "lti:retry_passback": lambda: {"pk": 1},
         "grading:schedule_release": lambda: {"pk": submission.pk},
         "grading:cancel_release": lambda: {"pk": 1},
         "grading:remove_due_date": lambda: {"pk": 1},
