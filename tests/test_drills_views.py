@@ -74,10 +74,16 @@ def other_drill(db):
     return drill
 
 
-def post_data(choices=None, token=None, **extra) -> dict:
+QUESTION = {key: question for key, *_, question in SHOP}
+
+
+def post_data(choices=None, token=None, reasons=None, **extra) -> dict:
+    """A drill form with a style per interaction and, unless told otherwise, the key's reason."""
     data = {"token": str(token or uuid.uuid4())}
     for key, choice in (RIGHT if choices is None else choices).items():
         data[f"choice-{key}"] = choice
+        if key in QUESTION:
+            data[f"reason-{key}"] = str((reasons or {}).get(key, QUESTION[key]))
     data.update(extra)
     return data
 
@@ -172,12 +178,12 @@ def test_anonymous_plain_post_gets_feedback_and_is_not_saved(client, drill):
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" in html
-    assert "You got 3 of 5 right." in html
+    assert "You scored 11 of 15 points." in html
     assert "This attempt was not saved." in html
     assert "Rationale of orders-stock." in html
     assert "Why the other choice hurts for orders-stock." in html
     assert "Settled by question 3" in html
-    assert "either answer is accepted" in html and "Sync when fraud must block." in html
+    assert "either is accepted here" in html and "Sync when fraud must block." in html
     assert Attempt.objects.count() == 0
 
 
@@ -186,7 +192,7 @@ def test_anonymous_htmx_post_returns_only_the_feedback_fragment(client, drill):
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html and "<nav" not in html
-    assert 'id="result-heading"' in html and "All 5 right." in html
+    assert 'id="result-heading"' in html and "Full marks: 15 of 15 points." in html
     assert 'id="drill-record"' not in html  # nothing to update for a visitor
     assert Attempt.objects.count() == 0
 
@@ -199,7 +205,7 @@ def test_learner_plain_post_stores_the_attempt_and_redirects_to_it(learner_clien
     attempt = Attempt.objects.get()
     assert response.status_code == 302 and response["Location"] == attempt.get_absolute_url()
     assert (attempt.learner, attempt.drill) == (learner, drill)
-    assert (attempt.score, attempt.total) == (3, 5)
+    assert (attempt.score, attempt.total) == (11, 15)
     assert (attempt.critical_sync_hops, attempt.key_critical_sync_hops) == (4, 2)
     assert str(attempt.token) == data["token"]
     answers = {a.interaction.key: a for a in attempt.answers.select_related("interaction")}
@@ -209,7 +215,7 @@ def test_learner_plain_post_stores_the_attempt_and_redirects_to_it(learner_clien
 
     page = learner_client.get(response["Location"])
     html = page.content.decode()
-    assert "You got 3 of 5 right." in html and "Saved to" in html
+    assert "You scored 11 of 15 points." in html and "Saved to" in html
     assert 'hop-count">4<' in html
     # Stock and e-mail would each save one hop; the earlier one in the workflow is named.
     assert 'make <span class="text-nowrap">Orders → Stock</span> async first' in html
@@ -222,8 +228,8 @@ def test_learner_htmx_post_stores_and_returns_fragment_with_record(learner_clien
     response = learner_client.post(submit_url(drill), post_data(), **HTMX)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<html" not in html and "All 5 right." in html
-    assert 'id="drill-record" hx-swap-oob="true"' in html and "Best score <strong>5/5" in html
+    assert "<html" not in html and "Full marks: 15 of 15 points." in html
+    assert 'id="drill-record" hx-swap-oob="true"' in html and "Best score <strong>15/15" in html
     assert Attempt.objects.count() == 1
     assert reverse("simulator:calculator") + "?hops=2&amp;from_drill=shop" in html
 
@@ -235,7 +241,7 @@ def test_double_submit_with_the_same_token_stores_one_attempt(learner_client, dr
     assert Attempt.objects.count() == 1 and AttemptAnswer.objects.count() == 5
     assert first["Location"] == second["Location"]
     again = learner_client.post(submit_url(drill), data, **HTMX)
-    assert again.status_code == 200 and "All 5 right." in again.content.decode()
+    assert again.status_code == 200 and "Full marks: 15 of 15 points." in again.content.decode()
     assert Attempt.objects.count() == 1
 
 
@@ -244,8 +250,8 @@ def test_a_repeated_token_shows_what_was_stored_first(learner_client, drill):
     learner_client.post(submit_url(drill), post_data(token=token))
     changed = {**RIGHT, "orders-email": "sync"}
     response = learner_client.post(submit_url(drill), post_data(changed, token=token), **HTMX)
-    assert "All 5 right." in response.content.decode()
-    assert Attempt.objects.get().score == 5
+    assert "Full marks: 15 of 15 points." in response.content.decode()
+    assert Attempt.objects.get().score == 15
 
 
 def test_a_token_of_another_learner_is_refused(client, make_user, drill):
@@ -262,7 +268,7 @@ def test_a_token_of_another_learner_is_refused(client, make_user, drill):
 def test_retries_are_separate_attempts(learner_client, drill):
     learner_client.post(submit_url(drill), post_data({**RIGHT, "orders-email": "sync"}))
     learner_client.post(submit_url(drill), post_data())
-    assert sorted(Attempt.objects.values_list("score", flat=True)) == [4, 5]
+    assert sorted(Attempt.objects.values_list("score", flat=True)) == [13, 15]
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -357,13 +363,15 @@ def test_an_unreviewed_drill_makes_no_submission(learner_client, drill):
 # History and review ----------------------------------------------------------------------------
 
 
-def make_attempt(drill, learner, score=5) -> Attempt:
-    attempt = Attempt.objects.create(drill=drill, learner=learner, score=score, total=5,
-                                     critical_sync_hops=2, key_critical_sync_hops=2)
+def make_attempt(drill, learner, score=15, variant="") -> Attempt:
+    attempt = Attempt.objects.create(drill=drill, learner=learner, score=score, total=15,
+                                     critical_sync_hops=2, key_critical_sync_hops=2,
+                                     variant=variant)
     for interaction in drill.interactions.all():
         choice = RIGHT[interaction.key]
         AttemptAnswer.objects.create(attempt=attempt, interaction=interaction, choice=choice,
-                                     correct=True)
+                                     correct=True, style_correct=True,
+                                     reason=QUESTION[interaction.key], reason_correct=True)
     return attempt
 
 
@@ -374,11 +382,11 @@ def test_history_needs_a_login(client, drill):
 
 
 def test_history_lists_only_the_learners_own_attempts(client, learner, other_learner, drill):
-    mine = [make_attempt(drill, learner, 3), make_attempt(drill, learner, 5)]
+    mine = [make_attempt(drill, learner, 9), make_attempt(drill, learner, 15)]
     theirs = make_attempt(drill, other_learner, 4)
     client.force_login(learner)
     html = client.get(reverse("drills:history", args=[drill.slug])).content.decode()
-    assert "Best score <strong>5/5</strong> from 2 attempts" in html
+    assert "Best score <strong>15/15</strong> from 2 attempts" in html
     for attempt in mine:
         assert attempt.get_absolute_url() in html
     assert theirs.get_absolute_url() not in html
@@ -399,7 +407,7 @@ def test_review_anonymous_then_wrong_user_then_owner(client, learner, other_lear
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "attempt 1" in html and "All 5 right." in html
+    assert "attempt 1" in html and "Full marks: 15 of 15 points." in html
     assert "Rationale of orders-payments." in html
 
 
@@ -440,7 +448,7 @@ def test_lesson_without_drills_has_no_practise_card(client, drill, lesson):
 
 def test_lesson_card_shows_the_learners_best(learner_client, learner, drill, lesson):
     make_attempt(drill, learner, 4)
-    assert "Best 4/5" in learner_client.get(lesson.get_absolute_url()).content.decode()
+    assert "Best 4/15" in learner_client.get(lesson.get_absolute_url()).content.decode()
 
 
 def test_lesson_links_to_the_own_workflow_builder(client, own_question, lesson):
@@ -789,7 +797,7 @@ def test_the_record_after_a_submission_shows_the_best_and_the_count(learner_clie
     make_attempt(drill, learner, score=5)
     response = learner_client.post(submit_url(drill), post_data(ALL_ASYNC), **HTMX)
     record = html.unescape(response.content.decode()).split('id="drill-record"')[1]
-    assert "Best score <strong>5/5</strong>" in record
+    assert "Best score <strong>11/15</strong>" in record
     assert "2 attempts so far" in record
 
 
@@ -958,7 +966,7 @@ def test_a_drill_is_read_from_the_database_on_every_request(client, drill):
     # A queryset update sends no signal: the answer key is still today's, not a copy of it.
     Interaction.objects.filter(drill=drill, key="orders-stock").update(answer="sync")
     page = result_html(client, drill, RIGHT)
-    assert "You got 4 of 5 right." in page
+    assert "You scored 13 of 15 points." in page
 
 
 def test_a_deleted_drill_is_gone_at_once(client, drill):
@@ -982,12 +990,13 @@ def fragment_key(name: str, *vary_on) -> str:
 
 
 def verdict_row(page: str, key: str) -> str:
-    return page.split(f'id="verdict-{key}"')[1].split("</li>")[0]
+    return page.split(f'id="verdict-{key}"')[1].split('class="verdict-row')[0].split("</ol>")[0]
 
 
 def test_feedback_rows_are_cached_and_reused_for_the_next_learner(client, drill):
     page = result_html(client, drill, RIGHT)
-    key = fragment_key("verdict-rows", drill.pk, " ".join(f"{k}={c}" for k, c in RIGHT.items()))
+    key = fragment_key("verdict-rows", drill.pk, "", " ".join(
+        f"{k}={c}/{QUESTION[k]}/None" for k, c in RIGHT.items()))
     kept = cache.get(key)
     assert kept is not None and "1. Orders → Payments" in html.unescape(kept)
     assert verdict_row(result_html(client, drill, RIGHT), "orders-payments") == verdict_row(
@@ -1001,7 +1010,7 @@ def test_feedback_rows_are_cached_and_reused_for_the_next_learner(client, drill)
 
 def test_the_rows_of_a_blank_drill_form_are_cached_and_reused(client, drill):
     client.get(drill.get_absolute_url())
-    key = fragment_key("interaction-rows", drill.pk)
+    key = fragment_key("interaction-rows", drill.pk, "")
     kept = cache.get(key)
     assert kept is not None and "orders-stock exchange" in kept
     cache.set(key, kept.replace("orders-stock exchange", "The kept exchange"))
@@ -1054,7 +1063,7 @@ def test_a_cached_row_follows_the_hops_before_it(client, drill):
     cut = {**RIGHT, "orders-payments": "async"}
     alone = verdict_row(result_html(client, drill, cut), "payments-processor")
     assert "Counts as a sync hop on your critical path" not in alone
-    assert "You chose <span class=\"badge badge-sync\">sync</span>." in alone
+    assert "you chose <span class=\"badge badge-sync\">sync</span>, right." in alone
 
 
 def test_an_edited_interaction_is_shown_as_edited_at_once(client, drill):
@@ -1080,7 +1089,7 @@ def test_an_interaction_deleted_meanwhile_gives_a_409_and_stores_nothing(
     # The page a learner answered, read before the drill lost an interaction in another process.
     stale = content.get_drill(drill.slug)
     Interaction.objects.filter(drill=drill, key="orders-email").delete()
-    monkeypatch.setattr(views.content, "get_drill", lambda slug: stale)
+    monkeypatch.setattr(views.content, "get_drill", lambda slug, variant="": stale)
 
     response = learner_client.post(submit_url(drill), post_data())
     assert response.status_code == 409
@@ -1136,3 +1145,91 @@ def test_a_new_drill_joins_the_catalogue_at_once(client, drill):
     Drill.objects.create(slug="added", title="An added drill", domain="Retail", difficulty=2,
                          order=5, summary="s", scenario="s")
     assert "An added drill" in client.get(reverse("drills:catalogue")).content.decode()
+
+
+# Reasons, techniques and variants ----------------------------------------------------------
+
+
+def test_a_missing_reason_is_a_form_error_naming_the_row(learner_client, drill):
+    data = post_data()
+    del data["reason-orders-stock"]
+    response = learner_client.post(submit_url(drill), data)
+    assert response.status_code == 422
+    page = html.unescape(response.content.decode())
+    assert "Choose what settles 3. Orders → Stock." in page
+    assert '<a href="#row-orders-stock">Orders → Stock</a>' in page
+    assert Attempt.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({"reason-orders-stock": "9"}, "'9' is not a reason for 'orders-stock'"),
+        ({"reason-ghost": "1"}, "not part of this drill ('ghost')"),
+        ({"technique-orders-stock": "event"}, "this drill offers no techniques"),
+        ({"variant": "no-such-variant"}, "no variant 'no-such-variant'"),
+    ],
+)
+def test_a_tampered_reason_technique_or_variant_is_a_400(learner_client, drill, extra, reason):
+    response = learner_client.post(submit_url(drill), {**post_data(), **extra})
+    assert response.status_code == 400
+    assert reason in html.unescape(response.content.decode())
+    assert Attempt.objects.count() == 0
+
+
+def test_a_wrong_reason_is_named_and_costs_its_part(learner_client, drill):
+    response = learner_client.post(submit_url(drill), post_data(reasons={"orders-stock": 1}),
+                                   **HTMX)
+    page = html.unescape(response.content.decode())
+    row = verdict_row(page, "orders-stock")
+    assert "Not quite: reason" in row
+    assert "you cited question 1; it is question 3" in row
+    assert "which would point to sync" in row
+    assert "You scored 14 of 15 points." in page
+    answer = AttemptAnswer.objects.get(interaction__key="orders-stock")
+    assert (answer.style_correct, answer.reason, answer.reason_correct, answer.correct) == (
+        True, 1, False, False)
+
+
+@pytest.fixture
+def technique_drill(drill):
+    drill.techniques = ["plain-call", "event", "local-copy"]
+    drill.save()
+    for interaction in drill.interactions.all():
+        interaction.techniques = {"sync": ["plain-call"], "async": ["event"],
+                                  "either": ["plain-call", "event"]}[interaction.answer]
+        if interaction.key == "orders-stock":
+            interaction.techniques = ["local-copy"]
+        interaction.save()
+    return drill
+
+
+def technique_data(**changes) -> dict:
+    chosen = {"orders-payments": "plain-call", "payments-processor": "plain-call",
+              "orders-stock": "local-copy", "orders-fraud": "event", "orders-email": "event"}
+    chosen.update(changes)
+    return post_data(**{f"technique-{key}": value for key, value in chosen.items()})
+
+
+def test_a_drill_with_techniques_asks_for_one_per_interaction(client, technique_drill):
+    page = client.get(technique_drill.get_absolute_url()).content.decode()
+    assert page.count('name="technique-') == 5
+    assert "Local copy fed by events" in page
+
+
+def test_a_wrong_technique_is_named(learner_client, technique_drill):
+    response = learner_client.post(submit_url(technique_drill),
+                                   technique_data(**{"orders-stock": "event"}), **HTMX)
+    row = verdict_row(html.unescape(response.content.decode()), "orders-stock")
+    assert "Not quite: technique" in row
+    assert "the key has “Local copy fed by events”" in row
+    attempt = Attempt.objects.get()
+    assert (attempt.score, attempt.total) == (19, 20)
+
+
+def test_a_technique_the_drill_does_not_offer_is_a_400(learner_client, technique_drill):
+    response = learner_client.post(submit_url(technique_drill),
+                                   technique_data(**{"orders-stock": "saga-step"}))
+    assert response.status_code == 400
+    assert "this drill offers plain-call, event, local-copy" in html.unescape(
+        response.content.decode())
