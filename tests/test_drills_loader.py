@@ -636,3 +636,15 @@ def test_a_variant_that_breaks_the_hop_limit_is_refused(tmp_path, db):
     write(tmp_path, "check-in.yaml", text)
     with pytest.raises(ContentError, match="variant 'gate-scan': the answer key puts 3 sync"):
         loader.read_content(tmp_path)
+
+
+@pytest.mark.django_db
+def test_every_real_drill_has_a_variant_that_flips_a_call():
+    for drill in loader.read_content().drills:
+        assert drill["variants"], drill["slug"]
+        base = {item["key"]: item["answer"] for item in drill["interactions"]}
+        for variant in drill["variants"]:
+            flipped = [key for key, change in variant["interactions"].items()
+                       if change["answer"] != base[key]]
+            assert flipped, (drill["slug"], variant["slug"])
+            assert len(variant["change"]) > 80

@@ -1233,3 +1233,74 @@ def test_a_technique_the_drill_does_not_offer_is_a_400(learner_client, technique
     assert response.status_code == 400
     assert "this drill offers plain-call, event, local-copy" in html.unescape(
         response.content.decode())
+
+
+@pytest.fixture
+def variant_drill(drill):
+    drill.variants = [{
+        "slug": "stock-first", "title": "Stock is scarce",
+        "change": "Only ten are left, and nobody may be told the order is placed without one.",
+        "interactions": {"orders-stock": {
+            "exchange": "Reserve one of the last ten", "answer": "sync", "condition": "",
+            "deciding_question": 1, "other_questions": [], "techniques": [],
+            "rationale": "Variant rationale of orders-stock.",
+            "wrong_answer_why": "Variant: confirming stock that is gone.",
+        }},
+    }]
+    drill.save()
+    return drill
+
+
+VARIANT_RIGHT = {**RIGHT, "orders-stock": "sync"}
+
+
+def test_the_first_visit_serves_the_drill_as_written(client, variant_drill):
+    page = client.get(variant_drill.get_absolute_url()).content.decode()
+    assert 'name="variant" value=""' in page or 'name="variant" id' in page
+    assert "Stock is scarce" not in page and "orders-stock exchange" in page
+
+
+def test_after_the_key_was_seen_a_retry_serves_a_variant(learner_client, variant_drill):
+    learner_client.post(submit_url(variant_drill), post_data())
+    page = learner_client.get(variant_drill.get_absolute_url()).content.decode()
+    assert "This time: Stock is scarce" in page
+    assert "Reserve one of the last ten" in page and "orders-stock exchange" not in page
+    assert 'name="variant" value="stock-first"' in page
+    # The variant's own key grades it: the answer that was right before is wrong now.
+    response = learner_client.post(submit_url(variant_drill),
+                                   post_data(RIGHT, variant="stock-first"), **HTMX)
+    row = verdict_row(html.unescape(response.content.decode()), "orders-stock")
+    assert "Not quite: style" in row and "Variant rationale of orders-stock." in row
+    assert list(Attempt.objects.order_by("pk").values_list("variant", flat=True)) == [
+        "", "stock-first"]
+    history = learner_client.get(reverse("drills:history", args=[variant_drill.slug]))
+    assert "Variant: Stock is scarce" in history.content.decode()
+    assert "As written" in history.content.decode()
+
+
+def test_an_anonymous_retry_after_the_key_also_gets_a_variant(client, variant_drill):
+    client.post(submit_url(variant_drill), post_data())
+    page = client.get(variant_drill.get_absolute_url()).content.decode()
+    assert "This time: Stock is scarce" in page
+    client.post(submit_url(variant_drill), post_data(VARIANT_RIGHT, variant="stock-first"))
+    # Every version seen: round the list again, to the drill as written.
+    page = client.get(variant_drill.get_absolute_url()).content.decode()
+    assert "This time:" not in page
+
+
+def test_a_variant_attempt_is_reviewed_against_the_variants_key(learner_client, variant_drill):
+    learner_client.post(submit_url(variant_drill), post_data(
+        VARIANT_RIGHT, reasons={"orders-stock": 1}, variant="stock-first"))
+    attempt = Attempt.objects.get()
+    page = learner_client.get(attempt.get_absolute_url()).content.decode()
+    assert "Full marks: 15 of 15 points." in page and "Stock is scarce" in page
+
+
+def test_next_variant_rules():
+    drill = Drill(slug="d", variants=[{"slug": "a"}, {"slug": "b"}])
+    assert content.next_variant(drill, []) == ""
+    assert content.next_variant(drill, [""]) == "a"
+    assert content.next_variant(drill, ["", "a"]) == "b"
+    assert content.next_variant(drill, ["", "a", "b"]) == ""
+    assert content.next_variant(drill, ["a", "b", ""]) == "a"
+    assert content.next_variant(Drill(slug="e"), [""]) == ""
