@@ -275,6 +275,8 @@ class DrillResult:
     # The key's count when every 'either' hop is kept sync.
     key_max_critical_sync_hops: int
     advice: Advice | None
+    # The hops the key makes the user wait for, in workflow order ('either' hops async).
+    key_critical_sync_path: tuple[KeyItem, ...] = ()
 
     @property
     def all_correct(self) -> bool:
@@ -463,7 +465,14 @@ def grade(items: Sequence[KeyItem], answers: Mapping[str, Answer]) -> DrillResul
         key_critical_sync_hops=count_critical_sync_hops(items, key_choices(items, ASYNC)),
         key_max_critical_sync_hops=count_critical_sync_hops(items, key_choices(items, SYNC)),
         advice=advise(items, choices) if hops > MAX_SYNC_HOPS else None,
+        key_critical_sync_path=sync_path(items, key_choices(items, ASYNC)),
     )
+
+
+def sync_path(items: Sequence[KeyItem], choices: Mapping[str, str]) -> tuple[KeyItem, ...]:
+    """The sync hops the user waits behind in a design, in workflow order."""
+    on_path = critical_path(items, choices)
+    return tuple(i for i in items if i.key in on_path and choices.get(i.key) == SYNC)
 
 
 def judge(item: KeyItem, answer: Answer, on_path: bool) -> Verdict:

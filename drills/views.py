@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from config.http import HtmxHttpRequest
 from courseware import handins
-from drills import content, grading, services, workflow
+from drills import content, diagram, grading, services, workflow
 from drills.forms import (
     CHOICE_PREFIX,
     MAX_JUSTIFICATION,
@@ -173,9 +173,10 @@ def detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         restored = bool(restored_values)
     form = DrillForm(initial=initial, interactions=interactions,
                      techniques=entry.drill.techniques)
+    choices = {i.key: str(initial.get(f"{CHOICE_PREFIX}{i.key}", "")) for i in interactions}
     return render(request, "drills/detail.html", drill_context(
         request, entry.drill, interactions, version=entry.version, variant=entry, form=form,
-        restored=restored))
+        restored=restored, diagram=design_of(entry, choices)))
 
 
 def draft_initial(draft: dict, interactions: list[Interaction]) -> dict:
@@ -224,7 +225,8 @@ def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         if "token" in form.errors:
             return bad_request(request, str(form.errors["token"][0]))
         context = drill_context(request, drill, interactions, version=entry.version,
-                                variant=entry, form=form)
+                                variant=entry, form=form,
+                                diagram=design_of(entry, form.typed_choices()))
         if request.htmx:
             return render(request, "drills/detail.html#work", context)
         return render(request, "drills/detail.html", context, status=422)
@@ -257,10 +259,54 @@ def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             # A repeated submit shows what was stored the first time.
             result = grade_attempt(attempt, interactions)
     context = drill_context(request, drill, interactions, version=entry.version, variant=entry,
-                            result=result, attempt=attempt, record_oob=bool(request.htmx))
+                            result=result, attempt=attempt, record_oob=bool(request.htmx),
+                            **result_designs(entry, result))
     if request.htmx:
         return render(request, "drills/detail.html#work", context)
     return render(request, "drills/detail.html", context)
+
+
+def result_designs(entry: content.DrillContent, result: grading.DrillResult) -> dict:
+    """The learner's graded design and the key's, to stand side by side in the feedback."""
+    return {
+        "diagram": design_of(entry, {v.item.key: v.choice for v in result.verdicts}),
+        "key_diagram": key_design(entry),
+    }
+
+
+def design_of(entry: content.DrillContent, choices: dict[str, str], *,
+              title: str = "Your design") -> diagram.Diagram:
+    drill = entry.drill
+    return diagram.draw(entry.key, choices, entry=drill.entry, title=title,
+                        hop_p99_ms=drill.hop_p99_ms, hop_failure=drill.hop_failure)
+
+
+def key_design(entry: content.DrillContent) -> diagram.Diagram:
+    return design_of(entry, grading.key_choices(entry.key), title="The key's design")
+
+
+@require_POST
+def design(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The learner's design drawn from the choices made so far; nothing is graded or stored.
+
+    Over htmx only the drawing comes back. Without JavaScript the drill page is drawn again with
+    the choices kept in the form and the drawing beside it.
+    """
+    entry = posted_drill(request, slug)
+    if isinstance(entry, HttpResponse):
+        return entry
+    interactions = list(entry.interactions)
+    typed = DrillForm(request.POST, interactions=interactions, techniques=entry.drill.techniques)
+    drawn = design_of(entry, typed.typed_choices())
+    if request.htmx:
+        return render(request, "drills/detail.html#design-live", {
+            "diagram": drawn, "max_sync_hops": grading.MAX_SYNC_HOPS})
+    initial = {name: request.POST.get(name, "") for name in typed.fields}
+    form = DrillForm(initial=initial, interactions=interactions,
+                     techniques=entry.drill.techniques)
+    return render(request, "drills/detail.html", drill_context(
+        request, entry.drill, interactions, version=entry.version, variant=entry, form=form,
+        diagram=drawn, redrawn=True))
 
 
 @require_safe
@@ -305,7 +351,7 @@ def attempt(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         learner=attempt.learner, drill=drill, created_at__lte=attempt.created_at
     ).count()
     context = drill_context(request, drill, interactions, version=entry.version, variant=entry,
-                            result=result, attempt=attempt)
+                            result=result, attempt=attempt, **result_designs(entry, result))
     context.update(
         number=number,
         own=own,

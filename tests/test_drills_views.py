@@ -220,8 +220,8 @@ def test_learner_plain_post_stores_the_attempt_and_redirects_to_it(learner_clien
     # Stock and e-mail would each save one hop; the earlier one in the workflow is named.
     assert 'make <span class="text-nowrap">Orders → Stock</span> async first' in html
     assert "from 4 to 3 sync hops" in html
-    simulator = reverse("simulator:calculator") + "?hops=4&amp;from_drill=shop"
-    assert simulator in html
+    simulator = reverse("simulator:calculator") + "?hop-TOTAL_FORMS=4&amp;"
+    assert simulator in html and "Simulate your design's 4 sync hops" in html
 
 
 def test_learner_htmx_post_stores_and_returns_fragment_with_record(learner_client, drill):
@@ -231,7 +231,8 @@ def test_learner_htmx_post_stores_and_returns_fragment_with_record(learner_clien
     assert "<html" not in html and "Full marks: 15 of 15 points." in html
     assert 'id="drill-record" hx-swap-oob="true"' in html and "Best score <strong>15/15" in html
     assert Attempt.objects.count() == 1
-    assert reverse("simulator:calculator") + "?hops=2&amp;from_drill=shop" in html
+    assert reverse("simulator:calculator") + "?hop-TOTAL_FORMS=2&amp;" in html
+    assert "Simulate the key" not in html  # the same design as the key's
 
 
 def test_double_submit_with_the_same_token_stores_one_attempt(learner_client, drill):
@@ -817,7 +818,8 @@ def test_a_result_with_no_sync_hop_offers_no_zero_hop_simulation(client, drill):
     page = result_html(client, drill, ALL_ASYNC)
     assert "no downstream service can fail or slow down the user's request" in page
     assert "See 0 hops" not in page and "hops=0" not in page
-    assert "rule of thumb" not in page
+    # Only the key's design, drawn beside it, has hops and so a rule of thumb to compare.
+    assert page.count("rule of thumb") == 1
     # The key keeps Orders → Payments → Processor sync, so its figure is still given.
     assert "The key's 2 hops would fail 1.99%" in page
 
@@ -860,7 +862,7 @@ def test_a_result_with_one_sync_hop_says_the_rule_is_exact_there(client, drill):
     choices = {**ALL_ASYNC, "orders-stock": "sync"}
     page = result_html(client, drill, choices)
     assert "your one hop would fail" in page and "rule of thumb N × 1% is exact" in page
-    assert "?hops=1&from_drill=shop" in page and "See 1 hop in the latency simulator" in page
+    assert "?hop-TOTAL_FORMS=1&" in page and "Simulate your design's 1 sync hop<" in page
 
 
 def test_critical_path_badge_is_conditional_on_the_choice(client, drill):
