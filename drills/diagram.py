@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from drills import grading
 
-LANE_WIDTH = 150
+LANE_WIDTH = 124
 TOP = 56
 ROW = 38
 MARGIN = 16
