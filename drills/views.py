@@ -410,6 +410,13 @@ def own_workflow(request: HtmxHttpRequest) -> HttpResponse:
                                  "proposal": draft.get("proposal", ""), "token": uuid.uuid4()})
     context = own_context(request, form=form, formset=row_formset(rows=rows), rows=rows,
                           restored=bool(draft))
+    handed_in = request.GET.get("handed_in", "")
+    # The model answer is shown as soon as the learner has handed their own workflow in, so
+    # they can check their design while it waits for an instructor.
+    context["handed_in"] = next(
+        (s for s in context["submissions"] if str(s.pk) == handed_in), None)
+    context["model_question"] = (
+        services.own_workflow_question() if context["handed_in"] is not None else None)
     return render(request, "drills/own_workflow.html", context)
 
 

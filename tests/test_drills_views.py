@@ -1306,3 +1306,32 @@ def test_next_variant_rules():
     assert content.next_variant(drill, ["", "a", "b"]) == ""
     assert content.next_variant(drill, ["a", "b", ""]) == "a"
     assert content.next_variant(Drill(slug="e"), [""]) == ""
+
+
+def test_the_model_answer_is_shown_once_the_workflow_is_handed_in(client, learner,
+                                                                  other_learner, own_question):
+    own_question.model_answer_markdown = "Keep **one** sync hop: the seat."
+    own_question.key_points = ["The seat reservation is the only call the user waits for."]
+    own_question.save()
+    client.force_login(learner)
+    response = client.post(HAND_IN_URL, own_data([row()]))
+    submission = Submission.objects.get()
+    assert response["Location"] == f"{OWN_URL}?handed_in={submission.pk}"
+    before = client.get(OWN_URL).content.decode()
+    assert "Check your design against a model answer" not in before
+    page = client.get(response["Location"]).content.decode()
+    assert "Check your design against a model answer" in page
+    assert "Keep <strong>one</strong> sync hop" in page
+    assert "The seat reservation is the only call the user waits for." in page
+    assert "Orders → Payments" in page
+    # Someone else's hand-in number shows nobody's work and no model answer.
+    client.force_login(other_learner)
+    page = client.get(response["Location"]).content.decode()
+    assert "Check your design against a model answer" not in page
+
+
+def test_add_an_interaction_without_javascript_returns_to_the_new_row(client, own_question):
+    page = client.get(OWN_URL).content.decode()
+    assert f'formaction="{ADD_URL}#row-1"' in page
+    page = client.post(ADD_URL, own_data([row()])).content.decode()
+    assert 'id="row-1"' in page and f'formaction="{ADD_URL}#row-2"' in page
