@@ -601,6 +601,7 @@ def test_a_variant_is_stored_with_its_changes_resolved(tmp_path, lesson):
     drill = Drill.objects.get()
     assert drill.variant_slugs == ["", "gate-scan"]
     variant = drill.variant("gate-scan")
+    assert variant is not None
     assert variant["title"] == "Passes scanned at the gate"
     email = variant["interactions"]["checkin-email"]
     assert (email["answer"], email["deciding_question"]) == ("sync", 1)
