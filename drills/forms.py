@@ -198,6 +198,12 @@ class WorkflowRowForm(forms.Form):
         },
     )
     critical = forms.BooleanField(label="On the user's critical path", required=False)
+    after = forms.IntegerField(
+        label="Made while handling interaction (number; blank: the user's request)",
+        required=False, min_value=1, max_value=50,
+        widget=forms.NumberInput(attrs={"class": SMALL, "placeholder": "e.g. 2"}),
+        error_messages={"invalid": "Give the number of another interaction, or leave it blank."},
+    )
     entry = forms.BooleanField(
         label="The user's own request (not counted)",
         required=False,
@@ -228,6 +234,19 @@ class BaseWorkflowRowFormSet(BaseFormSet):
     def get_form_kwargs(self, index):
         # The first row too may be left blank; "at least one interaction" says what is missing.
         return {"empty_permitted": True}
+
+    def clean(self) -> None:
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        rows = self.rows()
+        problems = workflow.structure_errors(rows)
+        for index, row in enumerate(rows):
+            if row.get("entry") and row.get("style") != grading.SYNC:
+                problems.append(f"Interaction {index + 1} is the user's own request, which "
+                                "always waits for its reply: mark it sync.")
+        if problems:
+            raise forms.ValidationError(problems)
 
     def typed_rows(self) -> list[dict]:
         """The rows as they were typed, without validating them, less those marked for removal."""

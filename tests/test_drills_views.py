@@ -615,7 +615,7 @@ def test_own_workflow_lands_in_the_queue_awaiting_grading(learner_client, learne
     assert submission.payload["critical_sync_hops"] == 1
     assert submission.payload["rows"][0] == {
         "caller": "Web", "callee": "Orders", "exchange": "Place the order", "style": "sync",
-        "justification": "The user waits", "critical": True, "entry": True,
+        "justification": "The user waits", "critical": True, "entry": True, "after": None,
     }
     assert "1. Web → Orders (Place the order): SYNC, the user's own request, not counted" \
         in submission.answer
@@ -1335,3 +1335,51 @@ def test_add_an_interaction_without_javascript_returns_to_the_new_row(client, ow
     assert f'formaction="{ADD_URL}#row-1"' in page
     page = client.post(ADD_URL, own_data([row()])).content.decode()
     assert 'id="row-1"' in page and f'formaction="{ADD_URL}#row-2"' in page
+
+
+# The own workflow's path from its structure ------------------------------------------------
+
+
+def test_own_workflow_hops_follow_which_call_is_made_while_handling_which():
+    from drills import workflow
+
+    rows = [
+        {"caller": "Web", "callee": "Orders", "style": "sync", "entry": True},
+        {"caller": "Orders", "callee": "Payments", "style": "sync", "after": 1},
+        {"caller": "Payments", "callee": "Bank", "style": "sync", "after": 2},
+        {"caller": "Orders", "callee": "Mail", "style": "async", "after": 1},
+        {"caller": "Mail", "callee": "Provider", "style": "sync", "after": 4},
+    ]
+    # The tick is not asked for: the request and the sync calls under it make the path.
+    assert workflow.on_path(rows) == {0, 1, 2, 3}
+    assert workflow.count_hops(rows) == 2
+    rows[1]["style"] = "async"
+    assert workflow.count_hops(rows) == 0
+    assert "3. Payments → Bank, made while handling 2: SYNC, off the critical path" in \
+        workflow.as_text("Shop", [{**r, "justification": "j"} for r in rows])
+
+
+@pytest.mark.parametrize(
+    ("afters", "message"),
+    [
+        ({1: "7"}, "Interaction 2 is made while handling interaction 7, which does not exist."),
+        ({0: "2", 1: "1"}, "Interactions 1, 2 are each made while handling another of them"),
+        ({0: "1"}, "Interactions 1 are each made while handling another of them"),
+    ],
+)
+def test_a_broken_structure_is_a_form_error_naming_the_rows(client, own_question, afters,
+                                                           message):
+    rows = [row(), row(caller="Payments", callee="Bank")]
+    data = own_data(rows, **{f"rows-{i}-after": v for i, v in afters.items()})
+    response = client.post(HAND_IN_URL, data)
+    assert response.status_code == 422
+    assert message in html.unescape(response.content.decode())
+    assert Submission.objects.count() == 0
+
+
+def test_the_users_request_marked_async_is_a_form_error(client, own_question):
+    data = own_data([row(style="async", entry=True)])
+    response = client.post(HAND_IN_URL, data)
+    assert response.status_code == 422
+    assert "the user's own request, which always waits for its reply: mark it sync" in \
+        html.unescape(response.content.decode())
