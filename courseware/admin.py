@@ -5,10 +5,13 @@ from courseware.models import (
     Lesson,
     LessonProgress,
     Module,
+    Problem,
     Question,
     QuickCheck,
     QuickCheckOption,
     QuickCheckResponse,
+    Section,
+    SectionMembership,
 )
 
 
@@ -62,3 +65,31 @@ class QuickCheckAdmin(admin.ModelAdmin):
 
 admin.site.register(QuickCheckResponse)
 admin.site.register(LessonProgress)
+
+
+class SectionMembershipInline(admin.TabularInline):
+    model = SectionMembership
+    extra = 0
+    readonly_fields = ["joined_at"]
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "course", "created_at"]
+    list_filter = ["course"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [SectionMembershipInline]
+
+
+@admin.register(SectionMembership)
+class SectionMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "section", "role", "joined_at"]
+    list_filter = ["section", "role"]
+    search_fields = ["user__username", "user__email", "section__title"]
+
+
+@admin.register(Problem)
+class ProblemAdmin(admin.ModelAdmin):
+    list_display = ["slug", "lesson", "kind", "order"]
+    list_filter = ["lesson", "kind"]

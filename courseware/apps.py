@@ -13,6 +13,9 @@ class CoursewareConfig(AppConfig):
         "view_quickcheck", "change_quickcheck",
         "view_quickcheckoption", "change_quickcheckoption", "add_quickcheckoption",
         "view_module", "change_module",
+        "view_section", "change_section", "add_section",
+        "view_sectionmembership", "change_sectionmembership", "add_sectionmembership",
+        "delete_sectionmembership",
     ]
 
     def ready(self) -> None:
@@ -25,5 +28,5 @@ class CoursewareConfig(AppConfig):
         post_migrate.connect(bump_content_version, sender=self, dispatch_uid="courseware_bump")
         bump_on_change(
             models.Course, models.Module, models.Lesson, models.Question, models.QuickCheck,
-            models.QuickCheckOption,
+            models.QuickCheckOption, models.Problem,
         )

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from courseware import embeds
+from courseware import embeds, problems
 from courseware.rendering import render_markdown
 
 
@@ -195,3 +195,211 @@ class LessonProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} on {self.lesson.slug}"
+
+
+class SectionQuerySet(models.QuerySet):
+    def of_course(self, course: Course) -> "SectionQuerySet":
+        return self.filter(course=course).order_by("title", "pk")
+
+    def with_learner(self, user) -> "SectionQuerySet":
+        return self.filter(
+            memberships__user=user, memberships__role=SectionMembership.Role.LEARNER
+        )
+
+
+class Section(models.Model):
+    """A cohort of learners taking the course together: one class, one term, one LMS course.
+
+    Sections live in courseware, the lowest app that knows about courses and learners, because
+    every app above needs them: grading filters its queue, gradebook and exports by section and
+    sets due dates per section; drills and the simulator may show a cohort's figures; an LMS
+    integration above them all syncs a platform's course roster into a section. A learner is in
+    at most one section of a course, so one due date applies to each piece of work; instructors
+    and assistants may be listed in many.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sections")
+    slug = models.SlugField(help_text="Used in URLs and filters, e.g. ?section=spring-a.")
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="SectionMembership", related_name="course_sections"
+    )
+
+    objects = SectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "title", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="one_section_per_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def learner_ids(self) -> list[int]:
+        return list(
+            self.memberships.filter(role=SectionMembership.Role.LEARNER).values_list(
+                "user_id", flat=True
+            )
+        )
+
+
+class SectionMembershipQuerySet(models.QuerySet):
+    def learners(self) -> "SectionMembershipQuerySet":
+        return self.filter(role=SectionMembership.Role.LEARNER)
+
+    def learner_ids_in(self, slug: str) -> models.QuerySet:
+        """The ids of the learners in the sections called ``slug``, for use as a subquery."""
+        return self.learners().filter(section__slug=slug).values("user_id")
+
+
+class SectionMembership(models.Model):
+    """Who is in a section and as what."""
+
+    class Role(models.TextChoices):
+        LEARNER = "learner", "Learner"
+        INSTRUCTOR = "instructor", "Instructor"
+        ASSISTANT = "assistant", "Teaching assistant"
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="section_memberships"
+    )
+    # Copied from the section so the database itself keeps a learner to one section per course.
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.LEARNER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SectionMembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["section", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "user"], name="one_membership_per_section"),
+            models.UniqueConstraint(
+                fields=["course", "user"],
+                condition=models.Q(role="learner"),
+                name="learner_in_one_section_per_course",
+                violation_error_message="A learner is in at most one section of a course.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.section}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.course_id = self.section.course_id
+        super().save(*args, **kwargs)
+
+    def validate_constraints(self, exclude=None) -> None:
+        # The course is derived, so a form that leaves it out still checks the one-section rule.
+        if self.section_id and not self.course_id:
+            self.course_id = self.section.course_id
+        if exclude is not None:
+            exclude = set(exclude) - {"course"}
+        super().validate_constraints(exclude=exclude)
+
+
+class Problem(models.Model):
+    """A numeric problem on a lesson; each learner answers it with numbers drawn for them."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="problems")
+    slug = models.SlugField(unique=True)
+    order = models.PositiveIntegerField(default=0)
+    # The registered problem type (courseware/problems.py) that draws and grades the numbers.
+    kind = models.CharField(max_length=50, choices=problems.choices)
+
+    class Meta:
+        ordering = ["lesson__module__order", "lesson__order", "order"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def problem_type(self) -> problems.ProblemType | None:
+        return problems.get(self.kind)
+
+
+class ProblemInstanceQuerySet(models.QuerySet["ProblemInstance"]):
+    def of(self, learner, problem: Problem) -> "ProblemInstanceQuerySet":
+        return self.filter(learner=learner, problem=problem)
+
+    def current(self) -> "ProblemInstance | None":
+        """The latest set of numbers: the one the learner is asked to answer."""
+        return self.order_by("-number").first()
+
+
+class ProblemInstance(models.Model):
+    """One set of a learner's numbers for a problem; "new numbers" adds the next one."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="problem_instances"
+    )
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="instances")
+    # 1 for the learner's first numbers, then 2, 3...: a second identical "new numbers" request
+    # asks for a number that exists already and stores nothing.
+    number = models.PositiveIntegerField()
+    seed = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProblemInstanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["problem", "learner", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "problem", "number"], name="one_instance_per_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="problem_instance_number_from_one"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} on {self.problem.slug}, numbers #{self.number}"
+
+    @property
+    def params(self) -> problems.Params:
+        problem_type = self.problem.problem_type
+        return problem_type.generate(self.seed) if problem_type else {}
+
+
+class ProblemAnswerQuerySet(models.QuerySet):
+    def first_tries(self) -> "ProblemAnswerQuerySet":
+        """The answers that count for score and mastery: each learner's first at a problem."""
+        return self.filter(first_try=True)
+
+
+class ProblemAnswer(models.Model):
+    """A learner's answer to one set of their numbers; each set is answered once."""
+
+    instance = models.OneToOneField(
+        ProblemInstance, on_delete=models.CASCADE, related_name="answer"
+    )
+    # Copied from the instance so first tries are one unique, indexed query away.
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="problem_answers"
+    )
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="answers")
+    value = models.FloatField()
+    correct = models.BooleanField()
+    first_try = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProblemAnswerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["problem", "learner", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "problem"], condition=models.Q(first_try=True),
+                name="one_first_try_per_problem",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        verdict = "right" if self.correct else "wrong"
+        return f"{self.learner} on {self.problem.slug}: {self.value} ({verdict})"

@@ -10,4 +10,7 @@ urlpatterns = [
     path("lessons/<slug:slug>/complete/", views.complete_lesson, name="complete_lesson"),
     path("questions/<slug:slug>/answer/", views.answer_question, name="answer_question"),
     path("quick-checks/<slug:slug>/", views.check_quick_check, name="check_quick_check"),
+    path("problems/<slug:slug>/answer/", views.answer_problem, name="answer_problem"),
+    path("problems/<slug:slug>/new-numbers/", views.new_problem_numbers,
+         name="new_problem_numbers"),
 ]

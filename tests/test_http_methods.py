@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.test import Client
 from django.urls import reverse
 
-from courseware.models import Lesson, Question, QuickCheck
+from courseware.models import Lesson, Problem, Question, QuickCheck
 from drills.models import Drill
 from tests import sitemap
 
@@ -53,6 +53,8 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "courseware:complete_lesson": lambda: {"slug": first_slug(Lesson.objects.all())},
         "courseware:answer_question": lambda: {"slug": first_slug(Question.objects.all())},
         "courseware:check_quick_check": lambda: {"slug": first_slug(QuickCheck.objects.all())},
+        "courseware:answer_problem": lambda: {"slug": first_slug(Problem.objects.all())},
+        "courseware:new_problem_numbers": lambda: {"slug": first_slug(Problem.objects.all())},
         "drills:detail": lambda: {"slug": attempt.drill.slug},
         "drills:submit": lambda: {"slug": attempt.drill.slug},
         "drills:design": lambda: {"slug": attempt.drill.slug},
@@ -65,6 +67,10 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "grading:delete_snippet": lambda: {"pk": submission.pk, "snippet_pk": 1},
         "grading:my_submission": lambda: {"pk": submission.pk},
         "grading:request_regrade": lambda: {"pk": submission.pk},
+        "grading:schedule_release": lambda: {"pk": submission.pk},
+        "grading:cancel_release": lambda: {"pk": 1},
+        "grading:remove_due_date": lambda: {"pk": 1},
+        "grading:revoke_extension": lambda: {"pk": 1},
         # A link that is no longer valid: the page that says so.
         "password_reset_confirm": lambda: {"uidb64": "MQ", "token": "expired-link"},
     }
