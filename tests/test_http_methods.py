@@ -27,6 +27,9 @@ def hand_in_work(user) -> None:
     drill = Drill.objects.filter(interactions__isnull=False).distinct().first()
     assert drill is not None
     answers = {f"choice-{i.key}": "sync" for i in drill.interactions.all()}
+    answers.update({f"reason-{i.key}": "1" for i in drill.interactions.all()})
+    if drill.techniques:
+        answers.update({f"technique-{i.key}": "plain-call" for i in drill.interactions.all()})
     client.post(reverse("drills:submit", args=[drill.slug]), {"token": uuid.uuid4(), **answers})
     client.post(reverse("drills:own_hand_in"), {
         "name": "Check in", "token": uuid.uuid4(), "hand_in": "1",
@@ -54,6 +57,7 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "courseware:new_problem_numbers": lambda: {"slug": first_slug(Problem.objects.all())},
         "drills:detail": lambda: {"slug": attempt.drill.slug},
         "drills:submit": lambda: {"slug": attempt.drill.slug},
+        "drills:design": lambda: {"slug": attempt.drill.slug},
         "drills:history": lambda: {"slug": attempt.drill.slug},
         "drills:attempt": lambda: {"slug": attempt.drill.slug, "pk": attempt.pk},
         "grading:grade": lambda: {"pk": submission.pk},
