@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "drills",
     "simulator",
     "grading",
+    "lti_tool",
+    "lti",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +79,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.faults.FaultMiddleware",
     "config.middleware.SecurityLogMiddleware",
+    # Outside the session and CSRF middleware, so it sees the cookies those set.
+    "lti.middleware.LtiCookieMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.SessionIdleTimeoutMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -84,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside the CSP and X-Frame-Options middleware, so what it allows reaches their headers.
+    "lti.middleware.LtiFrameMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.method_not_allowed_page",
     # Last, so that it turns a throttled login into the lockout page.
@@ -335,6 +342,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         connect_timeout=DATABASE_CONNECT_TIMEOUT,
         options=f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
     )
+# Grading. A learner may ask for a regrade of one grade this many times in all, and have this
+# many requests waiting across all their grades at once (one per grade at most, always).
+GRADING_REGRADES_PER_GRADE = int(os.environ.get("GRADING_REGRADES_PER_GRADE", "2"))
+GRADING_OPEN_REGRADES_PER_LEARNER = int(os.environ.get("GRADING_OPEN_REGRADES_PER_LEARNER", "3"))
+# Whether "apply this grade to identical answers" starts ticked (drill reviews, own workflows).
+GRADING_GROUP_IDENTICAL = env_bool("GRADING_GROUP_IDENTICAL", True)
+# How long a grader's claim on a submission holds before others may take it.
+GRADING_CLAIM_MINUTES = int(os.environ.get("GRADING_CLAIM_MINUTES", "30"))
 FAULT_RETRY_AFTER_SECONDS = int(os.environ.get("DJANGO_RETRY_AFTER_SECONDS", "5"))
 READY_TIMEOUT_SECONDS = float(os.environ.get("DJANGO_READY_TIMEOUT", "1"))
 # Bodies: a form is small text. No form takes a file (config.faults.NoFileUploads).
@@ -360,3 +375,13 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     # the same instant may count once: a limit lets a handful more through, never fewer.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 LOGGING["loggers"]["critical_path.cache"] = {"level": "WARNING"}
+# LTI 1.3: how long the platform's key set stays cached, and the time limit of every call to a
+# platform (key set, token, score, roster), so a hung platform holds no worker for long.
+LTI_KEYSET_CACHE_SECONDS = int(os.environ.get("LTI_KEYSET_CACHE_SECONDS", "300"))
+LTI_HTTP_TIMEOUT_SECONDS = float(os.environ.get("LTI_HTTP_TIMEOUT_SECONDS", "10"))
+# Where platforms reach the tool, for the addresses `manage.py lti_add_platform` prints.
+LTI_TOOL_URL = os.environ.get("LTI_TOOL_URL", "http://localhost:8000")
+# Grade passback: tries before a post is dead-lettered, and the first wait between tries
+# (doubling each time: 30 s, 1, 2, 4 min by default).
+LTI_PASSBACK_ATTEMPTS = int(os.environ.get("LTI_PASSBACK_ATTEMPTS", "5"))
+LTI_PASSBACK_BACKOFF_SECONDS = float(os.environ.get("LTI_PASSBACK_BACKOFF_SECONDS", "30"))

@@ -13,6 +13,8 @@ urlpatterns = [
     path("drills/", include("drills.urls")),
     path("simulator/", include("simulator.urls")),
     path("grading/", include("grading.urls")),
+    path("lti/", include("lti.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 

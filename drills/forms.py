@@ -9,31 +9,50 @@ from drills.models import Choice
 MAX_JUSTIFICATION = 300
 MAX_OWN_ROWS = 20
 CHOICE_PREFIX = "choice-"
+REASON_PREFIX = "reason-"
+TECHNIQUE_PREFIX = "technique-"
 WHY_PREFIX = "why-"
+PREFIXES = (CHOICE_PREFIX, REASON_PREFIX, TECHNIQUE_PREFIX, WHY_PREFIX)
+REASON_CHOICES = [
+    (str(number), f"Question {number}: {question.text}" if number in grading.QUESTIONS
+     else f"The off-path rule: {question.text}")
+    for number, question in grading.REASONS.items()
+]
 
 
 class TamperedForm(Exception):
     """The request names interactions or choices the page never offered."""
 
 
-def check_drill_post(data, keys: list[str]) -> None:
-    """Raise TamperedForm when a posted drill form does not match the drill it was sent to."""
+def check_drill_post(data, keys: list[str], techniques: tuple[str, ...] | list[str] = ()) -> None:
+    """Raise TamperedForm when a posted drill form does not match the drill it was sent to.
+
+    A value the page never offered (a style, a reason, a technique) is tampering, not a
+    mistake to correct, so it is refused with the reason rather than shown as a form error.
+    """
     known = set(keys)
     for name in data:
-        for prefix in (CHOICE_PREFIX, WHY_PREFIX):
+        for prefix in PREFIXES:
             if name.startswith(prefix) and name[len(prefix):] not in known:
                 raise TamperedForm(
                     f"The form names an interaction that is not part of this drill "
                     f"({name[len(prefix):]!r}). Reload the drill and try again."
                 )
+    reasons = {value for value, _ in REASON_CHOICES}
     for key in keys:
-        values = data.getlist(f"{CHOICE_PREFIX}{key}")
-        if len(values) > 1:
-            raise TamperedForm(f"The form sent more than one choice for {key!r}.")
-        if values and values[0] and values[0] not in grading.CHOICES:
-            raise TamperedForm(
-                f"{values[0][:40]!r} is not a choice for {key!r}; the choices are sync and async."
-            )
+        for prefix, offered, what in (
+            (CHOICE_PREFIX, set(grading.CHOICES), "the choices are sync and async"),
+            (REASON_PREFIX, reasons, "the reasons are the five questions and the off-path rule"),
+            (TECHNIQUE_PREFIX, set(techniques), "this drill offers "
+             + (", ".join(techniques) if techniques else "no techniques")),
+        ):
+            values = data.getlist(f"{prefix}{key}")
+            if len(values) > 1:
+                raise TamperedForm(f"The form sent more than one {prefix[:-1]} for {key!r}.")
+            if values and values[0] and values[0] not in offered:
+                raise TamperedForm(
+                    f"{values[0][:40]!r} is not a {prefix[:-1]} for {key!r}; {what}."
+                )
     if "token" not in data:
         raise TamperedForm(
             "The form is missing its one-time token. Reload the drill and try again."
@@ -47,10 +66,13 @@ class DrillForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages={"invalid": "The form's token is damaged. Reload the drill."},
     )
+    # Which version of the drill the page showed; checked against the drill by the view.
+    variant = forms.SlugField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, interactions, **kwargs) -> None:
+    def __init__(self, *args, interactions, techniques=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.interactions = list(interactions)
+        self.techniques = tuple(techniques)
         for number, interaction in enumerate(self.interactions, start=1):
             label = f"{number}. {interaction.caller} → {interaction.callee}"
             self.fields[f"{CHOICE_PREFIX}{interaction.key}"] = forms.ChoiceField(
@@ -59,6 +81,19 @@ class DrillForm(forms.Form):
                 widget=forms.RadioSelect,
                 error_messages={"required": f"Choose sync or async for {label}."},
             )
+            self.fields[f"{REASON_PREFIX}{interaction.key}"] = forms.ChoiceField(
+                label="What settles it?",
+                choices=[("", "Choose the question or rule…"), *REASON_CHOICES],
+                error_messages={"required": f"Choose what settles {label}."},
+            )
+            if self.techniques:
+                self.fields[f"{TECHNIQUE_PREFIX}{interaction.key}"] = forms.ChoiceField(
+                    label="How?",
+                    choices=[("", "Choose how it is done…"), *(
+                        (slug, grading.TECHNIQUES[slug].label) for slug in self.techniques
+                    )],
+                    error_messages={"required": f"Choose how {label} is done."},
+                )
             self.fields[f"{WHY_PREFIX}{interaction.key}"] = forms.CharField(
                 label="Why? (optional, one line)",
                 required=False,
@@ -77,23 +112,44 @@ class DrillForm(forms.Form):
             {
                 "interaction": interaction,
                 "choice": self[f"{CHOICE_PREFIX}{interaction.key}"],
+                "reason": self[f"{REASON_PREFIX}{interaction.key}"],
+                "technique": self[f"{TECHNIQUE_PREFIX}{interaction.key}"]
+                if self.techniques else None,
                 "why": self[f"{WHY_PREFIX}{interaction.key}"],
+                "errors": [
+                    error for prefix in (CHOICE_PREFIX, REASON_PREFIX, TECHNIQUE_PREFIX)
+                    for error in self.errors.get(f"{prefix}{interaction.key}", [])
+                ],
             }
             for interaction in self.interactions
         ]
 
     def unanswered(self) -> list:
+        """Interactions with a part still to choose."""
+        parts = [CHOICE_PREFIX, REASON_PREFIX] + ([TECHNIQUE_PREFIX] if self.techniques else [])
         return [
             interaction for interaction in self.interactions
-            if f"{CHOICE_PREFIX}{interaction.key}" in self.errors
-            and not self.data.get(f"{CHOICE_PREFIX}{interaction.key}")
+            if any(f"{prefix}{interaction.key}" in self.errors
+                   and not self.data.get(f"{prefix}{interaction.key}") for prefix in parts)
         ]
+
+    def typed_choices(self) -> dict[str, str]:
+        """The styles chosen so far, valid ones only, without validating the rest of the form."""
+        typed = {}
+        for interaction in self.interactions:
+            value = self.data.get(f"{CHOICE_PREFIX}{interaction.key}", "")
+            if value in grading.CHOICES:
+                typed[interaction.key] = value
+        return typed
 
     def answers(self) -> dict[str, grading.Answer]:
         return {
             interaction.key: grading.Answer(
                 choice=self.cleaned_data[f"{CHOICE_PREFIX}{interaction.key}"],
                 justification=self.cleaned_data[f"{WHY_PREFIX}{interaction.key}"],
+                reason=int(self.cleaned_data[f"{REASON_PREFIX}{interaction.key}"]),
+                technique=self.cleaned_data[f"{TECHNIQUE_PREFIX}{interaction.key}"]
+                if self.techniques else None,
             )
             for interaction in self.interactions
         }
@@ -142,6 +198,12 @@ class WorkflowRowForm(forms.Form):
         },
     )
     critical = forms.BooleanField(label="On the user's critical path", required=False)
+    after = forms.IntegerField(
+        label="Made while handling interaction (number; blank: the user's request)",
+        required=False, min_value=1, max_value=50,
+        widget=forms.NumberInput(attrs={"class": SMALL, "placeholder": "e.g. 2"}),
+        error_messages={"invalid": "Give the number of another interaction, or leave it blank."},
+    )
     entry = forms.BooleanField(
         label="The user's own request (not counted)",
         required=False,
@@ -172,6 +234,19 @@ class BaseWorkflowRowFormSet(BaseFormSet):
     def get_form_kwargs(self, index):
         # The first row too may be left blank; "at least one interaction" says what is missing.
         return {"empty_permitted": True}
+
+    def clean(self) -> None:
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        rows = self.rows()
+        problems = workflow.structure_errors(rows)
+        for index, row in enumerate(rows):
+            if row.get("entry") and row.get("style") != grading.SYNC:
+                problems.append(f"Interaction {index + 1} is the user's own request, which "
+                                "always waits for its reply: mark it sync.")
+        if problems:
+            raise forms.ValidationError(problems)
 
     def typed_rows(self) -> list[dict]:
         """The rows as they were typed, without validating them, less those marked for removal."""

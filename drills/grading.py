@@ -76,6 +76,42 @@ OFF_PATH_RULE = DecidingQuestion(
 REASONS: dict[int, DecidingQuestion] = {**QUESTIONS, OFF_PATH: OFF_PATH_RULE}
 
 
+@dataclass(frozen=True)
+class Technique:
+    slug: str
+    label: str
+    # The styles this technique is a way of doing: a plain call waits, an event does not.
+    styles: frozenset[str]
+
+
+TECHNIQUES: dict[str, Technique] = {
+    t.slug: t for t in (
+        Technique("plain-call", "Plain call: ask and wait for the reply", frozenset({SYNC})),
+        Technique("event", "Publish an event for whoever needs it", frozenset({ASYNC})),
+        Technique("command", "Queued command, retried until done", frozenset({ASYNC})),
+        Technique("accept-202", "Accept now (202), do the work after", frozenset({ASYNC})),
+        Technique("local-copy", "Local copy fed by events", frozenset({ASYNC})),
+        Technique("saga-step", "Saga step with a compensation", frozenset({SYNC, ASYNC})),
+        Technique("outbox", "Outbox: stored with the change, then published",
+                  frozenset({ASYNC})),
+    )
+}
+# What a key means when it names no technique, in a drill that asks for one.
+DEFAULT_TECHNIQUES: dict[str, tuple[str, ...]] = {
+    SYNC: ("plain-call",),
+    ASYNC: ("event",),
+    EITHER: ("plain-call", "event"),
+}
+
+# Points of each part of an answer, times the interaction's weight. The style counts most; the
+# reason and the technique are what make a lucky guess score little.
+STYLE_POINTS = 2
+REASON_POINTS = 1
+TECHNIQUE_POINTS = 1
+# A call the user waits behind in the key's design weighs this much; one in the background, 1.
+CRITICAL_WEIGHT = 2
+
+
 class GradingError(ValueError):
     """The answers do not fit the key: an unknown interaction, a missing one or a bad choice."""
 
@@ -93,10 +129,28 @@ class KeyItem:
     wrong_answer_why: str = ""
     condition: str = ""
     after: str | None = None
+    # Other reasons that settle it just as well as ``deciding_question``.
+    other_questions: tuple[int, ...] = ()
+    # The techniques the key accepts; empty when the drill does not ask for one.
+    techniques: tuple[str, ...] = ()
+    weight: int = 1
 
     @property
     def label(self) -> str:
         return f"{self.caller} → {self.callee}"
+
+    @property
+    def accepted_reasons(self) -> tuple[int, ...]:
+        return (self.deciding_question, *self.other_questions)
+
+    @property
+    def technique_labels(self) -> tuple[str, ...]:
+        return tuple(TECHNIQUES[slug].label for slug in self.techniques if slug in TECHNIQUES)
+
+    @property
+    def max_points(self) -> int:
+        parts = STYLE_POINTS + REASON_POINTS + (TECHNIQUE_POINTS if self.techniques else 0)
+        return self.weight * parts
 
     @property
     def question(self) -> DecidingQuestion:
@@ -110,6 +164,9 @@ class KeyItem:
 class Answer:
     choice: str
     justification: str = ""
+    # None when the part was not asked: attempts stored before reasons were graded.
+    reason: int | None = None
+    technique: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,9 +174,58 @@ class Verdict:
     item: KeyItem
     choice: str
     justification: str
-    correct: bool
     # Whether this hop sits on the user's critical path in the learner's own design.
     on_critical_path: bool
+    style_correct: bool
+    # None when that part was not asked.
+    reason: int | None = None
+    reason_correct: bool | None = None
+    technique: str | None = None
+    technique_correct: bool | None = None
+
+    @property
+    def correct(self) -> bool:
+        """Every part that was asked is right."""
+        return self.style_correct and self.reason_correct is not False and (
+            self.technique_correct is not False
+        )
+
+    @property
+    def points(self) -> int:
+        weight = self.item.weight
+        return weight * (
+            STYLE_POINTS * self.style_correct
+            + REASON_POINTS * bool(self.reason_correct)
+            + TECHNIQUE_POINTS * bool(self.technique_correct)
+        )
+
+    @property
+    def max_points(self) -> int:
+        parts = STYLE_POINTS
+        parts += REASON_POINTS if self.reason_correct is not None else 0
+        parts += TECHNIQUE_POINTS if self.technique_correct is not None else 0
+        return self.item.weight * parts
+
+    @property
+    def wrong_parts(self) -> tuple[str, ...]:
+        """Which parts of the answer were wrong: 'style', 'reason', 'technique'."""
+        parts = []
+        if not self.style_correct:
+            parts.append("style")
+        if self.reason_correct is False:
+            parts.append("reason")
+        if self.technique_correct is False:
+            parts.append("technique")
+        return tuple(parts)
+
+    @property
+    def reason_question(self) -> DecidingQuestion | None:
+        return REASONS.get(self.reason) if self.reason is not None else None
+
+    @property
+    def technique_label(self) -> str:
+        found = TECHNIQUES.get(self.technique or "")
+        return found.label if found else ""
 
     @property
     def counts_as_hop(self) -> bool:
@@ -169,10 +275,22 @@ class DrillResult:
     # The key's count when every 'either' hop is kept sync.
     key_max_critical_sync_hops: int
     advice: Advice | None
+    # The hops the key makes the user wait for, in workflow order ('either' hops async).
+    key_critical_sync_path: tuple[KeyItem, ...] = ()
 
     @property
     def all_correct(self) -> bool:
         return self.score == self.total
+
+    @property
+    def right_count(self) -> int:
+        """Interactions with every asked part right."""
+        return sum(v.correct for v in self.verdicts)
+
+    @property
+    def correctness(self) -> dict[str, bool]:
+        """Per interaction key: whether every asked part of its answer was right."""
+        return {v.item.key: v.correct for v in self.verdicts}
 
     @property
     def percent(self) -> int:
@@ -233,7 +351,26 @@ def check_key(items: Sequence[KeyItem]) -> None:
             raise GradingError(
                 f"interaction {item.key!r} follows {item.after!r}, which must come before it"
             )
+        for number in item.other_questions:
+            if number not in REASONS:
+                raise GradingError(f"interaction {item.key!r} also accepts unknown reason {number}")
+        for slug in item.techniques:
+            if slug not in TECHNIQUES:
+                raise GradingError(f"interaction {item.key!r} accepts unknown technique {slug!r}")
+        if item.weight < 1:
+            raise GradingError(f"interaction {item.key!r} has weight {item.weight}, below 1")
         seen.add(item.key)
+
+
+def default_weights(items: Sequence[KeyItem]) -> dict[str, int]:
+    """Per key: CRITICAL_WEIGHT for a call the user may wait behind in the key's design, else 1."""
+    may_wait = critical_path(items, key_choices(items, SYNC))
+    return {item.key: CRITICAL_WEIGHT if item.key in may_wait else 1 for item in items}
+
+
+def total_points(items: Sequence[KeyItem]) -> int:
+    """The most a fully answered attempt can score."""
+    return sum(item.max_points for item in items)
 
 
 def critical_path(items: Sequence[KeyItem], choices: Mapping[str, str]) -> set[str]:
@@ -308,28 +445,59 @@ def grade(items: Sequence[KeyItem], answers: Mapping[str, Answer]) -> DrillResul
     for key, answer in answers.items():
         if answer.choice not in CHOICES:
             raise GradingError(f"{answer.choice!r} for {key!r} is neither sync nor async")
+        if answer.reason is not None and answer.reason not in REASONS:
+            raise GradingError(f"{answer.reason!r} for {key!r} is not one of the reasons")
+    by_key = {item.key: item for item in items}
+    for key, answer in answers.items():
+        offered = by_key[key].techniques
+        if answer.technique is not None and offered and answer.technique not in TECHNIQUES:
+            raise GradingError(f"{answer.technique!r} for {key!r} is not a technique")
 
     choices = {key: answer.choice for key, answer in answers.items()}
     on_path = critical_path(items, choices)
-    verdicts = tuple(
-        Verdict(
-            item=item,
-            choice=answers[item.key].choice,
-            justification=answers[item.key].justification,
-            correct=item.accepts(answers[item.key].choice),
-            on_critical_path=item.key in on_path,
-        )
-        for item in items
-    )
+    verdicts = tuple(judge(item, answers[item.key], item.key in on_path) for item in items)
     hops = count_critical_sync_hops(items, choices)
     return DrillResult(
         verdicts=verdicts,
-        score=sum(v.correct for v in verdicts),
-        total=len(verdicts),
+        score=sum(v.points for v in verdicts),
+        total=sum(v.max_points for v in verdicts),
         critical_sync_hops=hops,
         key_critical_sync_hops=count_critical_sync_hops(items, key_choices(items, ASYNC)),
         key_max_critical_sync_hops=count_critical_sync_hops(items, key_choices(items, SYNC)),
         advice=advise(items, choices) if hops > MAX_SYNC_HOPS else None,
+        key_critical_sync_path=sync_path(items, key_choices(items, ASYNC)),
+    )
+
+
+def sync_path(items: Sequence[KeyItem], choices: Mapping[str, str]) -> tuple[KeyItem, ...]:
+    """The sync hops the user waits behind in a design, in workflow order."""
+    on_path = critical_path(items, choices)
+    return tuple(i for i in items if i.key in on_path and choices.get(i.key) == SYNC)
+
+
+def judge(item: KeyItem, answer: Answer, on_path: bool) -> Verdict:
+    """One interaction's verdict, part by part.
+
+    A technique is right when the key accepts it and it is a way of doing the chosen style:
+    'publish an event' under a sync choice is wrong even where the key would take either.
+    """
+    technique_correct = None
+    if item.techniques and answer.technique is not None:
+        found = TECHNIQUES.get(answer.technique)
+        technique_correct = (
+            answer.technique in item.techniques
+            and found is not None and answer.choice in found.styles
+        )
+    return Verdict(
+        item=item,
+        choice=answer.choice,
+        justification=answer.justification,
+        on_critical_path=on_path,
+        style_correct=item.accepts(answer.choice),
+        reason=answer.reason,
+        reason_correct=None if answer.reason is None else answer.reason in item.accepted_reasons,
+        technique=answer.technique if item.techniques else None,
+        technique_correct=technique_correct,
     )
 
 

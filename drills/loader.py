@@ -27,12 +27,25 @@ RESERVED_SLUGS = {"own"}
 
 DRILL_FIELDS = {
     "title", "domain", "difficulty", "order", "lesson", "summary", "scenario", "entry", "debrief",
-    "review_by_instructor", "interactions",
+    "review_by_instructor", "interactions", "techniques", "hop_p99_ms", "hop_failure", "variants",
 }
 INTERACTION_FIELDS = {
     "key", "caller", "callee", "exchange", "critical_path", "after", "answer", "condition",
-    "question", "rationale", "wrong_answer_why",
+    "question", "also", "technique", "weight", "rationale", "wrong_answer_why",
 }
+VARIANT_FIELDS = {"slug", "title", "change", "interactions"}
+# What a variant may change about an interaction: its answer and what is said about it. Who
+# calls whom stays, so an interaction keeps its identity (and its weight) across variants.
+VARIANT_OVERRIDES = {
+    "exchange", "answer", "condition", "question", "also", "technique", "rationale",
+    "wrong_answer_why",
+}
+# The resolved fields a variant stores for an interaction it changes.
+VARIANT_STORED = (
+    "exchange", "answer", "condition", "deciding_question", "other_questions", "techniques",
+    "rationale", "wrong_answer_why",
+)
+MAX_WEIGHT = 3
 DIFFICULTY_NAMES = {label.lower(): value for value, label in Difficulty.choices}
 
 
@@ -138,6 +151,18 @@ def read_drill(path: Path) -> dict:
     if len(summary) > 300:
         raise ContentError(path, "'summary' must be at most 300 characters")
 
+    offered = read_techniques(path, data.get("techniques"))
+    hop_p99_ms = data.get("hop_p99_ms", 100)
+    if not isinstance(hop_p99_ms, int) or isinstance(hop_p99_ms, bool) or not (
+        1 <= hop_p99_ms <= 60_000
+    ):
+        raise ContentError(path, "'hop_p99_ms' must be a whole number of milliseconds, 1 to 60000")
+    hop_failure = data.get("hop_failure", grading.HOP_FAILURE_RATE)
+    if not isinstance(hop_failure, int | float) or isinstance(hop_failure, bool) or not (
+        0 <= hop_failure < 1
+    ):
+        raise ContentError(path, "'hop_failure' must be a probability from 0 to below 1")
+
     items = require(path, data, "interactions", list)
     if not MIN_INTERACTIONS <= len(items) <= MAX_INTERACTIONS:
         raise ContentError(
@@ -145,9 +170,11 @@ def read_drill(path: Path) -> dict:
             f"a drill has {MIN_INTERACTIONS} to {MAX_INTERACTIONS} interactions, "
             f"this one has {len(items)}",
         )
-    interactions = [read_interaction(path, item, number) for number, item in
+    interactions = [read_interaction(path, item, number, offered) for number, item in
                     enumerate(items, start=1)]
     check_interactions(path, interactions)
+    set_weights(interactions)
+    variants = read_variants(path, data.get("variants"), items, interactions, offered)
     return {
         "slug": slug,
         "title": text(path, data, "title"),
@@ -161,11 +188,134 @@ def read_drill(path: Path) -> dict:
         "debrief": text(path, data, "debrief", required=False),
         "review_by_instructor": review,
         "source_path": f"drills/content/{path.name}",
+        "techniques": list(offered),
+        "hop_p99_ms": hop_p99_ms,
+        "hop_failure": float(hop_failure),
+        "variants": variants,
         "interactions": interactions,
     }
 
 
-def read_interaction(path: Path, item: Any, number: int) -> dict:
+def read_techniques(path: Path, value: Any) -> tuple[str, ...]:
+    """The techniques a drill offers; none means the drill does not ask for one."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ContentError(path, "'techniques' must be a list of technique names")
+    unknown = [v for v in value if v not in grading.TECHNIQUES]
+    if unknown:
+        raise ContentError(
+            path,
+            f"unknown technique(s): {', '.join(unknown)}; known are "
+            f"{', '.join(grading.TECHNIQUES)}",
+        )
+    if len(set(value)) != len(value) or len(value) < 2:
+        raise ContentError(path, "'techniques' lists at least two techniques, each once")
+    return tuple(value)
+
+
+def read_question(path: Path, where: str, question: Any) -> int:
+    if question == grading.OFF_PATH_SLUG:
+        return grading.OFF_PATH
+    if question not in grading.QUESTIONS or isinstance(question, bool):
+        raise ContentError(
+            path,
+            f"{where}'question' must be one of 1 to 5, or {grading.OFF_PATH_SLUG} for a call "
+            f"no user waits for, not {question!r}",
+        )
+    return question
+
+
+def set_weights(interactions: list[dict]) -> None:
+    """Fill in the weights the file leaves out, from where each call sits in the key."""
+    defaults = grading.default_weights([key_item(item) for item in interactions])
+    for item in interactions:
+        if item["weight"] is None:
+            item["weight"] = defaults[item["key"]]
+
+
+def read_variants(path: Path, value: Any, raw_items: list, interactions: list[dict],
+                  offered: tuple[str, ...]) -> list[dict]:
+    """Variants of the drill: one constraint changed, so that at least one answer flips.
+
+    Each is checked as a whole drill of its own (reasons, techniques, the hop limit), so a
+    variant can never serve a key that the course's procedure contradicts.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ContentError(path, "'variants' must be a list")
+    base = {item["key"]: item for item in interactions}
+    raw_by_key = {item["key"]: item for item in raw_items if isinstance(item, dict)}
+    variants: list[dict] = []
+    for number, variant in enumerate(value, start=1):
+        where = f"variant #{number}: "
+        if not isinstance(variant, dict):
+            raise ContentError(path, f"{where}must be a mapping")
+        unknown = sorted(set(variant) - VARIANT_FIELDS)
+        if unknown:
+            raise ContentError(path, f"{where}unknown field(s): {', '.join(unknown)}")
+        slug = variant.get("slug")
+        if not isinstance(slug, str) or not SLUG.match(slug):
+            raise ContentError(path, f"{where}'slug' {slug!r} is not a slug")
+        if any(v["slug"] == slug for v in variants):
+            raise ContentError(path, f"variant {slug!r} is listed twice")
+        where = f"variant {slug!r}: "
+        changes = variant.get("interactions")
+        if not isinstance(changes, dict) or not changes:
+            raise ContentError(path, f"{where}'interactions' maps interaction keys to changes")
+        merged_raw = []
+        for key, raw in raw_by_key.items():
+            change = changes.get(key)
+            if change is None:
+                merged_raw.append(raw)
+                continue
+            if not isinstance(change, dict):
+                raise ContentError(path, f"{where}the change to {key!r} must be a mapping")
+            bad = sorted(set(change) - VARIANT_OVERRIDES)
+            if bad:
+                raise ContentError(
+                    path,
+                    f"{where}{key!r} may change only {', '.join(sorted(VARIANT_OVERRIDES))}, "
+                    f"not {', '.join(bad)}",
+                )
+            merged = {**raw, **change}
+            # A flipped answer drops what belonged to the old one unless the change restates it.
+            if "answer" in change:
+                for belongs in ("condition", "technique", "also"):
+                    if belongs not in change:
+                        merged.pop(belongs, None)
+            merged_raw.append(merged)
+        strangers = sorted(set(changes) - set(raw_by_key))
+        if strangers:
+            raise ContentError(path, f"{where}no interaction {', '.join(strangers)} to change")
+        try:
+            resolved = [read_interaction(path, item, n, offered)
+                        for n, item in enumerate(merged_raw, start=1)]
+            check_interactions(path, resolved)
+        except ContentError as exc:
+            raise ContentError(path, f"{where}{exc.reason}") from exc
+        flipped = [item["key"] for item in resolved
+                   if item["answer"] != base[item["key"]]["answer"]]
+        if not flipped:
+            raise ContentError(
+                path, f"{where}changes no answer; a variant flips at least one call"
+            )
+        stored = {
+            item["key"]: {name: item[name] for name in VARIANT_STORED}
+            for item in resolved if item["key"] in changes
+        }
+        variants.append({
+            "slug": slug,
+            "title": text(path, variant, "title", where),
+            "change": text(path, variant, "change", where),
+            "interactions": stored,
+        })
+    return variants
+
+
+def read_interaction(path: Path, item: Any, number: int,
+                     offered: tuple[str, ...] = ()) -> dict:
     where = f"interaction #{number}: "
     if not isinstance(item, dict):
         raise ContentError(path, f"{where}must be a mapping")
@@ -179,20 +329,26 @@ def read_interaction(path: Path, item: Any, number: int) -> dict:
     answer = item.get("answer")
     if answer not in grading.KEY_ANSWERS:
         raise ContentError(path, f"{where}'answer' must be sync, async or either, not {answer!r}")
-    question = item.get("question")
-    if question == grading.OFF_PATH_SLUG:
-        question = grading.OFF_PATH
-    elif question not in grading.QUESTIONS or isinstance(question, bool):
-        raise ContentError(
-            path,
-            f"{where}'question' must be one of 1 to 5, or {grading.OFF_PATH_SLUG} for a call "
-            f"no user waits for, not {question!r}",
-        )
-    reason = grading.REASONS[question]
-    if answer != grading.EITHER and answer != reason.points_to:
-        raise ContentError(
-            path, f"{where}{reason.label} points to {reason.points_to}, but the answer is {answer}"
-        )
+    question = read_question(path, where, item.get("question"))
+    also = item.get("also", [])
+    if not isinstance(also, list):
+        also = [also]
+    others = [read_question(path, where + "'also': ", q) for q in also]
+    for number_ in (question, *others):
+        reason = grading.REASONS[number_]
+        if answer != grading.EITHER and answer != reason.points_to:
+            raise ContentError(
+                path,
+                f"{where}{reason.label} points to {reason.points_to}, but the answer is {answer}",
+            )
+    if question in others or len(set(others)) != len(others):
+        raise ContentError(path, f"{where}'also' repeats a reason")
+    techniques = read_key_techniques(path, where, item.get("technique"), answer, offered)
+    weight = item.get("weight")
+    if weight is not None and (
+        not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= MAX_WEIGHT
+    ):
+        raise ContentError(path, f"{where}'weight' must be a whole number from 1 to {MAX_WEIGHT}")
     condition = text(path, item, "condition", where, required=answer == grading.EITHER)
     if condition and answer != grading.EITHER:
         raise ContentError(path, f"{where}'condition' belongs to 'either' answers only")
@@ -220,9 +376,49 @@ def read_interaction(path: Path, item: Any, number: int) -> dict:
         "answer": answer,
         "condition": condition,
         "deciding_question": question,
+        "other_questions": others,
+        "techniques": techniques,
+        "weight": weight,
         "rationale": text(path, item, "rationale", where),
         "wrong_answer_why": text(path, item, "wrong_answer_why", where),
     }
+
+
+def read_key_techniques(path: Path, where: str, value: Any, answer: str,
+                        offered: tuple[str, ...]) -> list[str]:
+    """The techniques the key accepts: as written, or the plain default for its answer."""
+    if not offered:
+        if value is not None:
+            raise ContentError(
+                path, f"{where}'technique' needs the drill to offer 'techniques' to choose from"
+            )
+        return []
+    if value is None:
+        chosen = list(grading.DEFAULT_TECHNIQUES[answer])
+    elif isinstance(value, str):
+        chosen = [value]
+    elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        chosen = list(value)
+    else:
+        raise ContentError(path, f"{where}'technique' must be a technique name or a list of them")
+    for slug in chosen:
+        if slug not in offered:
+            raise ContentError(
+                path,
+                f"{where}technique {slug!r} is not among the drill's 'techniques' "
+                f"({', '.join(offered)})",
+            )
+        if answer != grading.EITHER and answer not in grading.TECHNIQUES[slug].styles:
+            raise ContentError(
+                path, f"{where}technique {slug!r} is not a way of making a {answer} call"
+            )
+    if answer == grading.EITHER:
+        covered = {style for slug in chosen for style in grading.TECHNIQUES[slug].styles}
+        if covered != set(grading.CHOICES):
+            raise ContentError(
+                path, f"{where}an 'either' answer needs a technique for sync and one for async"
+            )
+    return chosen
 
 
 def check_interactions(path: Path, interactions: list[dict]) -> None:
@@ -271,6 +467,9 @@ def key_item(item: dict) -> grading.KeyItem:
         rationale=item["rationale"],
         deciding_question=item["deciding_question"],
         wrong_answer_why=item["wrong_answer_why"],
+        other_questions=tuple(item["other_questions"]),
+        techniques=tuple(item["techniques"]),
+        weight=item["weight"] or 1,
     )
 
 

@@ -75,6 +75,19 @@ class Drill(models.Model):
         help_text="The lesson this drill practises.",
     )
     source_path = models.CharField(max_length=300, blank=True, editable=False)
+    techniques = models.JSONField(
+        default=list, blank=True,
+        help_text="The techniques learners choose from for each interaction; none: not asked.",
+    )
+    # Each: {"slug", "title", "change", "answers": {key: {field: value}}}, as the loader reads it.
+    variants = models.JSONField(default=list, blank=True, editable=False)
+    hop_p99_ms = models.PositiveIntegerField(
+        default=100, help_text="The p99 latency of one sync hop, for the design's figures."
+    )
+    hop_failure = models.FloatField(
+        default=grading.HOP_FAILURE_RATE,
+        help_text="The chance that one sync hop fails, for the design's figures.",
+    )
 
     objects = DrillQuerySet.as_manager()
 
@@ -90,6 +103,15 @@ class Drill(models.Model):
     def answer_key(self, interactions=None) -> list[grading.KeyItem]:
         interactions = self.interactions.all() if interactions is None else interactions
         return [interaction.key_item() for interaction in interactions]
+
+    def variant(self, slug: str) -> dict | None:
+        """The variant with this slug; the drill as written is the variant ''."""
+        return next((v for v in self.variants if v.get("slug") == slug), None)
+
+    @property
+    def variant_slugs(self) -> list[str]:
+        """The drill as written first, then its variants in file order."""
+        return ["", *(str(v.get("slug")) for v in self.variants)]
 
 
 class Interaction(models.Model):
@@ -120,6 +142,16 @@ class Interaction(models.Model):
     wrong_answer_why = models.TextField(
         help_text="The typical wrong answer and why it hurts; for 'either', the trap to avoid."
     )
+    other_questions = models.JSONField(
+        default=list, blank=True, help_text="Other reasons accepted as settling it."
+    )
+    techniques = models.JSONField(
+        default=list, blank=True,
+        help_text="The techniques the key accepts, when the drill asks for one.",
+    )
+    weight = models.PositiveSmallIntegerField(
+        default=1, help_text="How much a wrong answer here costs; the loader sets it."
+    )
 
     class Meta:
         ordering = ["drill", "order"]
@@ -149,6 +181,9 @@ class Interaction(models.Model):
             rationale=self.rationale,
             deciding_question=self.deciding_question,
             wrong_answer_why=self.wrong_answer_why,
+            other_questions=tuple(self.other_questions or ()),
+            techniques=tuple(self.techniques or ()),
+            weight=self.weight,
         )
 
 
@@ -196,6 +231,8 @@ class Attempt(models.Model):
     total = models.PositiveIntegerField()
     critical_sync_hops = models.PositiveIntegerField()
     key_critical_sync_hops = models.PositiveIntegerField()
+    # Which version of the drill was answered: '' for the drill as written, else a variant slug.
+    variant = models.SlugField(blank=True, default="")
     # Sent with the form, so a second submit of the same form finds the first attempt.
     token = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
 
@@ -231,7 +268,16 @@ class AttemptAnswer(models.Model):
     )
     choice = models.CharField(max_length=10, choices=Choice.choices)
     justification = models.CharField(max_length=300, blank=True)
+    # Every part that was asked is right.
     correct = models.BooleanField()
+    # The parts; reason and technique are null where they were not asked.
+    style_correct = models.BooleanField(null=True)
+    reason = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=DECIDING_QUESTION_CHOICES
+    )
+    reason_correct = models.BooleanField(null=True)
+    technique = models.CharField(max_length=20, blank=True, default="")
+    technique_correct = models.BooleanField(null=True)
 
     class Meta:
         ordering = ["attempt", "interaction__order"]

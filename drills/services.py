@@ -31,7 +31,8 @@ class OwnWorkflowUnavailable(Exception):
 
 
 def record_attempt(*, learner, drill: Drill, interactions: list[Interaction],
-                   result: DrillResult, token: uuid.UUID) -> tuple[Attempt, bool]:
+                   result: DrillResult, token: uuid.UUID,
+                   variant: str = "") -> tuple[Attempt, bool]:
     """Store a graded attempt once per form token; returns (attempt, created).
 
     A second submit of the same form (a double click, a retried request) gets the first
@@ -42,7 +43,7 @@ def record_attempt(*, learner, drill: Drill, interactions: list[Interaction],
         with transaction.atomic():
             if _missing_interactions(drill, interactions):
                 raise DrillChanged
-            return _create_attempt(learner, drill, interactions, result, token), True
+            return _create_attempt(learner, drill, interactions, result, token, variant), True
     except IntegrityError as exc:
         # Either the token is taken (this form was submitted before, or the same submit raced
         # in), or an interaction went after the check above and its foreign key failed.
@@ -63,10 +64,11 @@ def _missing_interactions(drill: Drill, interactions: list[Interaction]) -> bool
     return found != len(wanted)
 
 
-def _create_attempt(learner, drill, interactions, result, token) -> Attempt:
+def _create_attempt(learner, drill, interactions, result, token, variant) -> Attempt:
     attempt = Attempt.objects.create(
         drill=drill,
         learner=learner,
+        variant=variant,
         score=result.score,
         total=result.total,
         critical_sync_hops=result.critical_sync_hops,
@@ -81,6 +83,11 @@ def _create_attempt(learner, drill, interactions, result, token) -> Attempt:
             choice=verdict.choice,
             justification=verdict.justification,
             correct=verdict.correct,
+            style_correct=verdict.style_correct,
+            reason=verdict.reason,
+            reason_correct=verdict.reason_correct,
+            technique=verdict.technique or "",
+            technique_correct=verdict.technique_correct,
         )
         for verdict in result.verdicts
     )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("own/preview/", views.own_preview, name="own_preview"),
     path("<slug:slug>/", views.detail, name="detail"),
     path("<slug:slug>/submit/", views.submit, name="submit"),
+    path("<slug:slug>/design/", views.design, name="design"),
     path("<slug:slug>/attempts/", views.history, name="history"),
     path("<slug:slug>/attempts/<int:pk>/", views.attempt, name="attempt"),
 ]

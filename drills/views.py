@@ -12,11 +12,13 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from config.http import HtmxHttpRequest
 from courseware import handins
-from drills import content, grading, services, workflow
+from drills import content, diagram, grading, services, workflow
 from drills.forms import (
     CHOICE_PREFIX,
     MAX_JUSTIFICATION,
     MAX_OWN_ROWS,
+    REASON_PREFIX,
+    TECHNIQUE_PREFIX,
     WHY_PREFIX,
     DrillForm,
     TamperedForm,
@@ -32,6 +34,8 @@ OWN_DRAFT_KEY = "own_workflow_draft"
 # An anonymous attempt is kept in the session under this prefix and the drill's slug, so that
 # logging in to save it does not mean answering every interaction again.
 DRILL_DRAFT_PREFIX = "drill_draft:"
+# The versions of a drill whose whole key an anonymous visitor has seen, oldest first.
+DRILL_SEEN_PREFIX = "drill_seen:"
 # The history page lists this many of the newest attempts; the best one is always named.
 HISTORY_LENGTH = 50
 
@@ -51,16 +55,39 @@ def drill_changed(request: HtmxHttpRequest, reason: str) -> HttpResponse:
     }, status=409)
 
 
-def load_drill(slug: str) -> tuple[Drill, list[Interaction], str]:
-    """The drill, its interactions and the content version its page's fragments are kept by."""
-    entry = content.get_drill(slug)
-    return entry.drill, list(entry.interactions), entry.version
+def load_attempt_drill(slug: str, variant: str) -> content.DrillContent:
+    """The version of the drill an attempt answered; the drill as written if that variant has
+    since left the file."""
+    try:
+        return content.get_drill(slug, variant)
+    except content.UnknownVariant:
+        return content.get_drill(slug)
+
+
+def seen_versions(request: HtmxHttpRequest, drill: Drill) -> list[str]:
+    """The versions of this drill whose key the visitor has seen, oldest first."""
+    seen = [str(v) for v in request.session.get(DRILL_SEEN_PREFIX + drill.slug, [])]
+    if request.user.is_authenticated:
+        stored = Attempt.objects.for_learner(request.user).filter(drill=drill).order_by(
+            "created_at", "pk").values_list("variant", flat=True)
+        seen = [*seen, *stored]
+    return seen
+
+
+def mark_seen(request: HtmxHttpRequest, drill: Drill, variant: str) -> None:
+    key = DRILL_SEEN_PREFIX + drill.slug
+    seen = [str(v) for v in request.session.get(key, []) if v != variant]
+    # Only the order matters, and only one entry per version.
+    request.session[key] = [*seen, variant][-len(drill.variant_slugs):]
 
 
 def grade_attempt(attempt: Attempt, interactions: list[Interaction]) -> grading.DrillResult:
     """The feedback for a stored attempt, against today's key for the interactions it answered."""
     answers = {
-        answer.interaction.key: grading.Answer(answer.choice, answer.justification)
+        answer.interaction.key: grading.Answer(
+            answer.choice, answer.justification, reason=answer.reason,
+            technique=answer.technique or None,
+        )
         for answer in attempt.answers.select_related("interaction")
     }
     key = []
@@ -74,13 +101,18 @@ def grade_attempt(attempt: Attempt, interactions: list[Interaction]) -> grading.
 
 
 def drill_context(request: HtmxHttpRequest, drill: Drill, interactions: list[Interaction], *,
-                  version: str, **extra) -> dict:
+                  version: str, variant: content.DrillContent | None = None, **extra) -> dict:
     result = extra.get("result")
     verdicts = result.verdicts if result else []
     return {
         "content_version": version,
+        "variant": variant.variant if variant else "",
+        "variant_title": variant.variant_title if variant else "",
+        "variant_change": variant.variant_change if variant else "",
         # What the feedback rows depend on besides the content, so equal choices share them.
-        "choices_made": " ".join(f"{v.item.key}={v.choice}" for v in verdicts),
+        "choices_made": " ".join(
+            f"{v.item.key}={v.choice}/{v.reason}/{v.technique}" for v in verdicts
+        ),
         "reasons_given": any(v.justification for v in verdicts),
         "drill": drill,
         "interactions": interactions,
@@ -123,45 +155,78 @@ def catalogue(request: HtmxHttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    drill, interactions, version = load_drill(slug)
-    initial = {"token": uuid.uuid4()}
-    restored = False
+    drill = content.get_drill(slug).drill
     draft = request.session.get(DRILL_DRAFT_PREFIX + drill.slug)
-    if request.user.is_authenticated and isinstance(draft, dict):
-        initial.update(draft_initial(draft, interactions))
-        restored = len(initial) > 1
-    form = DrillForm(initial=initial, interactions=interactions)
+    draft = draft if request.user.is_authenticated and isinstance(draft, dict) else None
+    if draft is not None and str(draft.get("variant", "")) in drill.variant_slugs:
+        # The answers kept from before logging in belong to the version they were given for.
+        variant = str(draft.get("variant", ""))
+    else:
+        variant = content.next_variant(drill, seen_versions(request, drill))
+    entry = content.get_drill(slug, variant)
+    interactions = list(entry.interactions)
+    initial: dict = {"token": uuid.uuid4(), "variant": variant}
+    restored = False
+    if draft is not None:
+        restored_values = draft_initial(draft.get("answers", {}), interactions)
+        initial.update(restored_values)
+        restored = bool(restored_values)
+    form = DrillForm(initial=initial, interactions=interactions,
+                     techniques=entry.drill.techniques)
+    choices = {i.key: str(initial.get(f"{CHOICE_PREFIX}{i.key}", "")) for i in interactions}
     return render(request, "drills/detail.html", drill_context(
-        request, drill, interactions, version=version, form=form, restored=restored))
+        request, entry.drill, interactions, version=entry.version, variant=entry, form=form,
+        restored=restored, diagram=design_of(entry, choices)))
 
 
 def draft_initial(draft: dict, interactions: list[Interaction]) -> dict:
     """Form initial values from a kept anonymous attempt, for the interactions still there."""
     initial = {}
+    if not isinstance(draft, dict):
+        return initial
     for interaction in interactions:
         saved = draft.get(interaction.key)
         if not isinstance(saved, dict) or saved.get("choice") not in grading.CHOICES:
             continue
         initial[f"{CHOICE_PREFIX}{interaction.key}"] = saved["choice"]
+        initial[f"{REASON_PREFIX}{interaction.key}"] = str(saved.get("reason", ""))
+        initial[f"{TECHNIQUE_PREFIX}{interaction.key}"] = str(saved.get("technique", ""))
         initial[f"{WHY_PREFIX}{interaction.key}"] = str(saved.get("why", ""))[:MAX_JUSTIFICATION]
     return initial
 
 
-@require_POST
-def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    entry = content.get_drill(slug)
-    drill, interactions = entry.drill, list(entry.interactions)
-    if not interactions:
+def posted_drill(request: HtmxHttpRequest, slug: str) -> content.DrillContent | HttpResponse:
+    """The version of the drill a posted form answers, or the 400 that refuses the form."""
+    variants = request.POST.getlist("variant")
+    if len(variants) > 1:
+        return bad_request(request, "The form sent more than one variant.")
+    try:
+        entry = content.get_drill(slug, variants[0] if variants else "")
+    except content.UnknownVariant as exc:
+        return bad_request(request, f"{exc} Reload the drill and try again.")
+    if not entry.interactions:
         return bad_request(request, "This drill has no interactions to answer yet.")
     try:
-        check_drill_post(request.POST, [interaction.key for interaction in interactions])
+        check_drill_post(request.POST, [interaction.key for interaction in entry.interactions],
+                         entry.drill.techniques)
     except TamperedForm as exc:
         return bad_request(request, str(exc))
-    form = DrillForm(request.POST, interactions=interactions)
+    return entry
+
+
+@require_POST
+def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    entry = posted_drill(request, slug)
+    if isinstance(entry, HttpResponse):
+        return entry
+    drill, interactions = entry.drill, list(entry.interactions)
+    form = DrillForm(request.POST, interactions=interactions, techniques=drill.techniques)
     if not form.is_valid():
         if "token" in form.errors:
             return bad_request(request, str(form.errors["token"][0]))
-        context = drill_context(request, drill, interactions, version=entry.version, form=form)
+        context = drill_context(request, drill, interactions, version=entry.version,
+                                variant=entry, form=form,
+                                diagram=design_of(entry, form.typed_choices()))
         if request.htmx:
             return render(request, "drills/detail.html#work", context)
         return render(request, "drills/detail.html", context, status=422)
@@ -169,17 +234,20 @@ def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     result = grading.grade(entry.key, form.answers())
     attempt = None
     draft_key = DRILL_DRAFT_PREFIX + drill.slug
+    # The feedback shows the whole key of this version: a retry serves another one.
+    mark_seen(request, drill, entry.variant)
     if not request.user.is_authenticated:
-        request.session[draft_key] = {
-            key: {"choice": answer.choice, "why": answer.justification}
+        request.session[draft_key] = {"variant": entry.variant, "answers": {
+            key: {"choice": answer.choice, "why": answer.justification,
+                  "reason": answer.reason, "technique": answer.technique or ""}
             for key, answer in form.answers().items()
-        }
+        }}
     else:
         request.session.pop(draft_key, None)
         try:
             attempt, created = services.record_attempt(
                 learner=request.user, drill=drill, interactions=interactions, result=result,
-                token=form.cleaned_data["token"],
+                token=form.cleaned_data["token"], variant=entry.variant,
             )
         except services.TokenReused as exc:
             return bad_request(request, str(exc))
@@ -190,11 +258,55 @@ def submit(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         if not created:
             # A repeated submit shows what was stored the first time.
             result = grade_attempt(attempt, interactions)
-    context = drill_context(request, drill, interactions, version=entry.version, result=result,
-                            attempt=attempt, record_oob=bool(request.htmx))
+    context = drill_context(request, drill, interactions, version=entry.version, variant=entry,
+                            result=result, attempt=attempt, record_oob=bool(request.htmx),
+                            **result_designs(entry, result))
     if request.htmx:
         return render(request, "drills/detail.html#work", context)
     return render(request, "drills/detail.html", context)
+
+
+def result_designs(entry: content.DrillContent, result: grading.DrillResult) -> dict:
+    """The learner's graded design and the key's, to stand side by side in the feedback."""
+    return {
+        "diagram": design_of(entry, {v.item.key: v.choice for v in result.verdicts}),
+        "key_diagram": key_design(entry),
+    }
+
+
+def design_of(entry: content.DrillContent, choices: dict[str, str], *,
+              title: str = "Your design") -> diagram.Diagram:
+    drill = entry.drill
+    return diagram.draw(entry.key, choices, entry=drill.entry, title=title,
+                        hop_p99_ms=drill.hop_p99_ms, hop_failure=drill.hop_failure)
+
+
+def key_design(entry: content.DrillContent) -> diagram.Diagram:
+    return design_of(entry, grading.key_choices(entry.key), title="The key's design")
+
+
+@require_POST
+def design(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The learner's design drawn from the choices made so far; nothing is graded or stored.
+
+    Over htmx only the drawing comes back. Without JavaScript the drill page is drawn again with
+    the choices kept in the form and the drawing beside it.
+    """
+    entry = posted_drill(request, slug)
+    if isinstance(entry, HttpResponse):
+        return entry
+    interactions = list(entry.interactions)
+    typed = DrillForm(request.POST, interactions=interactions, techniques=entry.drill.techniques)
+    drawn = design_of(entry, typed.typed_choices())
+    if request.htmx:
+        return render(request, "drills/detail.html#design-live", {
+            "diagram": drawn, "max_sync_hops": grading.MAX_SYNC_HOPS})
+    initial = {name: request.POST.get(name, "") for name in typed.fields}
+    form = DrillForm(initial=initial, interactions=interactions,
+                     techniques=entry.drill.techniques)
+    return render(request, "drills/detail.html", drill_context(
+        request, entry.drill, interactions, version=entry.version, variant=entry, form=form,
+        diagram=drawn, redrawn=True))
 
 
 @require_safe
@@ -210,7 +322,15 @@ def history(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, "drills/history.html", {
         "drill": drill, "attempts": numbered, "count": count, "best": best,
         "shown": len(numbered), "max_sync_hops": grading.MAX_SYNC_HOPS,
+        "variant_titles": variant_titles(drill),
     })
+
+
+def variant_titles(drill: Drill) -> dict[str, str]:
+    """What the history calls each version of the drill."""
+    return {"": "As written", **{
+        str(v.get("slug")): f"Variant: {v.get('title', '')}" for v in drill.variants
+    }}
 
 
 @require_safe
@@ -224,13 +344,14 @@ def attempt(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     if not own and not request.user.has_perm("drills.view_attempt"):
         # Someone else's attempt: say no more than that it is not there.
         raise Http404("No such attempt")
-    drill, interactions, version = load_drill(slug)
+    entry = load_attempt_drill(slug, attempt.variant)
+    drill, interactions = entry.drill, list(entry.interactions)
     result = grade_attempt(attempt, interactions)
     number = Attempt.objects.filter(
         learner=attempt.learner, drill=drill, created_at__lte=attempt.created_at
     ).count()
-    context = drill_context(request, drill, interactions, version=version, result=result,
-                            attempt=attempt)
+    context = drill_context(request, drill, interactions, version=entry.version, variant=entry,
+                            result=result, attempt=attempt, **result_designs(entry, result))
     context.update(
         number=number,
         own=own,
@@ -289,6 +410,13 @@ def own_workflow(request: HtmxHttpRequest) -> HttpResponse:
                                  "proposal": draft.get("proposal", ""), "token": uuid.uuid4()})
     context = own_context(request, form=form, formset=row_formset(rows=rows), rows=rows,
                           restored=bool(draft))
+    handed_in = request.GET.get("handed_in", "")
+    # The model answer is shown as soon as the learner has handed their own workflow in, so
+    # they can check their design while it waits for an instructor.
+    context["handed_in"] = next(
+        (s for s in context["submissions"] if str(s.pk) == handed_in), None)
+    context["model_question"] = (
+        services.own_workflow_question() if context["handed_in"] is not None else None)
     return render(request, "drills/own_workflow.html", context)
 
 

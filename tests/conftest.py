@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from accounts.demo import create_demo_accounts
 from accounts.roles import ensure_instructor_group
+from tests.lti_helpers import platform, registration, tool_urls  # noqa: F401  (LTI fixtures)
 
 # Playwright's sync API keeps an event loop running in the test thread; the ORM calls made by
 # tests are still plain synchronous code.

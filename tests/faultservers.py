@@ -222,7 +222,12 @@ def drill_form(client: Client, slug: str) -> DrillForm:
     fields: list[tuple[str, str]] = []
     token_field = ""
     radios: set[str] = set()
-    for tag in re.findall(r"<(?:input|textarea|select)\b[^>]*>", body):
+    # A select (what settles a call, how it is done) is answered with its first real option.
+    for name, options in re.findall(r'<select\b[^>]*name="([^"]+)"[^>]*>(.*?)</select>', body,
+                                    re.S):
+        choice = next((v for v in re.findall(r'<option value="([^"]*)"', options) if v), "")
+        fields.append((name, html.unescape(choice)))
+    for tag in re.findall(r"<(?:input|textarea)\b[^>]*>", body):
         name = _first_group(r'name="([^"]+)"', tag)
         if not name or name == "csrfmiddlewaretoken":
             continue

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from django.utils.text import slugify
 
-PROJECT_APPS = ("courseware", "accounts", "drills", "simulator", "grading")
+PROJECT_APPS = ("courseware", "accounts", "drills", "simulator", "grading", "lti", "notifications")
 START_PAGES = ("/", "/drills/", "/simulator/", "/grading/", "/grading/mine/", "/accounts/login/",
                "/accounts/signup/", "/accounts/password/")
 

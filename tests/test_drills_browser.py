@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from drills import content, grading
 from drills.models import Attempt
 from grading.models import Submission
 from tests.conftest import log_in
@@ -19,71 +20,129 @@ PLACE_ORDER_KEY = {
 PHONE = {"width": 390, "height": 844}
 
 
-def choose(page, key: str, choice: str) -> None:
+def key_reason(slug: str, key: str, variant: str = "") -> int:
+    entry = content.get_drill(slug, variant)
+    return next(i.deciding_question for i in entry.interactions if i.key == key)
+
+
+def choose(page, key: str, choice: str, reason: int | None = None, *, slug: str = "",
+           variant: str = "") -> None:
+    """Mark one interaction: its style and the reason (the key's own unless given)."""
     row = page.locator(f"#row-{key}")
     row.locator(f"label[for='id_choice-{key}_{0 if choice == 'sync' else 1}']").click()
+    if slug:
+        if reason is None:
+            reason = key_reason(slug, key, variant)
+        row.locator(f"#id_reason-{key}").select_option(str(reason))
+        technique = row.locator(f"#id_technique-{key}")
+        if technique.count():
+            technique.select_option(grading.DEFAULT_TECHNIQUES[choice][0])
+
+
+def expected(slug: str, styles: dict[str, str], reasons: dict[str, int] | None = None,
+             variant: str = "") -> grading.DrillResult:
+    """What the drill's own key makes of these answers, with the key's reasons unless given."""
+    entry = content.get_drill(slug, variant)
+    answers = {
+        i.key: grading.Answer(
+            styles[i.key], reason=(reasons or {}).get(i.key, i.deciding_question),
+            technique=grading.DEFAULT_TECHNIQUES[styles[i.key]][0]
+            if entry.drill.techniques else None)
+        for i in entry.interactions
+    }
+    return grading.grade(entry.key, answers)
+
+
+def heading(result: grading.DrillResult) -> str:
+    if result.all_correct:
+        return f"Full marks: {result.total} of {result.total} points."
+    return f"You scored {result.score} of {result.total} points."
 
 
 def test_learner_completes_a_drill_retries_and_sees_the_history(page, screenshot):
+    slug = "place-an-order"
     log_in(page, "learner")
     page.goto("/drills/")
     expect(page.get_by_text("Not started").first).to_be_visible()
     screenshot(page, "drill-catalogue-1280")
     page.get_by_role("link", name="Start Place an order").click()
     expect(page.get_by_role("heading", name="Place an order", level=1)).to_be_visible()
+    live = page.locator("#design-live")
+    expect(live).to_contain_text("7 not decided yet")
 
     # The first answer by keyboard alone: the radios are native and grouped per interaction.
     first = page.locator("#row-orders-payments").get_by_role("radio", name=re.compile("^Sync"))
     first.focus()
     page.keyboard.press("Space")
     expect(first).to_be_checked()
+    # The design is drawn again as each choice is made.
+    expect(live).to_contain_text("1 sync hop the user waits behind")
+    page.locator("#id_reason-orders-payments").select_option("1")
+    styles = {key: "sync" for key in PLACE_ORDER_KEY}
+    # A right style with the wrong reason: question 1 does not settle the stock reservation.
+    reasons = {"orders-inventory": 1}
     for key in PLACE_ORDER_KEY:
         if key != "orders-payments":
-            choose(page, key, "sync")
+            choose(page, key, "sync", reasons.get(key), slug=slug)
+    expect(live).to_contain_text("7 sync hops the user waits behind")
+    expect(live.locator(".design-waited:not(.design-entry)")).to_have_count(7)
     page.locator("#id_why-orders-inventory").fill("Never sell what we do not have")
     screenshot(page, "drill-form-1280")
     page.get_by_role("button", name="Check my answers").click()
 
+    first_result = expected(slug, styles, reasons)
     result = page.locator(".drill-result")
-    expect(result.get_by_role("heading", name="You got 2 of 7 right.")).to_be_visible()
+    expect(result.get_by_role("heading", name=heading(first_result))).to_be_visible()
     expect(result.locator(".verdict-row")).to_have_count(7)
     expect(result.locator(".verdict-wrong")).to_have_count(5)
     inventory = result.locator("#verdict-orders-inventory")
-    expect(inventory).to_contain_text("Not quite")
+    expect(inventory).to_contain_text("Not quite: style, reason")
+    expect(inventory).to_contain_text("you cited question 1; it is question 3")
     expect(inventory).to_contain_text("Settled by question 3")
     expect(inventory).to_contain_text("Why sync hurts here")
     expect(inventory).to_contain_text("Never sell what we do not have")
     summary = result.locator(".hop-summary")
+    expect(summary.locator(".design-figure")).to_have_count(2)
+    expect(summary.locator(".design-figure").last).to_contain_text("1 sync hop the user")
     expect(summary.locator(".hop-count").first).to_have_text("7")
     expect(summary).to_contain_text("make Orders → Fulfillment async first")
     expect(summary).to_contain_text("from 7 to 4 sync hops")
-    simulator = summary.get_by_role("link", name="See 7 hops in the latency simulator")
-    expect(simulator).to_have_attribute("href", "/simulator/?hops=7&from_drill=place-an-order")
+    simulator = summary.get_by_role("link", name="Simulate your design's 7 sync hops")
+    expect(simulator).to_have_attribute("href", re.compile(r"^/simulator/\?hop-TOTAL_FORMS=7&"))
     # The side card is brought up to date in the same response.
-    expect(page.locator("#drill-record")).to_contain_text("2/7")
+    expect(page.locator("#drill-record")).to_contain_text(
+        f"{first_result.score}/{first_result.total}")
     expect(page.locator(".drill-result")).to_be_focused()
     screenshot(page, "drill-result-1280")
 
-    page.get_by_role("link", name="Try again").click()
-    for key, choice in PLACE_ORDER_KEY.items():
-        choose(page, key, choice)
+    # The key has been seen: trying again changes a constraint, and the stock check flips.
+    page.get_by_role("link", name=re.compile("^Try again")).click()
+    expect(page.locator(".variant-change")).to_contain_text("This time: A limited-edition drop")
+    variant = {**PLACE_ORDER_KEY, "orders-inventory": "sync"}
+    for key, choice in variant.items():
+        choose(page, key, choice, slug=slug, variant="limited-drop")
+    expect(live).to_contain_text("2 sync hops the user waits behind")
+    screenshot(page, "drill-variant-1280")
     page.get_by_role("button", name="Check my answers").click()
-    expect(page.get_by_role("heading", name="All 7 right.")).to_be_visible()
+    second = expected(slug, variant, variant="limited-drop")
+    assert second.all_correct
+    expect(page.get_by_role("heading", name=heading(second))).to_be_visible()
     expect(page.locator(".verdict-wrong")).to_have_count(0)
     expect(page.locator(".hop-summary")).to_contain_text("Within the limit of 2")
 
     page.locator(".result-actions").get_by_role("link", name="Your attempts").click()
-    expect(page.get_by_text("Best score 7/7 from 2 attempts")).to_be_visible()
+    expect(page.get_by_text(f"Best score {second.total}/{second.total} from 2 attempts")
+           ).to_be_visible()
     rows = page.locator(".attempts-table tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("Best")
+    expect(rows.first).to_contain_text("Variant: A limited-edition drop")
+    expect(rows.nth(1)).to_contain_text("As written")
     screenshot(page, "drill-history-1280")
     rows.nth(1).get_by_role("link", name=re.compile("Review")).click()
-    expect(page.get_by_role("heading", name="You got 2 of 7 right.")).to_be_visible()
-    assert Attempt.objects.filter(learner__username="learner").count() == 2
-
-    page.goto("/drills/")
-    expect(page.get_by_text("Best 7/7 · 2 attempts")).to_be_visible()
+    expect(page.get_by_role("heading", name=heading(first_result))).to_be_visible()
+    assert list(Attempt.objects.filter(learner__username="learner").order_by("pk").values_list(
+        "variant", flat=True)) == ["", "limited-drop"]
     assert page.js_errors == []
 
 
@@ -94,7 +153,7 @@ def test_a_drill_works_on_a_phone(page, screenshot):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     for key in ["rides-payments", "rides-fraud", "rides-dispatch", "dispatch-locations",
                 "dispatch-offer", "dispatch-rider-push", "rides-marketplace"]:
-        choose(page, key, "sync")
+        choose(page, key, "sync", slug="request-a-ride")
     page.get_by_role("button", name="Check my answers").click()
     expect(page.get_by_text("This attempt was not saved.")).to_be_visible()
     expect(page.locator(".advice")).to_contain_text("make Rides → Dispatch async first")
@@ -120,13 +179,15 @@ def test_the_help_column_keeps_its_place_after_an_htmx_submit(page, screenshot):
     assert abs(before - document_top(title)) < 80
     for key in ["bff-search", "bff-pricing", "pricing-profile", "bff-inventory",
                 "bff-query-analytics"]:
-        choose(page, key, "sync")
+        choose(page, key, "sync", slug="search-catalogue")
     page.get_by_role("button", name="Check my answers").click()
+    first = expected("search-catalogue", {key: "sync" for key in [
+        "bff-search", "bff-pricing", "pricing-profile", "bff-inventory", "bff-query-analytics"]})
     expect(page.locator(".drill-result")).to_be_focused()
     # The feedback was scrolled into view, yet the help column still starts beside the title.
     assert page.evaluate("window.scrollY") > 300
     assert abs(document_top(aside) - before) < 2
-    expect(page.locator("#drill-record")).to_contain_text("2/5")
+    expect(page.locator("#drill-record")).to_contain_text(f"{first.score}/{first.total}")
     advice = page.locator(".advice")
     expect(advice).to_contain_text("make Pricing → Customer profile async first")
     expect(advice).to_contain_text("next make Storefront BFF → Inventory async (4 to 3)")
@@ -154,7 +215,7 @@ def test_on_a_phone_the_five_questions_come_before_the_form(page, screenshot):
 
 def test_unanswered_rows_are_named_and_can_be_fixed(page):
     page.goto("/drills/reset-password/")
-    choose(page, "auth-rate-limit", "sync")
+    choose(page, "auth-rate-limit", "sync", slug="reset-password")
     page.get_by_role("button", name="Check my answers").click()
     errors = page.locator("#drill-errors")
     expect(errors).to_contain_text("4 interactions still need an answer")
@@ -163,29 +224,55 @@ def test_unanswered_rows_are_named_and_can_be_fixed(page):
            ).to_be_checked()
     for key, choice in [("auth-token-store", "sync"), ("auth-email", "async"),
                         ("email-provider", "sync"), ("auth-audit", "async")]:
-        choose(page, key, choice)
+        choose(page, key, choice, slug="reset-password")
     page.get_by_role("button", name="Check my answers").click()
-    expect(page.get_by_role("heading", name="All 5 right.")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^Full marks"))).to_be_visible()
     assert page.js_errors == []
 
 
 def test_a_drill_works_without_javascript(browser, live_server, live_course, screenshot):
+    slug = "upload-photo"
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False,
                                   viewport={"width": 1280, "height": 900})
     page = context.new_page()
     log_in(page, "learner")
-    page.goto("/drills/upload-photo/")
-    choose(page, "photos-storage", "sync")
+    page.goto(f"/drills/{slug}/")
+    choose(page, "photos-storage", "sync", slug=slug)
+    # Without JavaScript the design is drawn on request, with the choices kept.
+    page.get_by_role("button", name="Draw my design").click()
+    expect(page.locator("#design-live")).to_contain_text("1 sync hop the user waits behind")
+    expect(page.locator("#id_choice-photos-storage_0")).to_be_checked()
     page.get_by_role("button", name="Check my answers").click()
     expect(page.locator("#drill-errors")).to_contain_text("5 interactions still need an answer")
-    for key, choice in [("photos-thumbnails", "async"), ("thumbnails-storage", "sync"),
-                        ("photos-labels", "async"), ("photos-usage", "sync"),
-                        ("photos-album-notify", "async")]:
-        choose(page, key, choice)
+    styles = {"photos-storage": "sync", "photos-thumbnails": "async",
+              "thumbnails-storage": "sync", "photos-labels": "async", "photos-usage": "sync",
+              "photos-album-notify": "async"}
+    # The storage total is bookkeeping: marked sync here, and with the wrong reason.
+    reasons = {"photos-usage": 1}
+    for key, choice in styles.items():
+        choose(page, key, choice, reasons.get(key), slug=slug)
     page.get_by_role("button", name="Check my answers").click()
     expect(page).to_have_url(re.compile(r"/drills/upload-photo/attempts/\d+/$"))
-    expect(page.get_by_role("heading", name="You got 5 of 6 right.")).to_be_visible()
-    assert Attempt.objects.get().score == 5
+    first = expected(slug, styles, reasons)
+    expect(page.get_by_role("heading", name=heading(first))).to_be_visible()
+    expect(page.locator("#verdict-photos-usage")).to_contain_text("Not quite: style, reason")
+    expect(page.locator(".design-figure")).to_have_count(2)
+    assert Attempt.objects.get().score == first.score
+    screenshot(page, "drill-nojs-result-1280")
+
+    # The key was seen, so the retry is the variant, graded by its own key.
+    page.get_by_role("link", name=re.compile("^Try again")).click()
+    expect(page.locator(".variant-change")).to_contain_text("A school's photo gallery")
+    variant = {**styles, "photos-usage": "async", "photos-labels": "sync"}
+    for key, choice in variant.items():
+        choose(page, key, choice, slug=slug, variant="school-gallery")
+    page.get_by_role("button", name="Check my answers").click()
+    second = expected(slug, variant, variant="school-gallery")
+    assert second.all_correct
+    expect(page.get_by_role("heading", name=heading(second))).to_be_visible()
+    assert list(Attempt.objects.order_by("pk").values_list("variant", flat=True)) == [
+        "", "school-gallery"]
+    screenshot(page, "drill-nojs-variant-1280")
     context.close()
 
 
@@ -297,11 +384,11 @@ def test_anonymous_answers_survive_logging_in_and_zero_hops_read_well(page, scre
     expect(page.locator("#row-orders-analytics")).to_contain_text(
         "if you make it sync, the user waits for it")
     for key in PLACE_ORDER_KEY:
-        choose(page, key, "async")
+        choose(page, key, "async", slug="place-an-order")
     page.get_by_role("button", name="Check my answers").click()
     summary = page.locator(".hop-summary")
     expect(summary).to_contain_text("no downstream service can fail")
-    expect(summary.get_by_role("link", name=re.compile("See 0 hop"))).to_have_count(0)
+    expect(summary.get_by_role("link", name=re.compile("Simulate your design"))).to_have_count(0)
     summary.scroll_into_view_if_needed()
     screenshot(page, "drill-zero-hops-390", full_page=False)
     page.get_by_text("This attempt was not saved.").locator("..").get_by_role(
@@ -312,8 +399,10 @@ def test_anonymous_answers_survive_logging_in_and_zero_hops_read_well(page, scre
     expect(page).to_have_url(re.compile("/drills/place-an-order/$"))
     expect(page.get_by_text("Your answers from before you logged in are filled in")).to_be_visible()
     expect(page.locator("#id_choice-orders-payments_1")).to_be_checked()
+    expect(page.locator("#id_reason-orders-payments")).to_have_value("1")
     page.get_by_role("button", name="Check my answers").click()
-    expect(page.get_by_role("heading", name="You got 5 of 7 right.")).to_be_visible()
+    result = expected("place-an-order", {key: "async" for key in PLACE_ORDER_KEY})
+    expect(page.get_by_role("heading", name=heading(result))).to_be_visible()
     assert Attempt.objects.get().critical_sync_hops == 0
     assert page.js_errors == []
 

@@ -38,7 +38,8 @@ RIGHT = dict(payments=SYNC, processor=SYNC, inventory=ASYNC, fulfilment=ASYNC, c
 
 def test_all_correct_scores_full_marks_without_advice():
     result = grade(SHOP, answers(**RIGHT))
-    assert (result.score, result.total) == (7, 7)
+    # Only the style was asked: two points an interaction.
+    assert (result.score, result.total) == (14, 14)
     assert result.all_correct and result.percent == 100
     assert result.critical_sync_hops == 2 == result.key_critical_sync_hops
     assert [i.key for i in result.critical_sync_path] == ["payments", "processor"]
@@ -73,7 +74,7 @@ def test_either_accepts_both_choices_and_shows_the_condition(choice):
     fraud = result.verdicts[1]
     assert fraud.correct and fraud.either
     assert fraud.item.condition == "when money is irreversible"
-    assert result.score == 2
+    assert result.score == result.total == 4
 
 
 def test_key_counts_either_hops_as_async_and_reports_the_maximum():
@@ -287,3 +288,135 @@ def test_advice_has_no_next_step_when_one_change_is_enough():
     advice = grade(key, {i.key: Answer(SYNC) for i in key}).advice
     assert advice is not None
     assert advice.hops_after == 1 and advice.next_steps == ()
+
+
+# Parts of an answer: style, reason, technique, and weights --------------------------------
+
+
+def weighted(items) -> list[KeyItem]:
+    """The key with the loader's default weights and a technique per interaction."""
+    weights = grading.default_weights(items)
+    return [
+        KeyItem(**{**i.__dict__, "weight": weights[i.key],
+                   "techniques": grading.DEFAULT_TECHNIQUES[i.answer]})
+        for i in items
+    ]
+
+
+WEIGHTED_SHOP = weighted(SHOP)
+
+
+def full_answers(key, **changes) -> dict[str, Answer]:
+    """The key's own answers, each part right, with some parts changed per interaction."""
+    given = {}
+    for i in key:
+        choice = SYNC if i.answer == EITHER else i.answer
+        answer = Answer(choice, reason=i.deciding_question,
+                        technique=grading.DEFAULT_TECHNIQUES[choice][0])
+        given[i.key] = Answer(**{**answer.__dict__, **changes.get(i.key, {})})
+    return given
+
+
+def test_default_weights_double_the_calls_the_user_may_wait_behind():
+    weights = grading.default_weights(SHOP)
+    assert weights == {"payments": 2, "processor": 2, "inventory": 2, "fulfilment": 2,
+                       "courier": 1, "email": 2, "report": 1}
+
+
+def test_every_part_right_scores_full_marks():
+    result = grade(WEIGHTED_SHOP, full_answers(WEIGHTED_SHOP))
+    assert result.all_correct and result.score == result.total == grading.total_points(
+        WEIGHTED_SHOP)
+    assert result.right_count == 7 and all(result.correctness.values())
+
+
+def test_a_wrong_reason_costs_its_part_only_and_is_named():
+    result = grade(WEIGHTED_SHOP, full_answers(WEIGHTED_SHOP, email={"reason": 1}))
+    email = result.verdicts[5]
+    assert email.style_correct and email.reason_correct is False and email.technique_correct
+    assert not email.correct and email.wrong_parts == ("reason",)
+    assert email.points == email.max_points - grading.REASON_POINTS * 2
+    assert result.correctness["email"] is False and result.correctness["payments"] is True
+
+
+def test_another_accepted_reason_counts_as_right():
+    key = [KeyItem(**{**i.__dict__, "other_questions": (4,)}) if i.key == "email" else i
+           for i in WEIGHTED_SHOP]
+    result = grade(key, full_answers(key, email={"reason": 4}))
+    assert result.verdicts[5].reason_correct
+
+
+def test_a_technique_of_the_wrong_style_is_wrong_even_under_either():
+    key = weighted([item("auth", SYNC), item("fraud", EITHER), item("email", ASYNC)])
+    result = grade(key, full_answers(key, fraud={"choice": SYNC, "technique": "event"}))
+    fraud = result.verdicts[1]
+    assert fraud.style_correct and fraud.technique_correct is False
+    assert fraud.wrong_parts == ("technique",)
+
+
+def test_a_guess_of_the_style_alone_scores_well_under_half():
+    given = {i.key: Answer(i.answer if i.answer != EITHER else SYNC, reason=2,
+                           technique="command") for i in WEIGHTED_SHOP}
+    result = grade(WEIGHTED_SHOP, given)
+    # Every style right, but no reason and no technique: half the points at most.
+    assert result.score * 2 == result.total
+    assert result.right_count == 0
+
+
+def test_parts_not_asked_are_left_out_of_the_total():
+    result = grade(WEIGHTED_SHOP, answers(**RIGHT))
+    assert result.total == sum(i.weight * grading.STYLE_POINTS for i in WEIGHTED_SHOP)
+    assert all(v.reason_correct is None and v.technique_correct is None for v in result.verdicts)
+
+
+def test_an_unknown_reason_is_refused():
+    with pytest.raises(GradingError, match="not one of the reasons"):
+        grade(WEIGHTED_SHOP, full_answers(WEIGHTED_SHOP, email={"reason": 9}))
+
+
+def test_a_key_with_an_unknown_technique_is_refused():
+    key = [KeyItem(**{**WEIGHTED_SHOP[0].__dict__, "techniques": ("teleport",)})]
+    with pytest.raises(GradingError, match="unknown technique"):
+        grade(key, full_answers(WEIGHTED_SHOP[:1]))
+
+
+# Properties --------------------------------------------------------------------------------
+
+from hypothesis import given as hyp_given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def keys(draw):
+    """A random, consistent key: direct calls on or off the path, followers, any answers."""
+    count = draw(st.integers(min_value=2, max_value=7))
+    items: list[KeyItem] = []
+    for index in range(count):
+        answer = draw(st.sampled_from([SYNC, ASYNC, EITHER]))
+        after = draw(st.sampled_from([None, *[i.key for i in items]])) if items else None
+        items.append(item(f"k{index}", answer, critical=draw(st.booleans()), after=after))
+    return weighted(items)
+
+
+@hyp_given(keys())
+def test_property_the_key_itself_scores_full_marks(key):
+    result = grade(key, full_answers(key))
+    assert result.score == result.total == grading.total_points(key)
+    assert result.all_correct
+
+
+@hyp_given(keys(), st.data())
+def test_property_a_swap_on_the_critical_path_costs_more_than_one_off_it(key, data):
+    may_wait = grading.critical_path(key, grading.key_choices(key, SYNC))
+    on = [i for i in key if i.key in may_wait and i.answer != EITHER]
+    off = [i for i in key if i.key not in may_wait and i.answer != EITHER]
+    if not on or not off:
+        return
+    first, second = data.draw(st.sampled_from(on)), data.draw(st.sampled_from(off))
+
+    def cost(target: KeyItem) -> int:
+        flipped = ASYNC if target.answer == SYNC else SYNC
+        result = grade(key, full_answers(key, **{target.key: {"choice": flipped}}))
+        return result.total - result.score
+
+    assert cost(first) > cost(second) > 0

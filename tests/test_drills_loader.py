@@ -506,3 +506,146 @@ def test_the_off_path_rule_must_fit_the_answer(tmp_path, db):
     with pytest.raises(ContentError,
                        match="the off-path rule points to sync, but the answer is async"):
         loader.read_content(tmp_path)
+
+
+# Techniques, weights, other reasons and variants -----------------------------------------
+
+WITH_TECHNIQUES = GOOD.replace(
+    "entry: App → Check-in\n",
+    "entry: App → Check-in\ntechniques: [plain-call, event, local-copy]\n",
+).replace(
+    "    exchange: Refresh the seat map copy\n",
+    "    exchange: Refresh the seat map copy\n    technique: local-copy\n",
+)
+
+VARIANT = """\
+variants:
+  - slug: gate-scan
+    title: Passes scanned at the gate
+    change: The airport now scans every pass at the gate, minutes after check-in.
+    interactions:
+      checkin-email:
+        answer: sync
+        question: 1
+        rationale: The PDF is the only pass this airport accepts at the gate, in minutes.
+        wrong_answer_why: A passenger reaches the gate without a pass they can show.
+      checkin-analytics:
+        rationale: Still bookkeeping, read tomorrow.
+"""
+
+
+def test_techniques_default_from_the_answer_and_weights_from_the_place(tmp_path, lesson):
+    write(tmp_path, "check-in.yaml", WITH_TECHNIQUES.format(lesson="latency-math"))
+    loader.load(tmp_path)
+    drill = Drill.objects.get()
+    assert drill.techniques == ["plain-call", "event", "local-copy"]
+    by_key = {i.key: i for i in drill.interactions.all()}
+    assert by_key["seats-cache"].techniques == ["local-copy"]
+    assert by_key["checkin-seats"].techniques == ["plain-call"]
+    assert by_key["checkin-boarding-pass"].techniques == ["plain-call", "event"]
+    # Seats' cache refresh sits behind a sync hop the user waits for, so it may lengthen the wait.
+    assert {k: i.weight for k, i in by_key.items()} == {
+        "checkin-seats": 2, "seats-cache": 2, "checkin-boarding-pass": 2,
+        "checkin-analytics": 2, "checkin-email": 2}
+
+
+def test_a_weight_and_another_reason_can_be_given(tmp_path, lesson):
+    text = GOOD.format(lesson="latency-math").replace(
+        "    question: 4\n    rationale: Bookkeeping.",
+        "    question: 4\n    also: [3]\n    weight: 3\n    rationale: Bookkeeping.")
+    write(tmp_path, "check-in.yaml", text)
+    loader.load(tmp_path)
+    analytics = Interaction.objects.get(key="checkin-analytics")
+    assert (analytics.weight, analytics.other_questions) == (3, [3])
+    assert analytics.key_item().accepted_reasons == (4, 3)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ("    technique: local-copy\n", "    technique: saga\n", "'saga' is not among"),
+        ("    technique: local-copy\n", "    technique: plain-call\n",
+         "not a way of making a async call"),
+        ("techniques: [plain-call, event, local-copy]", "techniques: [plain-call, teleport]",
+         "unknown technique(s): teleport"),
+        ("techniques: [plain-call, event, local-copy]", "techniques: [event, local-copy]",
+         "'plain-call' is not among"),
+        ("    question: 4\n    rationale: Bookkeeping.",
+         "    question: 4\n    also: [1]\n    rationale: Bookkeeping.",
+         "question 1 points to sync, but the answer is async"),
+        ("    question: 4\n    rationale: Bookkeeping.",
+         "    question: 4\n    weight: 7\n    rationale: Bookkeeping.", "'weight' must be"),
+    ],
+)
+def test_bad_techniques_reasons_and_weights_are_refused(tmp_path, db, old, new, reason):
+    text = WITH_TECHNIQUES.format(lesson="latency-math")
+    assert old in text
+    write(tmp_path, "check-in.yaml", text.replace(old, new, 1))
+    with pytest.raises(ContentError) as caught:
+        loader.read_content(tmp_path)
+    assert reason in caught.value.reason
+
+
+def test_a_technique_needs_the_drill_to_offer_techniques(tmp_path, db):
+    text = GOOD.format(lesson="latency-math").replace(
+        "    exchange: Refresh the seat map copy\n",
+        "    exchange: Refresh the seat map copy\n    technique: event\n")
+    write(tmp_path, "check-in.yaml", text)
+    with pytest.raises(ContentError, match="needs the drill to offer 'techniques'"):
+        loader.read_content(tmp_path)
+
+
+def test_a_variant_is_stored_with_its_changes_resolved(tmp_path, lesson):
+    write(tmp_path, "check-in.yaml", GOOD.format(lesson="latency-math") + VARIANT)
+    loader.load(tmp_path)
+    drill = Drill.objects.get()
+    assert drill.variant_slugs == ["", "gate-scan"]
+    variant = drill.variant("gate-scan")
+    assert variant is not None
+    assert variant["title"] == "Passes scanned at the gate"
+    email = variant["interactions"]["checkin-email"]
+    assert (email["answer"], email["deciding_question"]) == ("sync", 1)
+    assert variant["interactions"]["checkin-analytics"]["answer"] == "async"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ("        answer: sync\n        question: 1\n",
+         "        answer: async\n        question: 3\n", "changes no answer"),
+        ("      checkin-email:\n", "      checkin-mail:\n", "no interaction checkin-mail"),
+        ("        answer: sync\n        question: 1\n",
+         "        answer: sync\n        question: 1\n        caller: Gate\n", "may change only"),
+        ("        answer: sync\n        question: 1\n",
+         "        answer: sync\n        question: 4\n", "question 4 points to async"),
+        ("  - slug: gate-scan\n", "  - slug: Gate Scan\n", "is not a slug"),
+    ],
+)
+def test_a_bad_variant_is_refused_with_the_reason(tmp_path, db, old, new, reason):
+    text = GOOD.format(lesson="latency-math") + VARIANT
+    assert old in text
+    write(tmp_path, "check-in.yaml", text.replace(old, new, 1))
+    with pytest.raises(ContentError) as caught:
+        loader.read_content(tmp_path)
+    assert reason in caught.value.reason
+
+
+def test_a_variant_that_breaks_the_hop_limit_is_refused(tmp_path, db):
+    text = GOOD.format(lesson="latency-math") + VARIANT.replace(
+        "      checkin-analytics:\n        rationale: Still bookkeeping, read tomorrow.\n",
+        "      checkin-analytics:\n        answer: sync\n        question: 1\n")
+    write(tmp_path, "check-in.yaml", text)
+    with pytest.raises(ContentError, match="variant 'gate-scan': the answer key puts 3 sync"):
+        loader.read_content(tmp_path)
+
+
+@pytest.mark.django_db
+def test_every_real_drill_has_a_variant_that_flips_a_call():
+    for drill in loader.read_content().drills:
+        assert drill["variants"], drill["slug"]
+        base = {item["key"]: item["answer"] for item in drill["interactions"]}
+        for variant in drill["variants"]:
+            flipped = [key for key, change in variant["interactions"].items()
+                       if change["answer"] != base[key]]
+            assert flipped, (drill["slug"], variant["slug"])
+            assert len(variant["change"]) > 80

@@ -74,10 +74,16 @@ def other_drill(db):
     return drill
 
 
-def post_data(choices=None, token=None, **extra) -> dict:
+QUESTION = {key: question for key, *_, question in SHOP}
+
+
+def post_data(choices=None, token=None, reasons=None, **extra) -> dict:
+    """A drill form with a style per interaction and, unless told otherwise, the key's reason."""
     data = {"token": str(token or uuid.uuid4())}
     for key, choice in (RIGHT if choices is None else choices).items():
         data[f"choice-{key}"] = choice
+        if key in QUESTION:
+            data[f"reason-{key}"] = str((reasons or {}).get(key, QUESTION[key]))
     data.update(extra)
     return data
 
@@ -172,12 +178,12 @@ def test_anonymous_plain_post_gets_feedback_and_is_not_saved(client, drill):
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" in html
-    assert "You got 3 of 5 right." in html
+    assert "You scored 11 of 15 points." in html
     assert "This attempt was not saved." in html
     assert "Rationale of orders-stock." in html
     assert "Why the other choice hurts for orders-stock." in html
     assert "Settled by question 3" in html
-    assert "either answer is accepted" in html and "Sync when fraud must block." in html
+    assert "either is accepted here" in html and "Sync when fraud must block." in html
     assert Attempt.objects.count() == 0
 
 
@@ -186,7 +192,7 @@ def test_anonymous_htmx_post_returns_only_the_feedback_fragment(client, drill):
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html and "<nav" not in html
-    assert 'id="result-heading"' in html and "All 5 right." in html
+    assert 'id="result-heading"' in html and "Full marks: 15 of 15 points." in html
     assert 'id="drill-record"' not in html  # nothing to update for a visitor
     assert Attempt.objects.count() == 0
 
@@ -199,7 +205,7 @@ def test_learner_plain_post_stores_the_attempt_and_redirects_to_it(learner_clien
     attempt = Attempt.objects.get()
     assert response.status_code == 302 and response["Location"] == attempt.get_absolute_url()
     assert (attempt.learner, attempt.drill) == (learner, drill)
-    assert (attempt.score, attempt.total) == (3, 5)
+    assert (attempt.score, attempt.total) == (11, 15)
     assert (attempt.critical_sync_hops, attempt.key_critical_sync_hops) == (4, 2)
     assert str(attempt.token) == data["token"]
     answers = {a.interaction.key: a for a in attempt.answers.select_related("interaction")}
@@ -209,23 +215,24 @@ def test_learner_plain_post_stores_the_attempt_and_redirects_to_it(learner_clien
 
     page = learner_client.get(response["Location"])
     html = page.content.decode()
-    assert "You got 3 of 5 right." in html and "Saved to" in html
+    assert "You scored 11 of 15 points." in html and "Saved to" in html
     assert 'hop-count">4<' in html
     # Stock and e-mail would each save one hop; the earlier one in the workflow is named.
     assert 'make <span class="text-nowrap">Orders → Stock</span> async first' in html
     assert "from 4 to 3 sync hops" in html
-    simulator = reverse("simulator:calculator") + "?hops=4&amp;from_drill=shop"
-    assert simulator in html
+    simulator = reverse("simulator:calculator") + "?hop-TOTAL_FORMS=4&amp;"
+    assert simulator in html and "Simulate your design's 4 sync hops" in html
 
 
 def test_learner_htmx_post_stores_and_returns_fragment_with_record(learner_client, drill):
     response = learner_client.post(submit_url(drill), post_data(), **HTMX)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<html" not in html and "All 5 right." in html
-    assert 'id="drill-record" hx-swap-oob="true"' in html and "Best score <strong>5/5" in html
+    assert "<html" not in html and "Full marks: 15 of 15 points." in html
+    assert 'id="drill-record" hx-swap-oob="true"' in html and "Best score <strong>15/15" in html
     assert Attempt.objects.count() == 1
-    assert reverse("simulator:calculator") + "?hops=2&amp;from_drill=shop" in html
+    assert reverse("simulator:calculator") + "?hop-TOTAL_FORMS=2&amp;" in html
+    assert "Simulate the key" not in html  # the same design as the key's
 
 
 def test_double_submit_with_the_same_token_stores_one_attempt(learner_client, drill):
@@ -235,7 +242,7 @@ def test_double_submit_with_the_same_token_stores_one_attempt(learner_client, dr
     assert Attempt.objects.count() == 1 and AttemptAnswer.objects.count() == 5
     assert first["Location"] == second["Location"]
     again = learner_client.post(submit_url(drill), data, **HTMX)
-    assert again.status_code == 200 and "All 5 right." in again.content.decode()
+    assert again.status_code == 200 and "Full marks: 15 of 15 points." in again.content.decode()
     assert Attempt.objects.count() == 1
 
 
@@ -244,8 +251,8 @@ def test_a_repeated_token_shows_what_was_stored_first(learner_client, drill):
     learner_client.post(submit_url(drill), post_data(token=token))
     changed = {**RIGHT, "orders-email": "sync"}
     response = learner_client.post(submit_url(drill), post_data(changed, token=token), **HTMX)
-    assert "All 5 right." in response.content.decode()
-    assert Attempt.objects.get().score == 5
+    assert "Full marks: 15 of 15 points." in response.content.decode()
+    assert Attempt.objects.get().score == 15
 
 
 def test_a_token_of_another_learner_is_refused(client, make_user, drill):
@@ -262,7 +269,7 @@ def test_a_token_of_another_learner_is_refused(client, make_user, drill):
 def test_retries_are_separate_attempts(learner_client, drill):
     learner_client.post(submit_url(drill), post_data({**RIGHT, "orders-email": "sync"}))
     learner_client.post(submit_url(drill), post_data())
-    assert sorted(Attempt.objects.values_list("score", flat=True)) == [4, 5]
+    assert sorted(Attempt.objects.values_list("score", flat=True)) == [13, 15]
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -357,13 +364,15 @@ def test_an_unreviewed_drill_makes_no_submission(learner_client, drill):
 # History and review ----------------------------------------------------------------------------
 
 
-def make_attempt(drill, learner, score=5) -> Attempt:
-    attempt = Attempt.objects.create(drill=drill, learner=learner, score=score, total=5,
-                                     critical_sync_hops=2, key_critical_sync_hops=2)
+def make_attempt(drill, learner, score=15, variant="") -> Attempt:
+    attempt = Attempt.objects.create(drill=drill, learner=learner, score=score, total=15,
+                                     critical_sync_hops=2, key_critical_sync_hops=2,
+                                     variant=variant)
     for interaction in drill.interactions.all():
         choice = RIGHT[interaction.key]
         AttemptAnswer.objects.create(attempt=attempt, interaction=interaction, choice=choice,
-                                     correct=True)
+                                     correct=True, style_correct=True,
+                                     reason=QUESTION[interaction.key], reason_correct=True)
     return attempt
 
 
@@ -374,11 +383,11 @@ def test_history_needs_a_login(client, drill):
 
 
 def test_history_lists_only_the_learners_own_attempts(client, learner, other_learner, drill):
-    mine = [make_attempt(drill, learner, 3), make_attempt(drill, learner, 5)]
+    mine = [make_attempt(drill, learner, 9), make_attempt(drill, learner, 15)]
     theirs = make_attempt(drill, other_learner, 4)
     client.force_login(learner)
     html = client.get(reverse("drills:history", args=[drill.slug])).content.decode()
-    assert "Best score <strong>5/5</strong> from 2 attempts" in html
+    assert "Best score <strong>15/15</strong> from 2 attempts" in html
     for attempt in mine:
         assert attempt.get_absolute_url() in html
     assert theirs.get_absolute_url() not in html
@@ -399,7 +408,7 @@ def test_review_anonymous_then_wrong_user_then_owner(client, learner, other_lear
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "attempt 1" in html and "All 5 right." in html
+    assert "attempt 1" in html and "Full marks: 15 of 15 points." in html
     assert "Rationale of orders-payments." in html
 
 
@@ -440,7 +449,7 @@ def test_lesson_without_drills_has_no_practise_card(client, drill, lesson):
 
 def test_lesson_card_shows_the_learners_best(learner_client, learner, drill, lesson):
     make_attempt(drill, learner, 4)
-    assert "Best 4/5" in learner_client.get(lesson.get_absolute_url()).content.decode()
+    assert "Best 4/15" in learner_client.get(lesson.get_absolute_url()).content.decode()
 
 
 def test_lesson_links_to_the_own_workflow_builder(client, own_question, lesson):
@@ -606,7 +615,7 @@ def test_own_workflow_lands_in_the_queue_awaiting_grading(learner_client, learne
     assert submission.payload["critical_sync_hops"] == 1
     assert submission.payload["rows"][0] == {
         "caller": "Web", "callee": "Orders", "exchange": "Place the order", "style": "sync",
-        "justification": "The user waits", "critical": True, "entry": True,
+        "justification": "The user waits", "critical": True, "entry": True, "after": None,
     }
     assert "1. Web → Orders (Place the order): SYNC, the user's own request, not counted" \
         in submission.answer
@@ -789,7 +798,7 @@ def test_the_record_after_a_submission_shows_the_best_and_the_count(learner_clie
     make_attempt(drill, learner, score=5)
     response = learner_client.post(submit_url(drill), post_data(ALL_ASYNC), **HTMX)
     record = html.unescape(response.content.decode()).split('id="drill-record"')[1]
-    assert "Best score <strong>5/5</strong>" in record
+    assert "Best score <strong>11/15</strong>" in record
     assert "2 attempts so far" in record
 
 
@@ -809,7 +818,8 @@ def test_a_result_with_no_sync_hop_offers_no_zero_hop_simulation(client, drill):
     page = result_html(client, drill, ALL_ASYNC)
     assert "no downstream service can fail or slow down the user's request" in page
     assert "See 0 hops" not in page and "hops=0" not in page
-    assert "rule of thumb" not in page
+    # Only the key's design, drawn beside it, has hops and so a rule of thumb to compare.
+    assert page.count("rule of thumb") == 1
     # The key keeps Orders → Payments → Processor sync, so its figure is still given.
     assert "The key's 2 hops would fail 1.99%" in page
 
@@ -852,7 +862,7 @@ def test_a_result_with_one_sync_hop_says_the_rule_is_exact_there(client, drill):
     choices = {**ALL_ASYNC, "orders-stock": "sync"}
     page = result_html(client, drill, choices)
     assert "your one hop would fail" in page and "rule of thumb N × 1% is exact" in page
-    assert "?hops=1&from_drill=shop" in page and "See 1 hop in the latency simulator" in page
+    assert "?hop-TOTAL_FORMS=1&" in page and "Simulate your design's 1 sync hop<" in page
     # The learner's own choices go to the outage lab, to be broken there.
     design = "%2C".join(f"{key}%3A{choice[0]}" for key, choice in choices.items())
     assert "Break your design in the outage lab" in page
@@ -962,7 +972,7 @@ def test_a_drill_is_read_from_the_database_on_every_request(client, drill):
     # A queryset update sends no signal: the answer key is still today's, not a copy of it.
     Interaction.objects.filter(drill=drill, key="orders-stock").update(answer="sync")
     page = result_html(client, drill, RIGHT)
-    assert "You got 4 of 5 right." in page
+    assert "You scored 13 of 15 points." in page
 
 
 def test_a_deleted_drill_is_gone_at_once(client, drill):
@@ -986,12 +996,13 @@ def fragment_key(name: str, *vary_on) -> str:
 
 
 def verdict_row(page: str, key: str) -> str:
-    return page.split(f'id="verdict-{key}"')[1].split("</li>")[0]
+    return page.split(f'id="verdict-{key}"')[1].split('class="verdict-row')[0].split("</ol>")[0]
 
 
 def test_feedback_rows_are_cached_and_reused_for_the_next_learner(client, drill):
     page = result_html(client, drill, RIGHT)
-    key = fragment_key("verdict-rows", drill.pk, " ".join(f"{k}={c}" for k, c in RIGHT.items()))
+    key = fragment_key("verdict-rows", drill.pk, "", " ".join(
+        f"{k}={c}/{QUESTION[k]}/None" for k, c in RIGHT.items()))
     kept = cache.get(key)
     assert kept is not None and "1. Orders → Payments" in html.unescape(kept)
     assert verdict_row(result_html(client, drill, RIGHT), "orders-payments") == verdict_row(
@@ -1005,7 +1016,7 @@ def test_feedback_rows_are_cached_and_reused_for_the_next_learner(client, drill)
 
 def test_the_rows_of_a_blank_drill_form_are_cached_and_reused(client, drill):
     client.get(drill.get_absolute_url())
-    key = fragment_key("interaction-rows", drill.pk)
+    key = fragment_key("interaction-rows", drill.pk, "")
     kept = cache.get(key)
     assert kept is not None and "orders-stock exchange" in kept
     cache.set(key, kept.replace("orders-stock exchange", "The kept exchange"))
@@ -1058,7 +1069,7 @@ def test_a_cached_row_follows_the_hops_before_it(client, drill):
     cut = {**RIGHT, "orders-payments": "async"}
     alone = verdict_row(result_html(client, drill, cut), "payments-processor")
     assert "Counts as a sync hop on your critical path" not in alone
-    assert "You chose <span class=\"badge badge-sync\">sync</span>." in alone
+    assert "you chose <span class=\"badge badge-sync\">sync</span>, right." in alone
 
 
 def test_an_edited_interaction_is_shown_as_edited_at_once(client, drill):
@@ -1084,7 +1095,7 @@ def test_an_interaction_deleted_meanwhile_gives_a_409_and_stores_nothing(
     # The page a learner answered, read before the drill lost an interaction in another process.
     stale = content.get_drill(drill.slug)
     Interaction.objects.filter(drill=drill, key="orders-email").delete()
-    monkeypatch.setattr(views.content, "get_drill", lambda slug: stale)
+    monkeypatch.setattr(views.content, "get_drill", lambda slug, variant="": stale)
 
     response = learner_client.post(submit_url(drill), post_data())
     assert response.status_code == 409
@@ -1140,3 +1151,239 @@ def test_a_new_drill_joins_the_catalogue_at_once(client, drill):
     Drill.objects.create(slug="added", title="An added drill", domain="Retail", difficulty=2,
                          order=5, summary="s", scenario="s")
     assert "An added drill" in client.get(reverse("drills:catalogue")).content.decode()
+
+
+# Reasons, techniques and variants ----------------------------------------------------------
+
+
+def test_a_missing_reason_is_a_form_error_naming_the_row(learner_client, drill):
+    data = post_data()
+    del data["reason-orders-stock"]
+    response = learner_client.post(submit_url(drill), data)
+    assert response.status_code == 422
+    page = html.unescape(response.content.decode())
+    assert "Choose what settles 3. Orders → Stock." in page
+    assert '<a href="#row-orders-stock">Orders → Stock</a>' in page
+    assert Attempt.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({"reason-orders-stock": "9"}, "'9' is not a reason for 'orders-stock'"),
+        ({"reason-ghost": "1"}, "not part of this drill ('ghost')"),
+        ({"technique-orders-stock": "event"}, "this drill offers no techniques"),
+        ({"variant": "no-such-variant"}, "no variant 'no-such-variant'"),
+    ],
+)
+def test_a_tampered_reason_technique_or_variant_is_a_400(learner_client, drill, extra, reason):
+    response = learner_client.post(submit_url(drill), {**post_data(), **extra})
+    assert response.status_code == 400
+    assert reason in html.unescape(response.content.decode())
+    assert Attempt.objects.count() == 0
+
+
+def test_a_wrong_reason_is_named_and_costs_its_part(learner_client, drill):
+    response = learner_client.post(submit_url(drill), post_data(reasons={"orders-stock": 1}),
+                                   **HTMX)
+    page = html.unescape(response.content.decode())
+    row = verdict_row(page, "orders-stock")
+    assert "Not quite: reason" in row
+    assert "you cited question 1; it is question 3" in row
+    assert "which would point to sync" in row
+    assert "You scored 14 of 15 points." in page
+    answer = AttemptAnswer.objects.get(interaction__key="orders-stock")
+    assert (answer.style_correct, answer.reason, answer.reason_correct, answer.correct) == (
+        True, 1, False, False)
+
+
+@pytest.fixture
+def technique_drill(drill):
+    drill.techniques = ["plain-call", "event", "local-copy"]
+    drill.save()
+    for interaction in drill.interactions.all():
+        interaction.techniques = {"sync": ["plain-call"], "async": ["event"],
+                                  "either": ["plain-call", "event"]}[interaction.answer]
+        if interaction.key == "orders-stock":
+            interaction.techniques = ["local-copy"]
+        interaction.save()
+    return drill
+
+
+def technique_data(**changes) -> dict:
+    chosen = {"orders-payments": "plain-call", "payments-processor": "plain-call",
+              "orders-stock": "local-copy", "orders-fraud": "event", "orders-email": "event"}
+    chosen.update(changes)
+    return post_data(**{f"technique-{key}": value for key, value in chosen.items()})
+
+
+def test_a_drill_with_techniques_asks_for_one_per_interaction(client, technique_drill):
+    page = client.get(technique_drill.get_absolute_url()).content.decode()
+    assert page.count('name="technique-') == 5
+    assert "Local copy fed by events" in page
+
+
+def test_a_wrong_technique_is_named(learner_client, technique_drill):
+    response = learner_client.post(submit_url(technique_drill),
+                                   technique_data(**{"orders-stock": "event"}), **HTMX)
+    row = verdict_row(html.unescape(response.content.decode()), "orders-stock")
+    assert "Not quite: technique" in row
+    assert "the key has “Local copy fed by events”" in row
+    attempt = Attempt.objects.get()
+    assert (attempt.score, attempt.total) == (19, 20)
+
+
+def test_a_technique_the_drill_does_not_offer_is_a_400(learner_client, technique_drill):
+    response = learner_client.post(submit_url(technique_drill),
+                                   technique_data(**{"orders-stock": "saga-step"}))
+    assert response.status_code == 400
+    assert "this drill offers plain-call, event, local-copy" in html.unescape(
+        response.content.decode())
+
+
+@pytest.fixture
+def variant_drill(drill):
+    drill.variants = [{
+        "slug": "stock-first", "title": "Stock is scarce",
+        "change": "Only ten are left, and nobody may be told the order is placed without one.",
+        "interactions": {"orders-stock": {
+            "exchange": "Reserve one of the last ten", "answer": "sync", "condition": "",
+            "deciding_question": 1, "other_questions": [], "techniques": [],
+            "rationale": "Variant rationale of orders-stock.",
+            "wrong_answer_why": "Variant: confirming stock that is gone.",
+        }},
+    }]
+    drill.save()
+    return drill
+
+
+VARIANT_RIGHT = {**RIGHT, "orders-stock": "sync"}
+
+
+def test_the_first_visit_serves_the_drill_as_written(client, variant_drill):
+    page = client.get(variant_drill.get_absolute_url()).content.decode()
+    assert 'name="variant" value=""' in page or 'name="variant" id' in page
+    assert "Stock is scarce" not in page and "orders-stock exchange" in page
+
+
+def test_after_the_key_was_seen_a_retry_serves_a_variant(learner_client, variant_drill):
+    learner_client.post(submit_url(variant_drill), post_data())
+    page = learner_client.get(variant_drill.get_absolute_url()).content.decode()
+    assert "This time: Stock is scarce" in page
+    assert "Reserve one of the last ten" in page and "orders-stock exchange" not in page
+    assert 'name="variant" value="stock-first"' in page
+    # The variant's own key grades it: the answer that was right before is wrong now.
+    response = learner_client.post(submit_url(variant_drill),
+                                   post_data(RIGHT, variant="stock-first"), **HTMX)
+    row = verdict_row(html.unescape(response.content.decode()), "orders-stock")
+    assert "Not quite: style" in row and "Variant rationale of orders-stock." in row
+    assert list(Attempt.objects.order_by("pk").values_list("variant", flat=True)) == [
+        "", "stock-first"]
+    history = learner_client.get(reverse("drills:history", args=[variant_drill.slug]))
+    assert "Variant: Stock is scarce" in history.content.decode()
+    assert "As written" in history.content.decode()
+
+
+def test_an_anonymous_retry_after_the_key_also_gets_a_variant(client, variant_drill):
+    client.post(submit_url(variant_drill), post_data())
+    page = client.get(variant_drill.get_absolute_url()).content.decode()
+    assert "This time: Stock is scarce" in page
+    client.post(submit_url(variant_drill), post_data(VARIANT_RIGHT, variant="stock-first"))
+    # Every version seen: round the list again, to the drill as written.
+    page = client.get(variant_drill.get_absolute_url()).content.decode()
+    assert "This time:" not in page
+
+
+def test_a_variant_attempt_is_reviewed_against_the_variants_key(learner_client, variant_drill):
+    learner_client.post(submit_url(variant_drill), post_data(
+        VARIANT_RIGHT, reasons={"orders-stock": 1}, variant="stock-first"))
+    attempt = Attempt.objects.get()
+    page = learner_client.get(attempt.get_absolute_url()).content.decode()
+    assert "Full marks: 15 of 15 points." in page and "Stock is scarce" in page
+
+
+def test_next_variant_rules():
+    drill = Drill(slug="d", variants=[{"slug": "a"}, {"slug": "b"}])
+    assert content.next_variant(drill, []) == ""
+    assert content.next_variant(drill, [""]) == "a"
+    assert content.next_variant(drill, ["", "a"]) == "b"
+    assert content.next_variant(drill, ["", "a", "b"]) == ""
+    assert content.next_variant(drill, ["a", "b", ""]) == "a"
+    assert content.next_variant(Drill(slug="e"), [""]) == ""
+
+
+def test_the_model_answer_is_shown_once_the_workflow_is_handed_in(client, learner,
+                                                                  other_learner, own_question):
+    own_question.model_answer_markdown = "Keep **one** sync hop: the seat."
+    own_question.key_points = ["The seat reservation is the only call the user waits for."]
+    own_question.save()
+    client.force_login(learner)
+    response = client.post(HAND_IN_URL, own_data([row()]))
+    submission = Submission.objects.get()
+    assert response["Location"] == f"{OWN_URL}?handed_in={submission.pk}"
+    before = client.get(OWN_URL).content.decode()
+    assert "Check your design against a model answer" not in before
+    page = client.get(response["Location"]).content.decode()
+    assert "Check your design against a model answer" in page
+    assert "Keep <strong>one</strong> sync hop" in page
+    assert "The seat reservation is the only call the user waits for." in page
+    assert "Orders → Payments" in page
+    # Someone else's hand-in number shows nobody's work and no model answer.
+    client.force_login(other_learner)
+    page = client.get(response["Location"]).content.decode()
+    assert "Check your design against a model answer" not in page
+
+
+def test_add_an_interaction_without_javascript_returns_to_the_new_row(client, own_question):
+    page = client.get(OWN_URL).content.decode()
+    assert f'formaction="{ADD_URL}#row-1"' in page
+    page = client.post(ADD_URL, own_data([row()])).content.decode()
+    assert 'id="row-1"' in page and f'formaction="{ADD_URL}#row-2"' in page
+
+
+# The own workflow's path from its structure ------------------------------------------------
+
+
+def test_own_workflow_hops_follow_which_call_is_made_while_handling_which():
+    from drills import workflow
+
+    rows = [
+        {"caller": "Web", "callee": "Orders", "style": "sync", "entry": True},
+        {"caller": "Orders", "callee": "Payments", "style": "sync", "after": 1},
+        {"caller": "Payments", "callee": "Bank", "style": "sync", "after": 2},
+        {"caller": "Orders", "callee": "Mail", "style": "async", "after": 1},
+        {"caller": "Mail", "callee": "Provider", "style": "sync", "after": 4},
+    ]
+    # The tick is not asked for: the request and the sync calls under it make the path.
+    assert workflow.on_path(rows) == {0, 1, 2, 3}
+    assert workflow.count_hops(rows) == 2
+    rows[1]["style"] = "async"
+    assert workflow.count_hops(rows) == 0
+    assert "3. Payments → Bank, made while handling 2: SYNC, off the critical path" in \
+        workflow.as_text("Shop", [{**r, "justification": "j"} for r in rows])
+
+
+@pytest.mark.parametrize(
+    ("afters", "message"),
+    [
+        ({1: "7"}, "Interaction 2 is made while handling interaction 7, which does not exist."),
+        ({0: "2", 1: "1"}, "Interactions 1, 2 are each made while handling another of them"),
+        ({0: "1"}, "Interactions 1 are each made while handling another of them"),
+    ],
+)
+def test_a_broken_structure_is_a_form_error_naming_the_rows(client, own_question, afters,
+                                                           message):
+    rows = [row(), row(caller="Payments", callee="Bank")]
+    data = own_data(rows, **{f"rows-{i}-after": v for i, v in afters.items()})
+    response = client.post(HAND_IN_URL, data)
+    assert response.status_code == 422
+    assert message in html.unescape(response.content.decode())
+    assert Submission.objects.count() == 0
+
+
+def test_the_users_request_marked_async_is_a_form_error(client, own_question):
+    data = own_data([row(style="async", entry=True)])
+    response = client.post(HAND_IN_URL, data)
+    assert response.status_code == 422
+    assert "the user's own request, which always waits for its reply: mark it sync" in \
+        html.unescape(response.content.decode())

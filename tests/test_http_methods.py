@@ -27,6 +27,9 @@ def hand_in_work(user) -> None:
     drill = Drill.objects.filter(interactions__isnull=False).distinct().first()
     assert drill is not None
     answers = {f"choice-{i.key}": "sync" for i in drill.interactions.all()}
+    answers.update({f"reason-{i.key}": "1" for i in drill.interactions.all()})
+    if drill.techniques:
+        answers.update({f"technique-{i.key}": "plain-call" for i in drill.interactions.all()})
     client.post(reverse("drills:submit", args=[drill.slug]), {"token": uuid.uuid4(), **answers})
     client.post(reverse("drills:own_hand_in"), {
         "name": "Check in", "token": uuid.uuid4(), "hand_in": "1",
@@ -55,15 +58,22 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "courseware:new_problem_numbers": lambda: {"slug": first_slug(Problem.objects.all())},
         "drills:detail": lambda: {"slug": attempt.drill.slug},
         "drills:submit": lambda: {"slug": attempt.drill.slug},
+        "drills:design": lambda: {"slug": attempt.drill.slug},
         "drills:history": lambda: {"slug": attempt.drill.slug},
         "drills:attempt": lambda: {"slug": attempt.drill.slug, "pk": attempt.pk},
         "grading:grade": lambda: {"pk": submission.pk},
+        "grading:let_go": lambda: {"pk": submission.pk},
+        "grading:grading_options": lambda: {"slug": first_slug(Question.objects.all())},
         "grading:release": lambda: {"pk": submission.pk},
         "grading:correct": lambda: {"pk": submission.pk},
         "grading:add_snippet": lambda: {"pk": submission.pk},
         "grading:delete_snippet": lambda: {"pk": submission.pk, "snippet_pk": 1},
         "grading:my_submission": lambda: {"pk": submission.pk},
         "grading:request_regrade": lambda: {"pk": submission.pk},
+        "grading:rubric": lambda: {"slug": first_slug(Question.objects.all())},
+        # No platform is registered there: the refusal page.
+        "lti:login": lambda: {"registration_uuid": uuid.UUID(int=1)},
+        "lti:retry_passback": lambda: {"pk": 1},
         "grading:schedule_release": lambda: {"pk": submission.pk},
         "grading:cancel_release": lambda: {"pk": 1},
         "grading:remove_due_date": lambda: {"pk": 1},

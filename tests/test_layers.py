@@ -1,4 +1,5 @@
-"""The apps layer strictly: config <- courseware, accounts <- drills <- grading, simulator.
+"""The apps layer strictly: config <- courseware, accounts <- drills <- grading, simulator <-
+lti, notifications.
 
 Each app may use the ones below it and never one above: not by import, not by a model string
 ("grading.Submission"), not by a migration dependency, not by a template tag library or URL name
@@ -13,7 +14,8 @@ import pytest
 from django.db.migrations.loader import MigrationLoader
 
 ROOT = Path(__file__).resolve().parent.parent
-LEVEL = {"config": 0, "courseware": 1, "accounts": 1, "drills": 2, "grading": 3, "simulator": 3}
+LEVEL = {"config": 0, "courseware": 1, "accounts": 1, "drills": 2, "grading": 3, "simulator": 3,
+         "lti": 4, "notifications": 4}
 # Where an app's templates live, besides the app folder itself.
 TEMPLATES = {app: ROOT / "templates" / app for app in LEVEL}
 MODEL_STRING = re.compile(r"""["']([a-z_]+)\.[A-Z]\w+["']""")

@@ -147,6 +147,8 @@ def test_one_drill_form_sent_to_both_servers_at_once_is_stored_once(servers):
         "token": str(uuid.uuid4()),
         "choice-step-1": "sync",
         "choice-step-2": "sync",
+        "reason-step-1": "1",
+        "reason-step-2": "1",
     }
 
     responses = at_once(
@@ -158,7 +160,8 @@ def test_one_drill_form_sent_to_both_servers_at_once_is_stored_once(servers):
     attempt = Attempt.objects.get(learner__username="ada")
     assert {r.header("Location") for r in responses} == {attempt.get_absolute_url()}
     assert str(attempt.token) == form["token"]
-    assert "You got 1 of 2 right." in on_second.get(attempt.get_absolute_url()).text
+    # Step 2's style is wrong and its reason right: 3 + 1 of 2 × 3 points.
+    assert "You scored 4 of 6 points." in on_second.get(attempt.get_absolute_url()).text
 
 
 def test_two_graders_on_two_servers_saving_at_once_cannot_overwrite_each_other(servers):

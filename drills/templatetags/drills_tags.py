@@ -34,3 +34,10 @@ def practice_drills(context, lesson) -> list[dict]:
     signed_in = user is not None and user.is_authenticated
     best = Attempt.objects.best_by_drill(user) if signed_in and drills else {}
     return [{"drill": drill, "best": best.get(drill.pk)} for drill in drills]
+
+
+@register.simple_tag
+def reason_label(number: int) -> str:
+    """How feedback cites a reason by its number: 'question 3', or the rule's name."""
+    found = grading.REASONS.get(number)
+    return found.label if found else ""
