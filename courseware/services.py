@@ -5,7 +5,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from courseware import handins
+from courseware import cards, handins, review
 from courseware.checks import MAX_TRIES, OptionKey, QuickCheckState, grade_quick_check, state_of
 from courseware.models import (
     Lesson,
@@ -14,7 +14,11 @@ from courseware.models import (
     QuickCheck,
     QuickCheckOption,
     QuickCheckResponse,
+    ReviewCard,
+    ReviewRecord,
 )
+
+QUICK_CHECK_KIND = "quick-check"
 
 
 def submit_answer(*, learner, question: Question, answer: str, payload: dict | None = None,
@@ -79,6 +83,8 @@ def answer_quick_check(
                     selected=keys,
                     correct=result.correct,
                 )
+                if state.next_attempt == 1 and not result.correct:
+                    add_review_card(learner=learner, kind=QUICK_CHECK_KIND, ref=quick_check.slug)
         except IntegrityError:
             # The same try arrived twice at once (a double click); the one stored first stands.
             tries = quick_check_tries(learner=learner, session=session, quick_checks=[quick_check])
@@ -106,3 +112,67 @@ def mark_complete(*, learner, lesson: Lesson) -> LessonProgress:
         progress.completed_at = timezone.now()
         progress.save()
     return progress
+
+
+def add_review_card(*, learner, kind: str, ref: str, now=None) -> tuple[ReviewCard, bool]:
+    """Put a missed item in the learner's review, due now; returns (card, created).
+
+    An item already in review keeps its schedule: missing it again elsewhere is not a review.
+    """
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            card = ReviewCard.objects.create(learner=learner, kind=kind, ref=ref, due=now)
+            card.state = review.new_card(card_id=card.pk, now=now)
+            card.save(update_fields=["state"])
+            return card, True
+    except IntegrityError:
+        # Already there, or the same miss stored at once by a second request.
+        return ReviewCard.objects.get(learner=learner, kind=kind, ref=ref), False
+
+
+def add_review_cards(*, learner, kind: str, refs: Iterable[str]) -> int:
+    """Put several missed items of one kind in review; returns how many were new."""
+    return sum(add_review_card(learner=learner, kind=kind, ref=ref)[1] for ref in refs)
+
+
+def review_card(*, card: ReviewCard, checked: cards.Checked, variant: str, token: uuid.UUID,
+                now=None) -> tuple[ReviewRecord, bool]:
+    """Grade a review card and reschedule it; returns (record, created).
+
+    A second submit of the same form (a double click, a reload) gets the first record back and
+    reschedules nothing. A card that is not due yet may be reviewed: FSRS counts the early
+    review with the time that has really passed, and the record says it was early.
+    """
+    now = now or timezone.now()
+    existing = ReviewRecord.objects.filter(token=token).select_related("card").first()
+    if existing is not None:
+        return _same_card(existing, card), False
+    try:
+        with transaction.atomic():
+            locked = ReviewCard.objects.select_for_update().get(pk=card.pk)
+            graded = review.review(locked.state, correct=checked.correct, now=now)
+            record = ReviewRecord.objects.create(
+                card=locked, answer=checked.answer, variant=variant, correct=checked.correct,
+                rating=graded.rating, early=locked.due > now, log=graded.log, reviewed_at=now,
+                token=token,
+            )
+            locked.state, locked.due, locked.reviewed_at = graded.state, graded.due, now
+            locked.reviews += 1
+            locked.lapses += 0 if checked.correct else 1
+            locked.save(update_fields=["state", "due", "reviewed_at", "reviews", "lapses"])
+    except IntegrityError:
+        existing = ReviewRecord.objects.select_related("card").get(token=token)
+        return _same_card(existing, card), False
+    card.refresh_from_db()
+    return record, True
+
+
+class TokenReused(Exception):
+    """A form token that already belongs to an answer on another card."""
+
+
+def _same_card(record: ReviewRecord, card: ReviewCard) -> ReviewRecord:
+    if record.card_id != card.pk:
+        raise TokenReused("This form was already used. Reload the card to answer it again.")
+    return record

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courseware import views
+from courseware import review_views, views
 
 app_name = "courseware"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("lessons/<slug:slug>/complete/", views.complete_lesson, name="complete_lesson"),
     path("questions/<slug:slug>/answer/", views.answer_question, name="answer_question"),
     path("quick-checks/<slug:slug>/", views.check_quick_check, name="check_quick_check"),
+    path("review/", review_views.review_home, name="review"),
+    path("review/<int:pk>/", review_views.review_card, name="review_card"),
+    path("review/<int:pk>/answer/", review_views.answer_card, name="answer_card"),
 ]

@@ -50,6 +50,8 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "courseware:complete_lesson": lambda: {"slug": first_slug(Lesson.objects.all())},
         "courseware:answer_question": lambda: {"slug": first_slug(Question.objects.all())},
         "courseware:check_quick_check": lambda: {"slug": first_slug(QuickCheck.objects.all())},
+        "courseware:review_card": lambda: {"pk": user.review_cards.order_by("pk").first().pk},
+        "courseware:answer_card": lambda: {"pk": user.review_cards.order_by("pk").first().pk},
         "drills:detail": lambda: {"slug": attempt.drill.slug},
         "drills:submit": lambda: {"slug": attempt.drill.slug},
         "drills:history": lambda: {"slug": attempt.drill.slug},
