@@ -26,5 +26,5 @@ class CoursewareConfig(AppConfig):
         post_migrate.connect(bump_content_version, sender=self, dispatch_uid="courseware_bump")
         bump_on_change(
             models.Course, models.Module, models.Lesson, models.Question, models.QuickCheck,
-            models.QuickCheckOption,
+            models.QuickCheckOption, models.Problem,
         )

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
-from courseware.models import Lesson, Question, QuickCheck
+from courseware.models import Lesson, Problem, Question, QuickCheck
 from courseware.versioning import content_version
 
 
@@ -16,6 +16,8 @@ class LessonContent:
     questions: tuple[Question, ...]
     # Each with its options read already.
     quick_checks: tuple[QuickCheck, ...]
+    # Only those whose type is registered: a type whose app is gone cannot draw numbers.
+    problems: tuple[Problem, ...] = ()
 
 
 def lessons_in_order() -> list[Lesson]:
@@ -42,4 +44,5 @@ def get_lesson(slug: str) -> LessonContent:
         lesson=lesson,
         questions=tuple(lesson.questions.all()),
         quick_checks=tuple(lesson.quick_checks.prefetch_related("options")),
+        problems=tuple(p for p in lesson.problems.all() if p.problem_type is not None),
     )

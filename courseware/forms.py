@@ -2,6 +2,8 @@ from typing import cast
 
 from django import forms
 
+from courseware import problems
+
 MAX_ANSWER_LENGTH = 5000
 
 
@@ -50,3 +52,39 @@ class QuickCheckForm(forms.Form):
             error.code in {"invalid_choice", "one_only"}
             for error in self.errors.as_data().get("choice", [])
         )
+
+
+class ProblemAnswerForm(forms.Form):
+    """An answer to one set of the learner's numbers, which the form names by their id."""
+
+    instance = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    answer = forms.CharField(
+        label="Your answer",
+        max_length=problems.MAX_ANSWER_LENGTH,
+        strip=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "required": "Type a number before checking.",
+            "max_length": "An answer is at most %(limit_value)d characters long.",
+        },
+    )
+
+    def __init__(self, *args, unit: problems.Unit, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.unit = unit
+
+    def clean_answer(self) -> float:
+        try:
+            return problems.parse_answer(self.cleaned_data["answer"], self.unit)
+        except problems.AnswerError as exc:
+            raise forms.ValidationError(str(exc), code="not_a_number") from exc
+
+    @property
+    def tampered(self) -> bool:
+        """The hidden field was altered: the page never sends a missing or malformed id."""
+        return "instance" in self.errors
+
+
+class NewNumbersForm(forms.Form):
+    # The numbers the learner was looking at, so a repeated click draws new numbers once.
+    after = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

@@ -21,12 +21,13 @@ from typing import Any, Protocol
 import yaml
 from django.db import transaction
 
-from courseware import embeds
+from courseware import embeds, problems
 from courseware.models import (
     ContentSource,
     Course,
     Lesson,
     Module,
+    Problem,
     Question,
     QuickCheck,
     QuickCheckOption,
@@ -148,6 +149,7 @@ class Plan:
     lessons: list[dict] = field(default_factory=list)
     questions: list[dict] = field(default_factory=list)
     quick_checks: list[dict] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)
 
 
 def read_content(root: Path | None = None) -> Plan:
@@ -183,6 +185,7 @@ def read_content(root: Path | None = None) -> Plan:
     check_unique(course_file, "lesson", [lesson["slug"] for lesson in plan.lessons])
     check_unique(course_file, "question", [q["slug"] for q in plan.questions])
     check_unique(course_file, "quick check", [q["slug"] for q in plan.quick_checks])
+    check_unique(course_file, "problem", [p["slug"] for p in plan.problems])
     return plan
 
 
@@ -325,6 +328,29 @@ def read_questions(path: Path, lesson_slugs: set[str], plan: Plan) -> None:
                 "options": parsed,
             }
         )
+    read_problems(path, data, lesson_slugs, plan)
+
+
+def read_problems(path: Path, data: dict, lesson_slugs: set[str], plan: Plan) -> None:
+    for order, item in enumerate(data.get("problems") or [], start=1):
+        where = f"problems #{order}"
+        if not isinstance(item, dict):
+            raise ContentError(path, f"{where} must be a mapping")
+        lesson = item.get("lesson")
+        if lesson not in lesson_slugs:
+            raise ContentError(path, f"{where} names unknown lesson {lesson!r}")
+        kind = str(item.get("type", "") or "").strip()
+        if problems.get(kind) is None:
+            known = ", ".join(problems.names()) or "none"
+            raise ContentError(path, f"{where} has unknown type {kind!r} (known: {known})")
+        plan.problems.append(
+            {
+                "slug": require_slug(path, item.get("slug"), f"{where} slug"),
+                "lesson": lesson,
+                "order": order,
+                "kind": kind,
+            }
+        )
 
 
 def digest(values: dict, extra: Any = None) -> str:
@@ -419,6 +445,12 @@ def apply(plan: Plan) -> LoadReport:
             )
             if label not in report.created + report.updated:
                 report.updated.append(f"{label} options")
+    for problem in plan.problems:
+        values = {k: v for k, v in problem.items() if k not in {"slug", "lesson"}}
+        sync(
+            Problem, {"slug": problem["slug"]}, {**values, "lesson": lessons[problem["lesson"]]},
+            f"problem {problem['slug']}", report,
+        )
     return report
 
 

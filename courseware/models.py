@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from courseware import embeds
+from courseware import embeds, problems
 from courseware.rendering import render_markdown
 
 
@@ -270,3 +270,105 @@ class ReviewRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.card}: {'right' if self.correct else 'wrong'}"
+
+
+class Problem(models.Model):
+    """A numeric problem on a lesson; each learner answers it with numbers drawn for them."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="problems")
+    slug = models.SlugField(unique=True)
+    order = models.PositiveIntegerField(default=0)
+    # The registered problem type (courseware/problems.py) that draws and grades the numbers.
+    kind = models.CharField(max_length=50, choices=problems.choices)
+
+    class Meta:
+        ordering = ["lesson__module__order", "lesson__order", "order"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def problem_type(self) -> problems.ProblemType | None:
+        return problems.get(self.kind)
+
+
+class ProblemInstanceQuerySet(models.QuerySet["ProblemInstance"]):
+    def of(self, learner, problem: Problem) -> "ProblemInstanceQuerySet":
+        return self.filter(learner=learner, problem=problem)
+
+    def current(self) -> "ProblemInstance | None":
+        """The latest set of numbers: the one the learner is asked to answer."""
+        return self.order_by("-number").first()
+
+
+class ProblemInstance(models.Model):
+    """One set of a learner's numbers for a problem; "new numbers" adds the next one."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="problem_instances"
+    )
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="instances")
+    # 1 for the learner's first numbers, then 2, 3...: a second identical "new numbers" request
+    # asks for a number that exists already and stores nothing.
+    number = models.PositiveIntegerField()
+    seed = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProblemInstanceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["problem", "learner", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "problem", "number"], name="one_instance_per_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="problem_instance_number_from_one"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} on {self.problem.slug}, numbers #{self.number}"
+
+    @property
+    def params(self) -> problems.Params:
+        problem_type = self.problem.problem_type
+        return problem_type.generate(self.seed) if problem_type else {}
+
+
+class ProblemAnswerQuerySet(models.QuerySet):
+    def first_tries(self) -> "ProblemAnswerQuerySet":
+        """The answers that count for score and mastery: each learner's first at a problem."""
+        return self.filter(first_try=True)
+
+
+class ProblemAnswer(models.Model):
+    """A learner's answer to one set of their numbers; each set is answered once."""
+
+    instance = models.OneToOneField(
+        ProblemInstance, on_delete=models.CASCADE, related_name="answer"
+    )
+    # Copied from the instance so first tries are one unique, indexed query away.
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="problem_answers"
+    )
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="answers")
+    value = models.FloatField()
+    correct = models.BooleanField()
+    first_try = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProblemAnswerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["problem", "learner", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "problem"], condition=models.Q(first_try=True),
+                name="one_first_try_per_problem",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        verdict = "right" if self.correct else "wrong"
+        return f"{self.learner} on {self.problem.slug}: {self.value} ({verdict})"

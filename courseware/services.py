@@ -1,15 +1,20 @@
+import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from courseware import cards, handins, review
+from courseware import cards, handins, problems, review, signals
 from courseware.checks import MAX_TRIES, OptionKey, QuickCheckState, grade_quick_check, state_of
 from courseware.models import (
     Lesson,
     LessonProgress,
+    Problem,
+    ProblemAnswer,
+    ProblemInstance,
     Question,
     QuickCheck,
     QuickCheckOption,
@@ -176,3 +181,162 @@ def _same_card(record: ReviewRecord, card: ReviewCard) -> ReviewRecord:
     if record.card_id != card.pk:
         raise TokenReused("This form was already used. Reload the card to answer it again.")
     return record
+
+
+# Problems with the learner's own numbers ---------------------------------------------------
+
+
+class ProblemRefused(Exception):
+    """An answer that cannot be taken; ``status`` is the HTTP status that fits, the message says
+    why."""
+
+    status = 400
+
+
+class NotYourNumbers(ProblemRefused):
+    pass
+
+
+class NumbersReplaced(ProblemRefused):
+    status = 409
+
+
+def new_seed() -> int:
+    return secrets.randbelow(2**62)
+
+
+def current_instances(*, learner, problems_: Iterable[Problem]) -> dict[int, ProblemInstance]:
+    """Each problem's current numbers for this learner, by problem id, drawing first numbers for
+    problems the learner has never seen."""
+    wanted = {problem.pk: problem for problem in problems_}
+    found: dict[int, ProblemInstance] = {}
+    rows = (
+        ProblemInstance.objects.filter(learner=learner, problem__in=wanted)
+        .select_related("answer").order_by("number")
+    )
+    for instance in rows:
+        found[instance.problem_id] = instance
+    missing = [pk for pk in wanted if pk not in found]
+    if missing:
+        # Two first visits at once both try number 1; the constraint keeps one of them.
+        ProblemInstance.objects.bulk_create(
+            [ProblemInstance(learner=learner, problem_id=pk, number=1, seed=new_seed())
+             for pk in missing],
+            ignore_conflicts=True,
+        )
+        for instance in ProblemInstance.objects.filter(learner=learner, problem__in=missing):
+            found[instance.problem_id] = instance
+    for instance in found.values():
+        instance.problem = wanted[instance.problem_id]
+    return found
+
+
+def counted_answers(*, learner, problems_: Iterable[Problem]) -> dict[int, ProblemAnswer]:
+    """The learner's first try at each of these problems that they have answered, by problem
+    id: the answer that counts for score and mastery."""
+    rows = ProblemAnswer.objects.first_tries().filter(learner=learner, problem__in=list(problems_))
+    return {answer.problem_id: answer for answer in rows}
+
+
+def current_instance(*, learner, problem: Problem) -> ProblemInstance:
+    return current_instances(learner=learner, problems_=[problem])[problem.pk]
+
+
+def new_instance(*, learner, problem: Problem, after: int | None = None) -> ProblemInstance:
+    """New numbers for this learner on this problem, which become the current ones.
+
+    ``after`` is the number of the instance the learner was looking at when they asked: when a
+    newer one exists already (the same request sent twice), that one is returned and nothing
+    new is drawn. Without it new numbers are always drawn (as a review does).
+    """
+    for _ in range(3):
+        latest = ProblemInstance.objects.of(learner, problem).current()
+        if latest is None:
+            return current_instance(learner=learner, problem=problem)
+        if after is not None and latest.number > after:
+            return latest
+        try:
+            with transaction.atomic():
+                instance = ProblemInstance.objects.create(
+                    learner=learner, problem=problem, number=latest.number + 1, seed=new_seed()
+                )
+            return instance
+        except IntegrityError:
+            # Someone else drew the next numbers first: theirs stand if they answer our request.
+            continue
+    latest = ProblemInstance.objects.of(learner, problem).current()
+    assert latest is not None
+    return latest
+
+
+@dataclass(frozen=True)
+class ProblemOutcome:
+    answer: ProblemAnswer
+    verdict: problems.Verdict
+    # False when this set of numbers had been answered already: nothing was stored.
+    created: bool
+
+
+def answer_problem(
+    *, learner, problem: Problem, instance_id: int, value: float, require_current: bool = True
+) -> ProblemOutcome:
+    """Grade and store ``value`` as the learner's answer to their numbers ``instance_id``.
+
+    Each set of numbers is answered once; the first answer a learner gives to a problem (on
+    any numbers) is their first try, the one that counts. A repeated request returns the stored
+    answer and stores nothing. Raises NotYourNumbers for numbers drawn for someone else or for
+    another problem, NumbersReplaced when ``require_current`` and the learner has drawn newer
+    numbers since. Sends ``problem_answered`` and, for a wrong first try, ``problem_missed``.
+    """
+    instance = ProblemInstance.objects.filter(pk=instance_id).select_related("problem").first()
+    if instance is None or instance.learner_id != learner.pk or instance.problem_id != problem.pk:
+        raise NotYourNumbers(
+            "These are not your numbers for this problem: answer the numbers shown to you."
+        )
+    problem_type = problem.problem_type
+    if problem_type is None:
+        raise ProblemRefused("This problem cannot be graded at the moment.")
+    verdict = problem_type.grade(instance.params, value)
+    stored = ProblemAnswer.objects.filter(instance=instance).first()
+    if stored is not None:
+        return ProblemOutcome(stored, problem_type.grade(instance.params, stored.value), False)
+    if require_current:
+        latest = ProblemInstance.objects.of(learner, problem).current()
+        if latest is not None and latest.number != instance.number:
+            raise NumbersReplaced(
+                "You have asked for new numbers since: answer the ones now shown."
+            )
+    first_try = not ProblemAnswer.objects.filter(learner=learner, problem=problem).exists()
+    answer = None
+    for first in (first_try, False):
+        try:
+            with transaction.atomic():
+                answer = ProblemAnswer.objects.create(
+                    instance=instance, learner=learner, problem=problem, value=value,
+                    correct=verdict.correct, first_try=first,
+                )
+            break
+        except IntegrityError:
+            stored = ProblemAnswer.objects.filter(instance=instance).first()
+            if stored is not None:
+                # The same answer arrived twice at once; the one stored first stands.
+                return ProblemOutcome(
+                    stored, problem_type.grade(instance.params, stored.value), False
+                )
+            # Another set of numbers took the first try a moment earlier: this one does not count.
+    assert answer is not None
+    _announce(answer, instance)
+    return ProblemOutcome(answer, verdict, True)
+
+
+def _announce(answer: ProblemAnswer, instance: ProblemInstance) -> None:
+    def send() -> None:
+        kwargs = {
+            "learner": answer.learner, "problem": answer.problem, "instance": instance,
+            "answer": answer, "correct": answer.correct, "first_try": answer.first_try,
+        }
+        signals.problem_answered.send(sender=Problem, **kwargs)
+        if answer.first_try and not answer.correct:
+            signals.problem_missed.send(sender=Problem, **kwargs)
+
+    transaction.on_commit(send)

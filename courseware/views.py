@@ -5,17 +5,18 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from config.http import HtmxHttpRequest
-from courseware import content, embeds, handins, services
+from courseware import content, embeds, handins, problems, services
 from courseware.checks import learner_order, state_of
-from courseware.forms import AnswerForm, QuickCheckForm
-from courseware.models import Question, QuickCheck
+from courseware.forms import AnswerForm, NewNumbersForm, ProblemAnswerForm, QuickCheckForm
+from courseware.models import Problem, ProblemAnswer, ProblemInstance, Question, QuickCheck
 from courseware.progress import course_progress
 from courseware.versioning import content_version
 
@@ -25,6 +26,8 @@ DRAFTS_KEY = "answer_drafts"
 # Every visitor without a session is served the same cached lesson page (config/pagecache.py),
 # so visitors share one order of options; each signed-in learner has an order of their own.
 VISITOR_SEED = "visitor"
+# A visitor sees a problem with these example numbers and is asked to log in for their own.
+VISITOR_PROBLEM_SEED = 0
 
 
 @require_safe
@@ -61,6 +64,7 @@ def lesson_context(request: HtmxHttpRequest, entry: content.LessonContent) -> di
         "next": lessons[index + 1] if index + 1 < len(lessons) else None,
         "questions": questions,
         "checks": quick_check_entries(request, entry.quick_checks),
+        "problems": problem_entries(request, entry.problems),
     }
     embed = embeds.get(lesson.embed)
     if embed is not None:
@@ -198,3 +202,150 @@ def check_quick_check(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         entry if item["check"].pk == quick_check.pk else item for item in page["checks"]
     ]
     return render(request, "courseware/lesson.html", page, status=status)
+
+
+def answer_of(instance: ProblemInstance | None) -> ProblemAnswer | None:
+    if instance is None:
+        return None
+    try:
+        return instance.answer
+    except ObjectDoesNotExist:
+        return None
+
+
+def problem_entry(
+    problem: Problem, instance: ProblemInstance | None, *, counted: ProblemAnswer | None = None,
+    form: ProblemAnswerForm | None = None, error: str = "",
+) -> dict:
+    """What the problem's card shows: the learner's numbers and, once answered, the verdict and
+    the worked solution with those numbers."""
+    problem_type = problem.problem_type
+    assert problem_type is not None
+    params = problem_type.generate(instance.seed if instance else VISITOR_PROBLEM_SEED)
+    answer = answer_of(instance)
+    entry = {
+        "problem": problem,
+        "type": problem_type,
+        "instance": instance,
+        "prompt": problem_type.prompt(params),
+        "tolerance": problem_type.tolerance_text(),
+        "links": problem_type.links(params),
+        "answer": answer,
+        "counted": counted,
+        "error": error,
+    }
+    if answer is not None:
+        verdict = problem_type.grade(params, answer.value)
+        entry.update(
+            verdict=verdict,
+            solution=problem_type.solution(params),
+            shown={name: problems.number(getattr(verdict, name), 5)
+                   for name in ("given", "truth", "low", "high")},
+        )
+    elif instance is not None:
+        entry["form"] = form or ProblemAnswerForm(
+            initial={"instance": instance.pk}, unit=problem_type.unit
+        )
+    return entry
+
+
+def problem_entries(request: HtmxHttpRequest, lesson_problems) -> list[dict]:
+    if not lesson_problems:
+        return []
+    if not request.user.is_authenticated:
+        return [problem_entry(problem, None) for problem in lesson_problems]
+    instances = services.current_instances(learner=request.user, problems_=lesson_problems)
+    counted = services.counted_answers(learner=request.user, problems_=lesson_problems)
+    return [
+        problem_entry(problem, instances[problem.pk], counted=counted.get(problem.pk))
+        for problem in lesson_problems
+    ]
+
+
+def problem_response(
+    request: HtmxHttpRequest, problem: Problem, entry: dict, *, version: str, status: int = 200
+) -> HttpResponse:
+    if request.htmx:
+        return render(request, "courseware/lesson.html#problem", {"entry": entry}, status=status)
+    page = lesson_context(request, content.get_lesson(problem.lesson.slug))
+    page["content_version"] = version
+    page["problems"] = [
+        entry if item["problem"].pk == problem.pk else item for item in page["problems"]
+    ]
+    return render(request, "courseware/lesson.html", page, status=status)
+
+
+def problem_anchor(problem: Problem) -> str:
+    return f"{problem.lesson.get_absolute_url()}#problem-{problem.slug}"
+
+
+def graded_problem(slug: str) -> Problem:
+    problem = get_object_or_404(Problem.objects.select_related("lesson"), slug=slug)
+    if problem.problem_type is None:
+        raise Http404("No such problem")
+    return problem
+
+
+@require_POST
+def answer_problem(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    version = content_version()
+    problem = graded_problem(slug)
+    if not request.user.is_authenticated:
+        login_url = f"{reverse('login')}?{urlencode({'next': problem_anchor(problem)})}"
+        if request.htmx:
+            return HttpResponseClientRedirect(login_url)
+        return redirect(login_url)
+    problem_type = problem.problem_type
+    assert problem_type is not None
+    form = ProblemAnswerForm(request.POST, unit=problem_type.unit)
+    current = services.current_instance(learner=request.user, problem=problem)
+    counted = services.counted_answers(learner=request.user, problems_=[problem]).get(problem.pk)
+    if not form.is_valid():
+        if form.tampered:
+            return bad_request(request, "The form did not say which numbers you answered.")
+        entry = problem_entry(problem, current, counted=counted, form=form)
+        return problem_response(request, problem, entry, version=version, status=422)
+    try:
+        outcome = services.answer_problem(
+            learner=request.user, problem=problem, instance_id=form.cleaned_data["instance"],
+            value=form.cleaned_data["answer"],
+        )
+    except services.ProblemRefused as exc:
+        if request.htmx:
+            return bad_request(request, str(exc), status=exc.status)
+        entry = problem_entry(problem, current, counted=counted, error=str(exc))
+        return problem_response(request, problem, entry, version=version, status=exc.status)
+    if not request.htmx:
+        return redirect(problem_anchor(problem))
+    counted = services.counted_answers(learner=request.user, problems_=[problem]).get(problem.pk)
+    entry = problem_entry(problem, outcome.answer.instance, counted=counted)
+    entry["already_answered"] = not outcome.created
+    return problem_response(request, problem, entry, version=version)
+
+
+@require_POST
+def new_problem_numbers(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    version = content_version()
+    problem = graded_problem(slug)
+    if not request.user.is_authenticated:
+        login_url = f"{reverse('login')}?{urlencode({'next': problem_anchor(problem)})}"
+        if request.htmx:
+            return HttpResponseClientRedirect(login_url)
+        return redirect(login_url)
+    form = NewNumbersForm(request.POST)
+    if not form.is_valid():
+        return bad_request(request, "The form did not say which numbers you want to replace.")
+    instance = services.new_instance(
+        learner=request.user, problem=problem, after=form.cleaned_data["after"]
+    )
+    if not request.htmx:
+        return redirect(problem_anchor(problem))
+    counted = services.counted_answers(learner=request.user, problems_=[problem]).get(problem.pk)
+    return problem_response(
+        request, problem, problem_entry(problem, instance, counted=counted), version=version
+    )
+
+
+def bad_request(request: HtmxHttpRequest, reason: str, *, status: int = 400) -> HttpResponse:
+    """A refusal with its reason as plain text: what a tampered form or a stale page gets."""
+    return HttpResponse(reason, status=status, content_type="text/plain; charset=utf-8")

@@ -5,8 +5,9 @@ class SimulatorConfig(AppConfig):
     name = "simulator"
 
     def ready(self) -> None:
-        from courseware import embeds, slots
+        from courseware import embeds, problems, slots
         from simulator import embed
+        from simulator.problems import P99_SUM
 
         embeds.register(embeds.Embed(
             name="simulator",
@@ -14,5 +15,6 @@ class SimulatorConfig(AppConfig):
             template=embed.TEMPLATE,
             context=embed.context,
         ))
+        problems.register(P99_SUM)
         slots.fill("home-actions", "simulator/_home_actions.html")
         slots.fill("drill-result", "simulator/_drill_result.html")
