@@ -16,11 +16,15 @@ class CoursewareConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from courseware import card_kinds, cards, loader, models
+        from courseware import card_kinds, cards, loader, models, signals
         from courseware.versioning import bump_content_version, bump_on_change
 
         loader.register(loader)
         cards.register(card_kinds.QuickCheckKind())
+        cards.register(card_kinds.ProblemKind())
+        signals.problem_missed.connect(
+            card_kinds.review_missed_problem, dispatch_uid="review_missed_problem"
+        )
         # A deployment migrates, and its templates may have changed: no cached fragment of the
         # last release is reused.
         post_migrate.connect(bump_content_version, sender=self, dispatch_uid="courseware_bump")

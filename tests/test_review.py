@@ -305,3 +305,86 @@ def test_a_card_whose_item_is_gone_is_left_out(learner_client, learner, check_ca
     assert page.count('class="list-group-item') == 1
     gone = ReviewCard.objects.get(ref="no-longer-there")
     assert learner_client.get(gone.get_absolute_url()).status_code == 404
+
+
+# Problems ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def problem(course):
+    from courseware.models import Problem
+
+    return Problem.objects.get(slug="chain-failure-numbers")
+
+
+def truth_of(instance) -> float:
+    problem_type = instance.problem.problem_type
+    return problem_type.answer(instance.params)
+
+
+def miss_problem(client, learner, problem, django_capture_on_commit_callbacks):
+
+    client.get(problem.lesson.get_absolute_url())
+    instance = services.current_instance(learner=learner, problem=problem)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("courseware:answer_problem", args=[problem.slug]),
+                    {"instance": instance.pk, "answer": str(truth_of(instance) * 3 + 7)})
+    return instance
+
+
+def test_a_wrong_first_try_at_a_problem_puts_it_in_review(
+        learner_client, learner, problem, django_capture_on_commit_callbacks):
+    miss_problem(learner_client, learner, problem, django_capture_on_commit_callbacks)
+    card = ReviewCard.objects.get(learner=learner)
+    assert (card.kind, card.ref) == ("problem", problem.slug)
+
+
+def test_a_problem_card_asks_with_new_numbers_and_grades_them(
+        learner_client, learner, problem, django_capture_on_commit_callbacks):
+
+    missed = miss_problem(learner_client, learner, problem, django_capture_on_commit_callbacks)
+    card = ReviewCard.objects.get(learner=learner)
+    page = learner_client.get(card.get_absolute_url()).content.decode()
+    fresh = services.current_instance(learner=learner, problem=problem)
+    assert fresh.pk != missed.pk and f'value="{fresh.pk}"' in page
+    # A reload asks the same numbers.
+    learner_client.get(card.get_absolute_url())
+    assert services.current_instance(learner=learner, problem=problem).pk == fresh.pk
+    response = learner_client.post(answer_url(card), {
+        "instance": fresh.pk, "answer": repr(truth_of(fresh)), "token": str(uuid.uuid4()),
+    })
+    html = response.content.decode()
+    assert response.status_code == 200 and "Worked solution with these numbers" in html
+    assert ReviewRecord.objects.get().correct
+    card.refresh_from_db()
+    assert card.due > timezone.now() + timedelta(days=1)
+
+
+@pytest.mark.parametrize("answer", ["nan", "inf", "twelve"])
+def test_a_problem_answer_that_is_not_a_number_is_a_form_error(
+        learner_client, learner, problem, answer, django_capture_on_commit_callbacks):
+    miss_problem(learner_client, learner, problem, django_capture_on_commit_callbacks)
+    card = ReviewCard.objects.get(learner=learner)
+    learner_client.get(card.get_absolute_url())
+
+    fresh = services.current_instance(learner=learner, problem=problem)
+    response = learner_client.post(answer_url(card), {
+        "instance": fresh.pk, "answer": answer, "token": str(uuid.uuid4()),
+    })
+    assert response.status_code == 422 and 'role="alert"' in response.content.decode()
+    assert not ReviewRecord.objects.exists()
+
+
+def test_an_answer_to_someone_elses_numbers_is_a_400(
+        learner_client, learner, other_learner, problem, django_capture_on_commit_callbacks):
+    from courseware.models import ProblemAnswer
+
+    miss_problem(learner_client, learner, problem, django_capture_on_commit_callbacks)
+    card = ReviewCard.objects.get(learner=learner)
+    theirs = services.current_instance(learner=other_learner, problem=problem)
+    response = learner_client.post(answer_url(card), {
+        "instance": theirs.pk, "answer": "1", "token": str(uuid.uuid4()),
+    })
+    assert response.status_code == 400
+    assert not ReviewRecord.objects.exists()
+    assert not ProblemAnswer.objects.filter(instance=theirs).exists()
