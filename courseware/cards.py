@@ -64,6 +64,9 @@ class CardKind(abc.ABC):
     #: Draws one item, with ``item`` (the kind's context), ``mode`` ("question" or "feedback"),
     #: ``action`` (where the form posts) and ``token``.
     template: str
+    #: A checkpoint asks this kind's items together and in their own order, after the others
+    #: (a drill's interactions, read as one workflow).
+    asked_together: bool = False
 
     @abc.abstractmethod
     def describe(self, refs: Iterable[str]) -> dict[str, ItemInfo]:

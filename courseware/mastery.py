@@ -1,7 +1,7 @@
 """Mastery: how much of what a learner has met they now get right, per lesson and per question.
 
 Each item (a quick check, a problem, a drill interaction) counts once, by the learner's latest
-review of it when they have reviewed it and otherwise by their first try; mastery is the share
+review or checkpoint answer when there is one and otherwise by their first try; mastery is the share
 of those items that are right. Items come from every registered card kind, so a kind added by an
 app above counts without this module knowing it.
 """
@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from courseware import cards
-from courseware.models import ReviewRecord
+from courseware.models import CheckpointAnswer, ReviewRecord
 
 EXPLANATION = (
     "Mastery counts each quick check, problem and drill interaction you have answered once, by "
-    "your latest review of it if you have reviewed it and otherwise by your first try, and "
-    "shows the share of them you got right."
+    "your latest review or checkpoint answer if there is one and otherwise by your first try, "
+    "and shows the share of them you got right."
 )
 
 
@@ -53,13 +53,21 @@ def latest_results(learner_ids: Iterable[int]) -> dict[Key, bool]:
     for kind in cards.kinds():
         for first in kind.first_tries(ids):
             results[(first.learner_id, kind.name, first.ref)] = first.correct
-    reviews = (
-        ReviewRecord.objects.filter(card__learner_id__in=ids)
-        .order_by("reviewed_at", "pk")
-        .values_list("card__learner_id", "card__kind", "card__ref", "correct")
-    )
-    for learner_id, kind_name, ref, correct in reviews:
-        results[(learner_id, kind_name, ref)] = correct
+    later: list[tuple] = [
+        (at, (learner_id, kind_name, ref), correct)
+        for learner_id, kind_name, ref, correct, at in ReviewRecord.objects.filter(
+            card__learner_id__in=ids
+        ).values_list("card__learner_id", "card__kind", "card__ref", "correct", "reviewed_at")
+    ]
+    for learner_id, items, position, correct, at in CheckpointAnswer.objects.filter(
+        checkpoint__learner_id__in=ids
+    ).values_list("checkpoint__learner_id", "checkpoint__items", "position", "correct",
+                  "answered_at"):
+        if position < len(items):
+            item = items[position]
+            later.append((at, (learner_id, item["kind"], item["ref"]), correct))
+    for _, key, correct in sorted(later, key=lambda entry: entry[0]):
+        results[key] = correct
     return results
 
 

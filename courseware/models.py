@@ -372,3 +372,53 @@ class ProblemAnswer(models.Model):
     def __str__(self) -> str:
         verdict = "right" if self.correct else "wrong"
         return f"{self.learner} on {self.problem.slug}: {self.value} ({verdict})"
+
+
+class Checkpoint(models.Model):
+    """A final mixed set asked once: where the learner stands, and what to review."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkpoints"
+    )
+    # [{"kind": card kind name, "ref": the kind's reference}, ...] in the order asked.
+    items = models.JSONField(default=list)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            # A second "start" while one is open (a double click) finds the open one.
+            models.UniqueConstraint(
+                fields=["learner"], condition=models.Q(finished_at__isnull=True),
+                name="one_open_checkpoint_per_learner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner}'s checkpoint of {self.started_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("courseware:checkpoint_item", kwargs={"pk": self.pk})
+
+    def variant(self, position: int) -> str:
+        return f"checkpoint:{self.pk}:{position}"
+
+
+class CheckpointAnswer(models.Model):
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.CASCADE, related_name="answers")
+    position = models.PositiveSmallIntegerField()
+    answer = models.JSONField(default=dict)
+    correct = models.BooleanField()
+    answered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["checkpoint", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkpoint", "position"], name="one_answer_per_checkpoint_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.checkpoint}, item {self.position + 1}"

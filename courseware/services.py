@@ -8,8 +8,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from courseware import cards, handins, problems, review, signals
+from courseware.checkpoint import compose
 from courseware.checks import MAX_TRIES, OptionKey, QuickCheckState, grade_quick_check, state_of
 from courseware.models import (
+    Checkpoint,
+    CheckpointAnswer,
     Lesson,
     LessonProgress,
     Problem,
@@ -340,3 +343,52 @@ def _announce(answer: ProblemAnswer, instance: ProblemInstance) -> None:
             signals.problem_missed.send(sender=Problem, **kwargs)
 
     transaction.on_commit(send)
+
+
+# The final checkpoint ----------------------------------------------------------------------
+
+
+class CheckpointEmpty(Exception):
+    """The course offers nothing to ask yet."""
+
+
+def start_checkpoint(*, learner) -> tuple[Checkpoint, bool]:
+    """The learner's open checkpoint, or a new one; returns (checkpoint, created)."""
+    open_one = Checkpoint.objects.filter(learner=learner, finished_at__isnull=True).first()
+    if open_one is not None:
+        return open_one, False
+    items = compose(learner=learner)
+    if not items:
+        raise CheckpointEmpty("There is nothing to ask yet: the course has not been loaded.")
+    try:
+        with transaction.atomic():
+            return Checkpoint.objects.create(learner=learner, items=items), True
+    except IntegrityError:
+        # A second start raced this one; the one stored first stands.
+        return Checkpoint.objects.get(learner=learner, finished_at__isnull=True), False
+
+
+def answer_checkpoint(*, checkpoint: Checkpoint, position: int,
+                      checked: cards.Checked) -> tuple[CheckpointAnswer, bool]:
+    """Store the answer to one checkpoint item; returns (answer, created).
+
+    A wrong answer puts the item in the learner's review; the last answer closes the
+    checkpoint. A repeated answer to the same item stores nothing and returns the first.
+    """
+    try:
+        with transaction.atomic():
+            answer = CheckpointAnswer.objects.create(
+                checkpoint=checkpoint, position=position, answer=checked.answer,
+                correct=checked.correct,
+            )
+            item = checkpoint.items[position]
+            if not checked.correct:
+                add_review_card(learner=checkpoint.learner, kind=item["kind"], ref=item["ref"])
+            if checkpoint.answers.count() >= len(checkpoint.items):
+                Checkpoint.objects.filter(pk=checkpoint.pk, finished_at__isnull=True).update(
+                    finished_at=timezone.now()
+                )
+    except IntegrityError:
+        return CheckpointAnswer.objects.get(checkpoint=checkpoint, position=position), False
+    checkpoint.refresh_from_db()
+    return answer, True

@@ -31,6 +31,7 @@ class InteractionKind(cards.CardKind):
     name = INTERACTION_KIND
     label = "Drill interaction"
     template = "drills/_review_interaction.html"
+    asked_together = True
 
     def describe(self, refs: Iterable[str]) -> dict[str, cards.ItemInfo]:
         found = Interaction.objects.filter(pk__in=_ids(refs)).select_related("drill")

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from courseware.models import Lesson, Question, QuickCheck
+from courseware.services import start_checkpoint
 from drills.models import Drill
 from tests import sitemap
 
@@ -52,6 +53,10 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "courseware:check_quick_check": lambda: {"slug": first_slug(QuickCheck.objects.all())},
         "courseware:review_card": lambda: {"pk": user.review_cards.order_by("pk").first().pk},
         "courseware:answer_card": lambda: {"pk": user.review_cards.order_by("pk").first().pk},
+        "courseware:checkpoint_item": lambda: {"pk": start_checkpoint(learner=user)[0].pk},
+        "courseware:answer_checkpoint": lambda: {
+            "pk": start_checkpoint(learner=user)[0].pk, "position": 0,
+        },
         "drills:detail": lambda: {"slug": attempt.drill.slug},
         "drills:submit": lambda: {"slug": attempt.drill.slug},
         "drills:history": lambda: {"slug": attempt.drill.slug},
