@@ -61,6 +61,10 @@ class Unit:
     # The phrase in "Give your answer in ...".
     phrase: str
 
+    def show(self, number: str) -> str:
+        """A number with this unit after it: "4.9%", "216 minutes"."""
+        return f"{number}{self.short}" if self.short == "%" else f"{number} {self.short}"
+
 
 PERCENT = Unit("%", "percent")
 MINUTES = Unit("minutes", "minutes")

@@ -251,7 +251,7 @@ def problem_entry(
         entry.update(
             verdict=verdict,
             solution=problem_type.solution(params),
-            shown={name: problems.number(getattr(verdict, name), 5)
+            shown={name: problem_type.unit.show(problems.number(getattr(verdict, name), 5))
                    for name in ("given", "truth", "low", "high")},
         )
     elif instance is not None:
@@ -278,7 +278,8 @@ def problem_response(
     request: HtmxHttpRequest, problem: Problem, entry: dict, *, version: str, status: int = 200
 ) -> HttpResponse:
     if request.htmx:
-        return render(request, "courseware/lesson.html#problem", {"entry": entry}, status=status)
+        # htmx swaps only successful responses; the card itself shows what was wrong.
+        return render(request, "courseware/lesson.html#problem", {"entry": entry})
     page = lesson_context(request, content.get_lesson(problem.lesson.slug))
     page["content_version"] = version
     page["problems"] = [
@@ -323,7 +324,7 @@ def answer_problem(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             value=form.cleaned_data["answer"],
         )
     except services.ProblemRefused as exc:
-        if request.htmx:
+        if request.htmx and not isinstance(exc, services.NumbersReplaced):
             return bad_request(request, str(exc), status=exc.status)
         entry = problem_entry(problem, current, counted=counted, error=str(exc))
         return problem_response(request, problem, entry, version=version, status=exc.status)

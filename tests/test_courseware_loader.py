@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from courseware import loader
 from courseware.loader import ContentError, load
-from courseware.models import Lesson, Question, QuickCheck
+from courseware.models import Lesson, Problem, Question, QuickCheck
 
 COURSE = """\
 slug: demo-course
@@ -197,7 +197,10 @@ def test_real_course_content_loads():
     lessons = list(Lesson.objects.in_order())
     assert len(lessons) == 10
     assert report.changed
-    assert Question.objects.filter(kind=Question.Kind.TEXT).count() >= 5
+    # The arithmetic ones are problems, graded at once with the learner's own numbers.
+    assert Question.objects.filter(kind=Question.Kind.TEXT).count() >= 4
+    assert not Question.objects.filter(slug__in=["chain-arithmetic", "fan-out-tail"]).exists()
+    assert Problem.objects.values("kind").distinct().count() >= 6
     assert Question.objects.filter(slug="own-workflow", kind=Question.Kind.WORKFLOW).exists()
     assert QuickCheck.objects.count() >= 30
     assert Lesson.objects.get(slug="latency-math").embed == "simulator"
@@ -261,3 +264,31 @@ def test_authored_positions_of_the_right_option_vary(course_checks):
     ]
     assert len(set(positions)) >= 3
     assert max(positions.count(p) for p in set(positions)) <= len(positions) / 2
+
+
+PROBLEMS = "problems:\n  - {{slug: {slug}, lesson: {lesson}, type: {kind}}}\n"
+
+
+@pytest.mark.django_db
+def test_problems_load_onto_their_lessons_and_a_second_load_changes_nothing(content):
+    path = content / "basics" / "questions.yaml"
+    path.write_text(QUESTIONS + PROBLEMS.format(slug="chain", lesson="second",
+                                                kind="chain-failure"))
+    load(content)
+    problem = Problem.objects.get(slug="chain")
+    assert (problem.lesson.slug, problem.kind) == ("second", "chain-failure")
+    assert not load(content).changed
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug, lesson, kind, reason", [
+    ("chain", "nowhere", "chain-failure", "unknown lesson 'nowhere'"),
+    ("chain", "first", "guesswork", "unknown type 'guesswork' \\(known: .*chain-failure"),
+    ("Not A Slug", "first", "chain-failure", "is not a slug"),
+])
+def test_a_bad_problem_entry_stops_the_load_with_its_reason(content, slug, lesson, kind, reason):
+    path = content / "basics" / "questions.yaml"
+    path.write_text(QUESTIONS + PROBLEMS.format(slug=f"'{slug}'", lesson=lesson, kind=kind))
+    with pytest.raises(ContentError, match=reason):
+        load(content)
+    assert not Problem.objects.exists()

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.test import Client
 from django.urls import reverse
 
-from courseware.models import Lesson, Question, QuickCheck
+from courseware.models import Lesson, Problem, Question, QuickCheck
 from courseware.services import start_checkpoint
 from drills.models import Drill
 from tests import sitemap
@@ -51,6 +51,8 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "courseware:complete_lesson": lambda: {"slug": first_slug(Lesson.objects.all())},
         "courseware:answer_question": lambda: {"slug": first_slug(Question.objects.all())},
         "courseware:check_quick_check": lambda: {"slug": first_slug(QuickCheck.objects.all())},
+        "courseware:answer_problem": lambda: {"slug": first_slug(Problem.objects.all())},
+        "courseware:new_problem_numbers": lambda: {"slug": first_slug(Problem.objects.all())},
         "courseware:review_card": lambda: {"pk": user.review_cards.order_by("pk").first().pk},
         "courseware:answer_card": lambda: {"pk": user.review_cards.order_by("pk").first().pk},
         "courseware:checkpoint_item": lambda: {"pk": start_checkpoint(learner=user)[0].pk},

@@ -155,7 +155,8 @@ def test_an_answer_that_is_not_a_finite_number_is_refused(learner_client, learne
                 answer_url(problem), {"instance": instance.pk, "answer": typed},
                 headers=HTMX if htmx else {},
             )
-            assert response.status_code == 422, typed
+            # htmx swaps only a 200; without it the page comes back as a 422.
+            assert response.status_code == (200 if htmx else 422), typed
             shown = card(response.content.decode(), problem)
             assert reason in shown and 'role="alert"' in shown, typed
     assert not ProblemAnswer.objects.exists()
