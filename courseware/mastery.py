@@ -71,8 +71,8 @@ def latest_results(learner_ids: Iterable[int]) -> dict[Key, bool]:
     return results
 
 
-def mastery_of(learner_ids: Iterable[int]) -> Mastery:
-    """The learners' mastery summed over all of them: a class's when given a class."""
+def per_learner(learner_ids: Iterable[int]) -> dict[int, Mastery]:
+    """Each of these learners' mastery, by learner id (absent: nothing answered yet)."""
     results = latest_results(learner_ids)
     refs: defaultdict[str, set[str]] = defaultdict(set)
     for _, kind_name, ref in results:
@@ -81,18 +81,58 @@ def mastery_of(learner_ids: Iterable[int]) -> Mastery:
     for kind_name, wanted in refs.items():
         kind = cards.get(kind_name)
         infos[kind_name] = kind.describe(wanted) if kind is not None else {}
-    mastery = Mastery()
-    for (_, kind_name, ref), correct in results.items():
+    found: defaultdict[int, Mastery] = defaultdict(Mastery)
+    for (learner_id, kind_name, ref), correct in results.items():
         info = infos[kind_name].get(ref)
         if info is None:
             # No longer part of the course: it says nothing about what the learner knows now.
             continue
+        mastery = found[learner_id]
         mastery.overall.add(correct)
         if info.lesson_id is not None:
             mastery.by_lesson[info.lesson_id].add(correct)
         for number in info.questions:
             mastery.by_question[number].add(correct)
-    return mastery
+    return dict(found)
+
+
+def mastery_of(learner_ids: Iterable[int]) -> Mastery:
+    """The learners' mastery pooled over all of them: a class's when given a class."""
+    pooled = Mastery()
+    for mastery in per_learner(learner_ids).values():
+        for target, source in ((pooled.by_lesson, mastery.by_lesson),
+                               (pooled.by_question, mastery.by_question)):
+            for key, figure in source.items():
+                target[key].right += figure.right
+                target[key].total += figure.total
+        pooled.overall.right += mastery.overall.right
+        pooled.overall.total += mastery.overall.total
+    return pooled
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """A class's mastery of one deciding question: pooled over the learners who met it."""
+
+    number: int
+    label: str
+    figure: Figure
+    learners: int
+
+
+def class_question_rows(learner_ids: Iterable[int]) -> list[ClassRow]:
+    everyone = per_learner(learner_ids)
+    rows = []
+    for number, text in cards.questions().items():
+        pooled, met = Figure(), 0
+        for mastery in everyone.values():
+            figure = mastery.by_question.get(number)
+            if figure is not None and figure.total:
+                met += 1
+                pooled.right += figure.right
+                pooled.total += figure.total
+        rows.append(ClassRow(number=number, label=text, figure=pooled, learners=met))
+    return rows
 
 
 def learner_mastery(user) -> Mastery:

@@ -97,3 +97,29 @@ def test_the_progress_panel_shows_mastery_per_question_and_lesson(learner_client
 
 def test_a_visitor_sees_no_mastery(client, course):
     assert "Your mastery" not in client.get(reverse("courseware:home")).content.decode()
+
+
+def test_instructors_see_the_classs_mastery_per_question_from_learners_only(
+        client, make_user, drill, instructor):
+    interactions = list(drill.interactions.all())
+    missed = interactions[0]
+    question = missed.deciding_question
+    settled = sum(1 for i in interactions if i.deciding_question == question)
+    for name, wrong in (("ann", {missed.key}), ("bob", set())):
+        client.force_login(make_user(name))
+        attempt(client, drill, wrong)
+    # An instructor trying the drill out is not part of the class.
+    client.force_login(instructor)
+    attempt(client, drill, {i.key for i in interactions})
+    assert client.get(reverse("grading:statistics")).status_code == 200
+    page = client.get(reverse("grading:statistics")).content.decode()
+    assert "mastery per deciding question" in page
+    row = page[page.index(f'<tr data-question="{question}">'):]
+    row = row[:row.index("</tr>")]
+    cells = [cell.split(">")[-1] for cell in row.split("</td>")[1:5]]
+    right, total = 2 * settled - 1, 2 * settled
+    assert cells == ["2", str(right), str(total), f"{round(100 * right / total)}%"]
+
+
+def test_a_learner_cannot_see_the_class_statistics(learner_client, course):
+    assert learner_client.get(reverse("grading:statistics")).status_code in (302, 403)
