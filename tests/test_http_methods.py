@@ -77,7 +77,9 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
     return by_name[route.name]()
 
 
-def first_slug(objects: QuerySet[Lesson] | QuerySet[Question] | QuerySet[QuickCheck]) -> str:
+def first_slug(
+    objects: QuerySet[Lesson] | QuerySet[Question] | QuerySet[QuickCheck] | QuerySet[Problem],
+) -> str:
     first = objects.first()
     assert first is not None, "the course is loaded"
     return first.slug
