@@ -204,7 +204,7 @@ def test_a_right_answer_reschedules_the_card_later(learner_client, check_card, c
                                    {"choice": [right_key(check)], "token": token})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Right." in html and "It comes back" in html and "not due yet" not in html
+    assert "Reviewed: right." in html and "It comes back" in html and "not due yet" not in html
     check_card.refresh_from_db()
     assert check_card.reviews == 1 and check_card.lapses == 0
     assert check_card.due > timezone.now() + timedelta(days=1)
@@ -213,7 +213,7 @@ def test_a_right_answer_reschedules_the_card_later(learner_client, check_card, c
     # The same form sent again stores nothing more.
     again = learner_client.post(answer_url(check_card),
                                 {"choice": [wrong_key(check)], "token": token})
-    assert again.status_code == 200 and "Right." in again.content.decode()
+    assert again.status_code == 200 and "Reviewed: right." in again.content.decode()
     assert ReviewRecord.objects.count() == 1
 
 
