@@ -5,6 +5,7 @@ from courseware.models import (
     Lesson,
     LessonProgress,
     Module,
+    Problem,
     Question,
     QuickCheck,
     QuickCheckOption,
@@ -62,3 +63,9 @@ class QuickCheckAdmin(admin.ModelAdmin):
 
 admin.site.register(QuickCheckResponse)
 admin.site.register(LessonProgress)
+
+
+@admin.register(Problem)
+class ProblemAdmin(admin.ModelAdmin):
+    list_display = ["slug", "lesson", "kind", "order"]
+    list_filter = ["lesson", "kind"]

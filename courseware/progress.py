@@ -3,7 +3,14 @@
 from dataclasses import dataclass, field
 
 from courseware import content, handins
-from courseware.models import Lesson, LessonProgress, Question, QuickCheckResponse
+from courseware.models import (
+    Lesson,
+    LessonProgress,
+    Problem,
+    ProblemAnswer,
+    Question,
+    QuickCheckResponse,
+)
 
 
 @dataclass
@@ -13,6 +20,8 @@ class CourseProgress:
     answered_questions: int = 0
     quick_checks_total: int = 0
     quick_checks_correct: int = 0
+    problems_total: int = 0
+    problems_correct: int = 0
     resume: Lesson | None = None
 
     @property
@@ -29,7 +38,10 @@ class CourseProgress:
 
 def course_progress(user) -> CourseProgress:
     lessons = content.lessons_in_order()
-    progress = CourseProgress(lessons=lessons, quick_checks_total=content.quick_check_count())
+    progress = CourseProgress(
+        lessons=lessons, quick_checks_total=content.quick_check_count(),
+        problems_total=Problem.objects.count(),
+    )
     if not user.is_authenticated:
         return progress
     rows = list(
@@ -43,6 +55,10 @@ def course_progress(user) -> CourseProgress:
     # A quick check counts as right when the learner's first try was right.
     progress.quick_checks_correct = (
         QuickCheckResponse.objects.filter(learner=user, correct=True).first_tries().count()
+    )
+    # A problem counts as right when the learner's first answer to it, on any numbers, was.
+    progress.problems_correct = (
+        ProblemAnswer.objects.filter(learner=user, correct=True).first_tries().count()
     )
     if rows:
         last = max(rows, key=lambda row: row["last_visited_at"])

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from courseware import services
-from courseware.models import Lesson, Question
+from courseware.models import Lesson, Problem, ProblemInstance, Question
 from drills.models import Drill
 from tests.conftest import log_in
 
@@ -187,3 +187,22 @@ def test_account_and_error_pages(open_page):
     page.get_by_role("link", name="Log in", exact=True).click()
     page.get_by_role("button", name="Log in").click()
     assert_accessible(page, "login with errors")
+
+
+def test_a_problem_with_its_form_error_and_worked_solution(open_page):
+    page = open_page(390)
+    log_in(page, "learner")
+    page.wait_for_url("/")
+    problem = Problem.objects.get(slug="check-fan-out")
+    page.goto(f"{problem.lesson.get_absolute_url()}#problem-{problem.slug}")
+    card = page.locator(f"#problem-{problem.slug}")
+    assert_accessible(page, "lesson with a problem")
+    card.get_by_label("Your answer").fill("lots")
+    card.get_by_role("button", name="Check my answer").click()
+    expect(card.get_by_text("is not a number")).to_be_visible()
+    assert_accessible(page, "problem with a form error")
+    instance = ProblemInstance.objects.get(problem=problem)
+    card.get_by_label("Your answer").fill(f"{problem.problem_type.answer(instance.params):.3f}")
+    card.get_by_role("button", name="Check my answer").click()
+    expect(card.get_by_role("heading", name="Worked solution with your numbers")).to_be_visible()
+    assert_accessible(page, "problem with its worked solution")

@@ -77,6 +77,8 @@ def test_problems_work_without_javascript(browser, live_server, live_course, scr
     card = page.locator(f"#problem-{problem.slug}")
     expect(card.get_by_text("Right.", exact=False).first).to_be_visible()
     expect(card.get_by_text("The calculator's chain of", exact=False)).to_be_visible()
+    card.scroll_into_view_if_needed()
+    screenshot(page, "problem-p99-without-javascript", full_page=False)
     card.get_by_role("button", name="New numbers").click()
     card = page.locator(f"#problem-{problem.slug}")
     expect(card.get_by_label("Your answer")).to_be_visible()

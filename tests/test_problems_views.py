@@ -1,10 +1,15 @@
 """Problems on lesson pages: permissions, htmx and plain forms, bad input, races, first tries."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from courseware import services, signals
 from courseware.models import Problem, ProblemAnswer, ProblemInstance
+from courseware.progress import course_progress
 
 pytestmark = pytest.mark.django_db
 
@@ -125,6 +130,10 @@ def test_a_right_answer_without_javascript_shows_the_worked_solution(
     assert "Right." in shown and "Worked solution with your numbers" in shown
     assert "N · p" in shown
     assert "the one that counts: <span class=\"fw-semibold\">right" in shown
+    assert course_progress(learner).problems_correct == 1
+    home = learner_client.get(reverse("courseware:home")).content.decode()
+    assert "Problems right at the first try" in home
+    assert f"1 / {Problem.objects.count()}</dd>" in home
 
 
 def test_htmx_gets_only_the_problems_card(learner_client, learner, problem):
@@ -208,6 +217,7 @@ def test_new_numbers_are_drawn_once_per_click_and_keep_the_first_try(
     assert answers == [(False, True), (True, False)]
     counted = services.counted_answers(learner=learner, problems_=[problem])
     assert not counted[problem.pk].correct
+    assert course_progress(learner).problems_correct == 0
     shown = card(learner_client.get(problem.lesson.get_absolute_url()).content.decode(), problem)
     assert "Right." in shown
     assert 'the one that counts: <span class="fw-semibold">not right' in shown
@@ -256,3 +266,34 @@ def test_a_wrong_first_try_sends_problem_missed_once(
         signals.problem_answered.disconnect(on_answered)
     assert len(missed) == 1 and missed[0]["instance"] == first and missed[0]["first_try"]
     assert [a["first_try"] for a in answered] == [True, False]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.django_db(transaction=True)
+def test_racing_answers_and_new_number_requests_store_once(learner, problem):
+    instance = services.current_instance(learner=learner, problem=problem)
+    start = threading.Barrier(6)
+
+    def answer(_):
+        start.wait()
+        try:
+            return services.answer_problem(
+                learner=learner, problem=problem, instance_id=instance.pk, value=truth(instance)
+            ).created
+        finally:
+            connection.close()
+
+    def draw(_):
+        start.wait()
+        try:
+            return services.new_instance(learner=learner, problem=problem, after=1).number
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(6) as pool:
+        created = list(pool.map(answer, range(6)))
+        drawn = list(pool.map(draw, range(6)))
+    assert sum(created) == 1
+    assert list(ProblemAnswer.objects.values_list("first_try", "correct")) == [(True, True)]
+    assert set(drawn) == {2}
+    assert ProblemInstance.objects.of(learner, problem).count() == 2
