@@ -9,7 +9,7 @@ DEPLOY_CHECK_ENV := DJANGO_DEBUG=false \
 	DJANGO_ALLOWED_HOSTS=critical-path.example \
 	DATABASE_URL="$${DATABASE_URL:-sqlite:///deploy-check.sqlite3}"
 
-.PHONY: install run serve test lint typecheck check-deploy bench-load
+.PHONY: install run worker serve test lint typecheck check-deploy bench-load
 
 install: $(VENV)/.installed
 
@@ -23,7 +23,13 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_course
 	$(BIN)/python manage.py create_demo_accounts
+	$(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# A task worker on its own, as production runs it (one or more, each its own process).
+worker: install
+	$(BIN)/python manage.py db_worker --no-reload
 
 # Production: DEBUG off, secrets and database from the environment, gunicorn on loopback behind
 # a TLS-terminating reverse proxy. See config/gunicorn.conf.py for workers and timeouts.

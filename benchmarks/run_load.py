@@ -365,6 +365,9 @@ def main() -> None:
             "LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/critical_path_load"
         ),
     )
+    parser.add_argument("--redis-url", default="",
+                        help="serve with the cache and sessions in this Redis database, emptied "
+                        "first (default: the database cache)")
     args = parser.parse_args()
     cohorts = [int(n) for n in args.cohorts.split(",") if n.strip()]
     if not cohorts or min(cohorts) < 1 or args.duration < 2 or args.hold < 5:
@@ -375,6 +378,11 @@ def main() -> None:
     recreate_database(args.database_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.pop("REDIS_URL", None)
+    if args.redis_url:
+        import redis
+
+        redis.Redis.from_url(args.redis_url).flushdb()
+        env["REDIS_URL"] = args.redis_url
     env.update(
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "django_ratelimit",
+    "django_tasks",
+    "django_tasks_db",
     "config",
     "courseware",
     "accounts",
@@ -135,6 +137,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work runs on Django's tasks framework (the django-tasks backport, so the code moves
+# to Django 6's built-in tasks unchanged). The database backend keeps the queue in the project's
+# own database, so SQLite needs nothing more and on PostgreSQL any number of `db_worker`
+# processes share it. DJANGO_TASKS_BACKEND=django_tasks.backends.immediate.ImmediateBackend runs
+# each task at once inside the request instead, e.g. for a quick demo without a worker.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DJANGO_TASKS_BACKEND") or "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 # Everything that must outlive a request or be seen by every app server lives in the database
 # (sessions, the cache, drill idempotency tokens, login-failure counts), or in Redis when
@@ -301,13 +315,19 @@ INSTRUCTOR_PERMISSION = "grading.grade_submission"
 # miss, so sessions are read from the database and nothing is lost. A database that cannot be
 # reached within a few seconds gets a styled 503; every wait is bounded below gunicorn's timeout.
 if REDIS_URL:
+    from config.cachebreaker import FailFastConnection
+
     CACHES["default"]["OPTIONS"].update(
         SOCKET_CONNECT_TIMEOUT=float(os.environ.get("DJANGO_CACHE_CONNECT_TIMEOUT", "0.2")),
         SOCKET_TIMEOUT=float(os.environ.get("DJANGO_CACHE_TIMEOUT", "0.2")),
         IGNORE_EXCEPTIONS=True,
+        # After a failure Redis is not asked again for CACHE_RETRY_SECONDS
+        # (config/cachebreaker.py), so a hung Redis costs a page one timeout, not one a call.
+        CONNECTION_POOL_KWARGS={"connection_class": FailFastConnection},
     )
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     DJANGO_REDIS_LOGGER = "critical_path.cache"
+CACHE_RETRY_SECONDS = float(os.environ.get("DJANGO_CACHE_RETRY_SECONDS", "5"))
 DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "3"))
 DATABASE_STATEMENT_TIMEOUT_MS = int(os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT_MS", "5000"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":

@@ -10,6 +10,8 @@ from courseware.models import (
     QuickCheck,
     QuickCheckOption,
     QuickCheckResponse,
+    Section,
+    SectionMembership,
 )
 
 
@@ -63,6 +65,28 @@ class QuickCheckAdmin(admin.ModelAdmin):
 
 admin.site.register(QuickCheckResponse)
 admin.site.register(LessonProgress)
+
+
+class SectionMembershipInline(admin.TabularInline):
+    model = SectionMembership
+    extra = 0
+    readonly_fields = ["joined_at"]
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "course", "created_at"]
+    list_filter = ["course"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [SectionMembershipInline]
+
+
+@admin.register(SectionMembership)
+class SectionMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "section", "role", "joined_at"]
+    list_filter = ["section", "role"]
+    search_fields = ["user__username", "user__email", "section__title"]
 
 
 @admin.register(Problem)

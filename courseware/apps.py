@@ -13,6 +13,9 @@ class CoursewareConfig(AppConfig):
         "view_quickcheck", "change_quickcheck",
         "view_quickcheckoption", "change_quickcheckoption", "add_quickcheckoption",
         "view_module", "change_module",
+        "view_section", "change_section", "add_section",
+        "view_sectionmembership", "change_sectionmembership", "add_sectionmembership",
+        "delete_sectionmembership",
     ]
 
     def ready(self) -> None:

@@ -272,6 +272,112 @@ class ReviewRecord(models.Model):
         return f"{self.card}: {'right' if self.correct else 'wrong'}"
 
 
+class SectionQuerySet(models.QuerySet):
+    def of_course(self, course: Course) -> "SectionQuerySet":
+        return self.filter(course=course).order_by("title", "pk")
+
+    def with_learner(self, user) -> "SectionQuerySet":
+        return self.filter(
+            memberships__user=user, memberships__role=SectionMembership.Role.LEARNER
+        )
+
+
+class Section(models.Model):
+    """A cohort of learners taking the course together: one class, one term, one LMS course.
+
+    Sections live in courseware, the lowest app that knows about courses and learners, because
+    every app above needs them: grading filters its queue, gradebook and exports by section and
+    sets due dates per section; drills and the simulator may show a cohort's figures; an LMS
+    integration above them all syncs a platform's course roster into a section. A learner is in
+    at most one section of a course, so one due date applies to each piece of work; instructors
+    and assistants may be listed in many.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sections")
+    slug = models.SlugField(help_text="Used in URLs and filters, e.g. ?section=spring-a.")
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="SectionMembership", related_name="course_sections"
+    )
+
+    objects = SectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "title", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="one_section_per_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def learner_ids(self) -> list[int]:
+        return list(
+            self.memberships.filter(role=SectionMembership.Role.LEARNER).values_list(
+                "user_id", flat=True
+            )
+        )
+
+
+class SectionMembershipQuerySet(models.QuerySet):
+    def learners(self) -> "SectionMembershipQuerySet":
+        return self.filter(role=SectionMembership.Role.LEARNER)
+
+    def learner_ids_in(self, slug: str) -> models.QuerySet:
+        """The ids of the learners in the sections called ``slug``, for use as a subquery."""
+        return self.learners().filter(section__slug=slug).values("user_id")
+
+
+class SectionMembership(models.Model):
+    """Who is in a section and as what."""
+
+    class Role(models.TextChoices):
+        LEARNER = "learner", "Learner"
+        INSTRUCTOR = "instructor", "Instructor"
+        ASSISTANT = "assistant", "Teaching assistant"
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="section_memberships"
+    )
+    # Copied from the section so the database itself keeps a learner to one section per course.
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.LEARNER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SectionMembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["section", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "user"], name="one_membership_per_section"),
+            models.UniqueConstraint(
+                fields=["course", "user"],
+                condition=models.Q(role="learner"),
+                name="learner_in_one_section_per_course",
+                violation_error_message="A learner is in at most one section of a course.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.section}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.course_id = self.section.course_id
+        super().save(*args, **kwargs)
+
+    def validate_constraints(self, exclude=None) -> None:
+        # The course is derived, so a form that leaves it out still checks the one-section rule.
+        if self.section_id and not self.course_id:
+            self.course_id = self.section.course_id
+        if exclude is not None:
+            exclude = set(exclude) - {"course"}
+        super().validate_constraints(exclude=exclude)
+
+
 class Problem(models.Model):
     """A numeric problem on a lesson; each learner answers it with numbers drawn for them."""
 

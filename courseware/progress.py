@@ -1,12 +1,13 @@
 """What a learner has done in the course, gathered in a fixed number of queries."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 from courseware import content, handins
 from courseware.models import (
     Lesson,
     LessonProgress,
-    Problem,
     ProblemAnswer,
     Question,
     QuickCheckResponse,
@@ -17,12 +18,33 @@ from courseware.models import (
 class CourseProgress:
     lessons: list[Lesson]
     completed: set[int] = field(default_factory=set)
-    answered_questions: int = 0
     quick_checks_total: int = 0
-    quick_checks_correct: int = 0
     problems_total: int = 0
-    problems_correct: int = 0
     resume: Lesson | None = None
+    # Signed in, or None; the counts below are read only by the pages that show them.
+    learner: Any = None
+
+    @cached_property
+    def answered_questions(self) -> int:
+        if self.learner is None or not handins.is_open():
+            return 0
+        return handins.desk().answered(learner=self.learner, model=Question)
+
+    @cached_property
+    def quick_checks_correct(self) -> int:
+        # A quick check counts as right when the learner's first try was right.
+        if self.learner is None:
+            return 0
+        return (QuickCheckResponse.objects.filter(learner=self.learner, correct=True)
+                .first_tries().count())
+
+    @cached_property
+    def problems_correct(self) -> int:
+        # A problem counts as right when the learner's first answer to it, on any numbers, was.
+        if self.learner is None:
+            return 0
+        return (ProblemAnswer.objects.filter(learner=self.learner, correct=True)
+                .first_tries().count())
 
     @property
     def lessons_done(self) -> int:
@@ -36,12 +58,11 @@ class CourseProgress:
         return lesson.pk in self.completed
 
 
-def course_progress(user) -> CourseProgress:
-    lessons = content.lessons_in_order()
-    progress = CourseProgress(
-        lessons=lessons, quick_checks_total=content.quick_check_count(),
-        problems_total=Problem.objects.count(),
-    )
+def course_progress(user, outline: content.Outline | None = None) -> CourseProgress:
+    outline = outline or content.outline()
+    lessons = outline.lessons
+    progress = CourseProgress(lessons=lessons, quick_checks_total=outline.quick_check_count,
+                              problems_total=outline.problem_count)
     if not user.is_authenticated:
         return progress
     rows = list(
@@ -50,16 +71,7 @@ def course_progress(user) -> CourseProgress:
         )
     )
     progress.completed = {row["lesson_id"] for row in rows if row["completed_at"]}
-    if handins.is_open():
-        progress.answered_questions = handins.desk().answered(learner=user, model=Question)
-    # A quick check counts as right when the learner's first try was right.
-    progress.quick_checks_correct = (
-        QuickCheckResponse.objects.filter(learner=user, correct=True).first_tries().count()
-    )
-    # A problem counts as right when the learner's first answer to it, on any numbers, was.
-    progress.problems_correct = (
-        ProblemAnswer.objects.filter(learner=user, correct=True).first_tries().count()
-    )
+    progress.learner = user
     if rows:
         last = max(rows, key=lambda row: row["last_visited_at"])
         by_id = {lesson.pk: lesson for lesson in lessons}

@@ -24,6 +24,8 @@ from courseware.models import (
     QuickCheckResponse,
     ReviewCard,
     ReviewRecord,
+    Section,
+    SectionMembership,
 )
 
 QUICK_CHECK_KIND = "quick-check"
@@ -184,6 +186,32 @@ def _same_card(record: ReviewRecord, card: ReviewCard) -> ReviewRecord:
     if record.card_id != card.pk:
         raise TokenReused("This form was already used. Reload the card to answer it again.")
     return record
+
+
+def enroll(*, section: Section, user, role: str = SectionMembership.Role.LEARNER
+           ) -> SectionMembership:
+    """Put someone in a section; a learner already in another section of the course moves.
+
+    A roster sync calls this for every member it sees, so calling it again changes nothing.
+    """
+    with transaction.atomic():
+        if role == SectionMembership.Role.LEARNER:
+            SectionMembership.objects.filter(
+                course_id=section.course_id, user=user, role=role
+            ).exclude(section=section).delete()
+        membership, created = SectionMembership.objects.get_or_create(
+            section=section, user=user, defaults={"role": role}
+        )
+        if not created and membership.role != role:
+            membership.role = role
+            membership.save(update_fields=["role"])
+    return membership
+
+
+def unenroll(*, section: Section, user) -> bool:
+    """Take someone out of a section; False when they were not in it."""
+    deleted, _ = SectionMembership.objects.filter(section=section, user=user).delete()
+    return bool(deleted)
 
 
 # Problems with the learner's own numbers ---------------------------------------------------

@@ -10,8 +10,9 @@ reader draws a new one and can never fall back on fragments of an older version.
 """
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,6 +20,10 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 CACHE_KEY = "content-version"
+# Entries of an old version are never read again; they only need to expire some time.
+CONTENT_TIMEOUT = 24 * 60 * 60
+
+T = TypeVar("T")
 
 
 def content_version() -> str:
@@ -67,3 +72,17 @@ def bump_on_change(*models) -> None:
                 bump_content_version, sender=model,
                 dispatch_uid=f"content_version_{model._meta.label}_{signal is post_save}",
             )
+
+
+def read_through(name: str, read: Callable[[], T], *, version: str | None = None) -> T:
+    """What ``read`` gives for the current content version, from the shared cache when another
+    request has read it already. ``read`` must depend on nothing but the content; a None it
+    gives is read again every time."""
+    version = version or content_version()
+    key = f"content:{version}:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = read()
+        if value is not None:
+            cache.set(key, value, CONTENT_TIMEOUT)
+    return value

@@ -50,7 +50,7 @@ def mastery_context(user, lessons) -> dict:
 
 def lesson_context(request: HtmxHttpRequest, entry: content.LessonContent) -> dict:
     lesson = entry.lesson
-    progress = course_progress(request.user)
+    progress = course_progress(request.user, entry.outline)
     lessons = progress.lessons
     index = next(i for i, item in enumerate(lessons) if item.pk == lesson.pk)
     latest: dict[int, handins.Receipt] = {}

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
-from courseware.versioning import content_version
+from courseware.versioning import content_version, read_through
 from drills import grading
 from drills.models import Drill, Interaction
 
@@ -18,12 +18,14 @@ class DrillContent:
     key: tuple[grading.KeyItem, ...]
 
 
-def get_drill(slug: str) -> DrillContent:
-    """The drill with this slug, its interactions in order and its answer key; 404 if none."""
-    version = content_version()
+# Each reader goes through the shared cache under the content version (courseware/versioning.py):
+# drills are the same for every learner, and any edit gives them a new version.
+
+
+def _read_drill(slug: str, version: str) -> DrillContent | None:
     drill = Drill.objects.select_related("lesson").filter(slug=slug).first()
     if drill is None:
-        raise Http404("No such drill")
+        return None
     interactions = tuple(drill.interactions.select_related("after").order_by("order", "pk"))
     return DrillContent(
         version=version, drill=drill, interactions=interactions,
@@ -31,18 +33,29 @@ def get_drill(slug: str) -> DrillContent:
     )
 
 
-def catalogue() -> list[Drill]:
+def get_drill(slug: str) -> DrillContent:
+    """The drill with this slug, its interactions in order and its answer key; 404 if none."""
+    version = content_version()
+    entry = read_through(f"drill:{slug}", lambda: _read_drill(slug, version), version=version)
+    if entry is None:
+        raise Http404("No such drill")
+    return entry
+
+
+def catalogue(version: str | None = None) -> list[Drill]:
     """Every drill in catalogue order, with its lesson and its interaction count."""
-    return list(Drill.objects.in_order().with_interaction_count().select_related("lesson"))
+    return read_through("drills", lambda: list(
+        Drill.objects.in_order().with_interaction_count().select_related("lesson")
+    ), version=version)
 
 
-def drills_for_lesson(lesson_id: int) -> list[Drill]:
+def drills_for_lesson(lesson_id: int, version: str | None = None) -> list[Drill]:
     """The drills that practise a lesson, in catalogue order, with their interaction counts."""
-    return list(Drill.objects.filter(lesson_id=lesson_id).in_order().with_interaction_count())
+    return [drill for drill in catalogue(version) if drill.lesson_id == lesson_id]
 
 
 def next_drill(drill: Drill) -> Drill | None:
     """The drill after this one in catalogue order, if any."""
-    ordered = list(Drill.objects.in_order().only("slug", "title", "difficulty", "order"))
+    ordered = catalogue()
     position = next((i for i, other in enumerate(ordered) if other.pk == drill.pk), -1)
     return ordered[position + 1] if 0 <= position < len(ordered) - 1 else None

@@ -4,7 +4,16 @@ from django import forms
 from django.contrib import admin
 from django.db import transaction
 
-from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
+from grading.models import (
+    DueDate,
+    Extension,
+    FeedbackSnippet,
+    Grade,
+    GradeChange,
+    RegradeRequest,
+    ScheduledRelease,
+    Submission,
+)
 
 # What the learner is shown of a grade; changing any of these on a released grade corrects it.
 CONTENT = ("score", "criteria_met", "feedback_markdown")
@@ -153,3 +162,42 @@ class RegradeRequestAdmin(admin.ModelAdmin):
     list_filter = [("resolved_at", admin.EmptyFieldListFilter)]
     search_fields = ["submission__learner__username", "reason", "answer"]
     raw_id_fields = ["submission", "answered_by"]
+
+
+@admin.register(DueDate)
+class DueDateAdmin(admin.ModelAdmin):
+    list_display = ["section", "question", "drill", "due_at", "penalty_per_day", "penalty_cap"]
+    list_filter = ["section"]
+    readonly_fields = ["set_by", "updated_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.set_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Extension)
+class ExtensionAdmin(admin.ModelAdmin):
+    list_display = ["learner", "question", "drill", "due_at", "reason", "granted_by"]
+    search_fields = ["learner__username", "reason"]
+    readonly_fields = ["granted_by", "granted_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.granted_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ScheduledRelease)
+class ScheduledReleaseAdmin(admin.ModelAdmin):
+    """What was set to be released and what happened: a record, changed only by the task."""
+
+    list_display = ["grade", "release_at", "outcome", "scheduled_by", "finished_at"]
+    list_filter = ["outcome"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

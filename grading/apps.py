@@ -20,6 +20,9 @@ class GradingConfig(AppConfig):
         "delete_feedbacksnippet",
         "view_regraderequest",
         "change_regraderequest",
+        "view_duedate", "add_duedate", "change_duedate", "delete_duedate",
+        "view_extension", "add_extension", "change_extension", "delete_extension",
+        "view_scheduledrelease",
     ]
 
     def ready(self) -> None:

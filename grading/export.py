@@ -69,15 +69,24 @@ def gradebook_header(columns) -> list[str]:
     ]
 
 
-def gradebook_rows(chunk_size: int = 200) -> Iterator[list]:
-    """The header, then one row per learner in username order."""
+def status_text(cell) -> str:
+    """The cell's marker, with "late" and the penalty taken when the work counted was late."""
+    if not cell.late:
+        return cell.marker
+    if cell.penalty:
+        return f"{cell.marker}, late -{cell.penalty.normalize():f}%"
+    return f"{cell.marker}, late"
+
+
+def gradebook_rows(chunk_size: int = 200, section: str = "") -> Iterator[list]:
+    """The header, then one row per learner in username order (of one section if given)."""
     columns = all_assessments()
     max_total = sum((c.max_score for c in columns), Decimal(0))
     yield gradebook_header(columns)
-    for row in iter_rows(columns=columns, chunk_size=chunk_size):
+    for row in iter_rows(columns=columns, chunk_size=chunk_size, section=section):
         cells = []
         for cell in row.cells:
-            cells += [cell.score, cell.marker]
+            cells += [cell.score, status_text(cell)]
         yield [
             row.username, row.name, row.email, *cells,
             row.total, max_total, row.completion, row.awaiting, row.drafts,

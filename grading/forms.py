@@ -4,7 +4,9 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils import timezone
 
+from courseware.models import Section
 from grading.assessments import Assessment
 from grading.models import FeedbackSnippet
 
@@ -212,13 +214,19 @@ class QueueFilterForm(forms.Form):
         error_messages={"invalid_choice": "“%(value)s” is not a status."},
     )
     learner = forms.CharField(label="Learner", required=False, max_length=150)
+    section = forms.ChoiceField(
+        label="Section",
+        required=False,
+        error_messages={"invalid_choice": "There is no section “%(value)s”."},
+    )
 
     def __init__(self, *args, assessment_choices: list, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["assessment"]).choices = [
             ("", "All lessons and drills"), *assessment_choices
         ]
-        for name in ("assessment", "status"):
+        cast(forms.ChoiceField, self.fields["section"]).choices = section_choices()
+        for name in ("assessment", "status", "section"):
             self.fields[name].widget.attrs["class"] = "form-select-sm"
         self.fields["learner"].widget = forms.TextInput(
             attrs={
@@ -245,5 +253,126 @@ class QueueFilterForm(forms.Form):
             "assessment": data.get("assessment", ""),
             "status": data.get("status") or "awaiting",
             "learner": data.get("learner", ""),
+            "section": data.get("section", ""),
         }
+
+
+def section_choices(empty: str = "All sections") -> list[tuple[str, str]]:
+    sections = Section.objects.order_by("title", "pk").values_list("slug", "title")
+    return [("", empty), *dict(sections).items()]
+
+
+LOCAL_TIME = "%Y-%m-%dT%H:%M"
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format=LOCAL_TIME, **kwargs)
+
+
+def _when_field(label: str, help_text: str = "") -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        input_formats=[LOCAL_TIME, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=LocalDateTimeInput(),
+        help_text=help_text or "Date and time, in the site's time zone.",
+        error_messages={
+            "required": "Give a date and a time.",
+            "invalid": "Give the date and time as YYYY-MM-DD HH:MM.",
+        },
+    )
+
+
+def _assessment_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label="Question or drill",
+        error_messages={
+            "required": "Choose a question or drill.",
+            "invalid_choice": "That question or drill does not exist.",
+        },
+    )
+
+
+def _percent_field(label: str, initial: int, help_text: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, initial=initial, min_value=0, max_value=100, max_digits=5,
+        decimal_places=2, help_text=help_text,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        error_messages={
+            "required": "Give a percent from 0 to 100.",
+            "invalid": "Give a percent from 0 to 100.",
+            "min_value": "Give a percent from 0 to 100.",
+            "max_value": "Give a percent from 0 to 100.",
+            "max_decimal_places": "Use at most two decimal places.",
+        },
+    )
+
+
+class DueDateForm(forms.Form):
+    section = forms.ChoiceField(
+        label="Section",
+        error_messages={"required": "Choose a section.",
+                        "invalid_choice": "There is no section “%(value)s”."},
+    )
+    assessment = _assessment_field()
+    due_at = _when_field("Due")
+    penalty_per_day = _percent_field(
+        "Late penalty per day (%)", 0,
+        "Taken off the score for each day or part of a day late; 0 marks late work only.",
+    )
+    penalty_cap = _percent_field("Most a late hand-in can lose (%)", 100, "")
+
+    def __init__(self, *args, assessments: list[Assessment], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["section"]).choices = section_choices("Choose…")
+        cast(forms.ChoiceField, self.fields["assessment"]).choices = assessment_options(
+            assessments
+        )
+
+
+class ExtensionForm(forms.Form):
+    learner = forms.CharField(
+        label="Learner (username)", max_length=150,
+        error_messages={"required": "Name the learner by username."},
+    )
+    assessment = _assessment_field()
+    due_at = _when_field("New due date")
+    reason = forms.CharField(label="Reason (for instructors)", max_length=300, required=False)
+
+    def __init__(self, *args, assessments: list[Assessment], **kwargs) -> None:
+        # Shown on the page beside the due date form, whose fields share these names.
+        kwargs.setdefault("auto_id", "id_extension_%s")
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["assessment"]).choices = assessment_options(
+            assessments
+        )
+
+    def clean_learner(self):
+        username = self.cleaned_data["learner"].strip()
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise forms.ValidationError(f"No learner is called “{username}”.")
+        return user
+
+
+def assessment_options(assessments: list[Assessment]) -> list:
+    questions = [(a.key, f"{a.group}: {a.title[:70]}") for a in assessments if not a.is_drill]
+    drills = [(a.key, a.title[:80]) for a in assessments if a.is_drill]
+    return [("", "Choose…"), ("Questions", questions), ("Drills", drills)]
+
+
+class ScheduleReleaseForm(forms.Form):
+    release_at = _when_field(
+        "Release at", "The learner sees the grade from then on, as it stands now."
+    )
+
+    def clean_release_at(self):
+        when = self.cleaned_data["release_at"]
+        if when <= timezone.now():
+            raise forms.ValidationError(
+                "Choose a time in the future, or release the grade now instead."
+            )
+        return when
 

@@ -15,6 +15,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 from accounts.roles import INSTRUCTORS
+from courseware.models import SectionMembership
 from grading.assessments import Assessment, all_assessments
 from grading.scores import EMPTY, Cell, Key, cell_key, scores
 
@@ -77,14 +78,20 @@ class Gradebook:
         return headers
 
 
-def learners() -> QuerySet:
-    """Everyone who takes the course: active accounts that are neither staff nor instructors."""
-    return (
+def learners(section: str = "") -> QuerySet:
+    """Everyone who takes the course: active accounts that are neither staff nor instructors.
+
+    ``section`` (a section's slug) keeps the learners of that section only.
+    """
+    people = (
         get_user_model()
         .objects.filter(is_active=True, is_staff=False)
         .exclude(groups__name=INSTRUCTORS)
         .order_by("username")
     )
+    if section:
+        people = people.filter(id__in=SectionMembership.objects.learner_ids_in(section))
+    return people
 
 
 def _fill(rows: dict[int, Row], columns: list[Assessment], learner_ids=None,
@@ -117,7 +124,8 @@ def valid_sort(sort: str, book: Gradebook) -> str:
     return sort if sort.lstrip("-") in book.sort_options() else "name"
 
 
-def gradebook_page(*, sort: str, page: str | int | None, per_page: int) -> tuple[Gradebook, Page]:
+def gradebook_page(*, sort: str, page: str | int | None, per_page: int,
+                   section: str = "") -> tuple[Gradebook, Page]:
     """One sorted page of the gradebook, in a fixed number of queries whatever the class size.
 
     The order is decided on small per-learner figures (one row per learner); only the learners
@@ -126,13 +134,13 @@ def gradebook_page(*, sort: str, page: str | int | None, per_page: int) -> tuple
     columns = all_assessments()
     book = Gradebook(columns=columns, rows=[])
     book.sort = valid_sort(sort, book)
-    users = list(learners().values_list("id", flat=True))
+    users = list(learners(section).values_list("id", flat=True))
     found = None
     if book.sort == "-name":
         users.reverse()
     elif book.sort != "name":
         # Sorting reads everyone's scores; the page's cells then come from the same reading.
-        found = scores()
+        found = scores(learner_ids=users if section else None)
         users = _sorted_by(users, book.sort, columns, found)
     current = Paginator(users, per_page).get_page(page)
     ids = list(current.object_list)
@@ -165,11 +173,14 @@ def _sorted_by(users: list[int], sort: str, columns: list[Assessment],
     return sorted(present, key=known.__getitem__, reverse=descending) + missing
 
 
-def iter_rows(*, columns: list[Assessment], chunk_size: int = 200) -> Iterator[Row]:
+def iter_rows(*, columns: list[Assessment], chunk_size: int = 200,
+              section: str = "") -> Iterator[Row]:
     """Every learner's row in name order, a chunk at a time, so memory stays flat."""
     last = ""
     while True:
-        users = list(learners().filter(username__gt=last).values(*USER_FIELDS)[:chunk_size])
+        users = list(
+            learners(section).filter(username__gt=last).values(*USER_FIELDS)[:chunk_size]
+        )
         if not users:
             return
         rows = _rows(users, columns)

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from courseware.models import Question
+from courseware.models import Question, Section
 from courseware.rendering import render_markdown
 from drills.models import Attempt, Drill
 
@@ -367,3 +367,172 @@ class RegradeRequest(models.Model):
     def is_open(self) -> bool:
         return self.resolved_at is None
 
+
+
+def _question_or_drill(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=(
+            models.Q(question__isnull=False, drill__isnull=True)
+            | models.Q(question__isnull=True, drill__isnull=False)
+        ),
+        name=name,
+        violation_error_message="Set either a question or a drill, not both.",
+    )
+
+
+class DueDateQuerySet(models.QuerySet):
+    def for_assessment(self, *, question_id: int | None = None, drill_id: int | None = None
+                       ) -> "DueDateQuerySet":
+        if question_id is not None:
+            return self.filter(question_id=question_id)
+        return self.filter(drill_id=drill_id)
+
+
+class DueDate(models.Model):
+    """When one section must hand in one question or drill, and what a late hand-in costs.
+
+    Late work is always accepted and marked. The penalty takes a share of the score for each
+    day or part of a day late, up to the cap; a penalty of 0 marks late work without a cost.
+    """
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="due_dates")
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, null=True, blank=True, related_name="due_dates"
+    )
+    drill = models.ForeignKey(
+        Drill, on_delete=models.CASCADE, null=True, blank=True, related_name="due_dates"
+    )
+    due_at = models.DateTimeField()
+    penalty_per_day = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal(0),
+        help_text="Percent of the score taken for each day or part of a day late; 0 for none.",
+    )
+    penalty_cap = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal(100),
+        help_text="The most, in percent, a late hand-in can lose.",
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DueDateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            _question_or_drill("due_date_question_or_drill"),
+            models.UniqueConstraint(
+                fields=["section", "question"], condition=models.Q(question__isnull=False),
+                name="one_due_date_per_section_question",
+                violation_error_message="This section already has a due date for this question.",
+            ),
+            models.UniqueConstraint(
+                fields=["section", "drill"], condition=models.Q(drill__isnull=False),
+                name="one_due_date_per_section_drill",
+                violation_error_message="This section already has a due date for this drill.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(penalty_per_day__gte=0, penalty_per_day__lte=100),
+                name="due_date_penalty_is_a_percent",
+                violation_error_message="The daily penalty is a percent from 0 to 100.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(penalty_cap__gte=0, penalty_cap__lte=100),
+                name="due_date_cap_is_a_percent",
+                violation_error_message="The cap is a percent from 0 to 100.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        item = self.question.slug if self.question else self.drill.slug if self.drill else "?"
+        return f"{item} due {self.due_at:%Y-%m-%d %H:%M} for {self.section}"
+
+
+class Extension(models.Model):
+    """A later due date for one learner on one question or drill, whatever their section says."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="extensions"
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, null=True, blank=True, related_name="extensions"
+    )
+    drill = models.ForeignKey(
+        Drill, on_delete=models.CASCADE, null=True, blank=True, related_name="extensions"
+    )
+    due_at = models.DateTimeField()
+    reason = models.CharField(max_length=300, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            _question_or_drill("extension_question_or_drill"),
+            models.UniqueConstraint(
+                fields=["learner", "question"], condition=models.Q(question__isnull=False),
+                name="one_extension_per_learner_question",
+                violation_error_message="This learner already has an extension for this question.",
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "drill"], condition=models.Q(drill__isnull=False),
+                name="one_extension_per_learner_drill",
+                violation_error_message="This learner already has an extension for this drill.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} until {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class ScheduledReleaseQuerySet(models.QuerySet):
+    def pending(self) -> "ScheduledReleaseQuerySet":
+        return self.filter(outcome=ScheduledRelease.Outcome.PENDING)
+
+
+class ScheduledRelease(models.Model):
+    """A grade to be released at a set time, exactly as it stood when the release was set.
+
+    One bulk schedule is one batch, released by one task; a grade changed after it was
+    scheduled is skipped and reported, never released unseen.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RELEASED = "released", "Released"
+        SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
+
+    grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="scheduled_releases")
+    # The grade's version when scheduled: only that version is released.
+    grade_version = models.PositiveIntegerField()
+    batch = models.UUIDField(db_index=True)
+    release_at = models.DateTimeField()
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.PENDING)
+    note = models.CharField(max_length=300, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScheduledReleaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["release_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grade"], condition=models.Q(outcome="pending"),
+                name="one_pending_release_per_grade",
+                violation_error_message="This grade already has a release scheduled.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grade} at {self.release_at:%Y-%m-%d %H:%M}: {self.outcome}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from courseware.models import Lesson
+from courseware.models import Lesson, SectionMembership
 from grading.assessments import Assessment, all_assessments
 from grading.models import RegradeRequest, Submission
 
@@ -69,6 +69,10 @@ def apply_filters(queryset: QuerySet, filters: dict) -> QuerySet:
         queryset = queryset.filter(status=status)
     if filters.get("learner"):
         queryset = queryset.filter(learner__username=filters["learner"])
+    if filters.get("section"):
+        queryset = queryset.filter(
+            learner_id__in=SectionMembership.objects.learner_ids_in(filters["section"])
+        )
     return queryset
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -17,10 +18,21 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from courseware.models import Section
 from courseware.rendering import render_markdown
 from drills.models import Attempt
 from grading.assessments import Assessment, for_submission
-from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
+from grading.models import (
+    DueDate,
+    Extension,
+    FeedbackSnippet,
+    Grade,
+    GradeChange,
+    RegradeRequest,
+    ScheduledRelease,
+    Submission,
+)
+from grading.tasks import enqueue_release
 
 
 class GradingError(Exception):
@@ -345,7 +357,8 @@ def _grade_group(source: Grade, *, by,
 
 
 @transaction.atomic
-def release_grade(*, grade: Grade, by, expected_version: int | None = None) -> Grade:
+def release_grade(*, grade: Grade, by, expected_version: int | None = None,
+                  reason: str = "") -> Grade:
     if grade.released:
         raise GradingError("This grade has already been released.")
     query = Grade.objects.filter(pk=grade.pk, released=False)
@@ -356,7 +369,7 @@ def release_grade(*, grade: Grade, by, expected_version: int | None = None) -> G
         raise GradeConflict(Grade.objects.select_related("graded_by").get(pk=grade.pk))
     grade.refresh_from_db()
     _audit(grade, action=GradeChange.Action.RELEASED, by=by,
-           old={**_snapshot(grade), "released": False})
+           old={**_snapshot(grade), "released": False}, reason=reason)
     _set_status(grade.submission, Submission.Status.RETURNED)
     return grade
 
@@ -504,3 +517,171 @@ def add_snippet(*, submission: Submission, author, text: str) -> FeedbackSnippet
     if assessment.is_drill:
         return FeedbackSnippet.objects.create(drill_id=assessment.pk, author=author, text=text)
     return FeedbackSnippet.objects.create(question_id=assessment.pk, author=author, text=text)
+
+
+# Due dates and extensions -------------------------------------------------------------------
+
+
+def _assessment_fields(assessment: Assessment) -> dict[str, int]:
+    return {"drill_id": assessment.pk} if assessment.is_drill else {"question_id": assessment.pk}
+
+
+def _check_percent(value: Decimal, what: str) -> None:
+    if not Decimal(0) <= value <= Decimal(100):
+        raise GradingError(f"The {what} is a percent from 0 to 100.")
+
+
+def set_due_date(*, section: Section, assessment: Assessment, due_at, by,
+                 penalty_per_day: Decimal = Decimal(0),
+                 penalty_cap: Decimal = Decimal(100)) -> DueDate:
+    """Set (or move) one section's due date for a question or drill, with its late policy."""
+    _check_percent(penalty_per_day, "daily penalty")
+    _check_percent(penalty_cap, "penalty cap")
+    values = {"due_at": due_at, "penalty_per_day": penalty_per_day,
+              "penalty_cap": penalty_cap, "set_by": by}
+    where: dict[str, Any] = {"section": section, **_assessment_fields(assessment)}
+    try:
+        with transaction.atomic():
+            due, _ = DueDate.objects.update_or_create(**where, defaults=values)
+    except IntegrityError:
+        # Two instructors setting the same date at once: the second updates the first's row.
+        with transaction.atomic():
+            due, _ = DueDate.objects.update_or_create(**where, defaults=values)
+    return due
+
+
+def remove_due_date(*, section: Section, assessment: Assessment) -> bool:
+    deleted, _ = DueDate.objects.filter(section=section, **_assessment_fields(assessment)).delete()
+    return bool(deleted)
+
+
+def grant_extension(*, learner, assessment: Assessment, due_at, by,
+                    reason: str = "") -> Extension:
+    """Give one learner a due date of their own; a second grant moves the first."""
+    values = {"due_at": due_at, "reason": reason.strip(), "granted_by": by}
+    where: dict[str, Any] = {"learner": learner, **_assessment_fields(assessment)}
+    try:
+        with transaction.atomic():
+            extension, _ = Extension.objects.update_or_create(**where, defaults=values)
+    except IntegrityError:
+        with transaction.atomic():
+            extension, _ = Extension.objects.update_or_create(**where, defaults=values)
+    return extension
+
+
+def revoke_extension(*, learner, assessment: Assessment) -> bool:
+    deleted, _ = Extension.objects.filter(
+        learner=learner, **_assessment_fields(assessment)
+    ).delete()
+    return bool(deleted)
+
+
+# Scheduled releases -------------------------------------------------------------------------
+
+
+@dataclass
+class ScheduleReport:
+    scheduled: list[ScheduledRelease] = field(default_factory=list)
+    # Listed drafts that changed (or were released) after the page listing them was shown.
+    changed: list[Grade] = field(default_factory=list)
+    gone: int = 0
+    # Earlier schedules of the same grades, replaced by this one.
+    replaced: int = 0
+    task_id: str = ""
+
+
+@transaction.atomic
+def schedule_releases(*, listed: dict[int, int], release_at, by,
+                      assessment: Assessment | None = None) -> ScheduleReport:
+    """Schedule exactly the listed drafts (grade id: version seen) for release at ``release_at``.
+
+    Only drafts still at the version the instructor saw are scheduled; the task releases each
+    only if it is still at that version then. One task releases the whole batch.
+    """
+    report = ScheduleReport()
+    grades = Grade.objects.select_related("submission__learner").select_for_update(of=("self",))
+    if assessment is not None:
+        grades = grades.filter(pk__in=grades_of(assessment).values("pk"))
+    found = {grade.pk: grade for grade in grades.filter(pk__in=list(listed))}
+    batch = uuid.uuid4()
+    for pk, version in listed.items():
+        grade = found.get(pk)
+        if grade is None:
+            report.gone += 1
+        elif grade.released or grade.version != version:
+            report.changed.append(grade)
+        else:
+            report.replaced += ScheduledRelease.objects.pending().filter(grade=grade).update(
+                outcome=ScheduledRelease.Outcome.CANCELLED, finished_at=timezone.now(),
+                note="Replaced by a later schedule.",
+            )
+            report.scheduled.append(ScheduledRelease.objects.create(
+                grade=grade, grade_version=version, batch=batch, release_at=release_at,
+                scheduled_by=by,
+            ))
+    if report.scheduled:
+        report.task_id = enqueue_release(batch=batch, release_at=release_at)
+        ScheduledRelease.objects.filter(batch=batch).update(task_id=report.task_id)
+        for row in report.scheduled:
+            row.task_id = report.task_id
+    return report
+
+
+def pending_release_of(grade: Grade) -> ScheduledRelease | None:
+    return ScheduledRelease.objects.pending().filter(grade=grade).first()
+
+
+def cancel_scheduled_release(*, scheduled: ScheduledRelease, by) -> bool:
+    """Call off a release that has not happened; False when it already ran or was cancelled."""
+    who = getattr(by, "username", "someone")
+    return bool(ScheduledRelease.objects.pending().filter(pk=scheduled.pk).update(
+        outcome=ScheduledRelease.Outcome.CANCELLED, finished_at=timezone.now(),
+        note=f"Cancelled by {who}.",
+    ))
+
+
+@dataclass
+class BatchOutcome:
+    released: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    not_due: list[int] = field(default_factory=list)
+
+
+def run_scheduled_releases(*, batch: uuid.UUID, now=None) -> BatchOutcome:
+    """Release what a batch scheduled, each grade only as it stood when it was scheduled.
+
+    Safe to run any number of times: a row is handled once, under a lock, and a second run finds
+    nothing pending. Rows not due yet are left for a later run.
+    """
+    now = now or timezone.now()
+    outcome = BatchOutcome()
+    with transaction.atomic():
+        rows = list(
+            ScheduledRelease.objects.pending().filter(batch=batch)
+            .select_related("scheduled_by").select_for_update(of=("self",))
+            .order_by("pk")
+        )
+        for row in rows:
+            if row.release_at > now:
+                outcome.not_due.append(row.grade_id)
+                continue
+            grade = Grade.objects.select_for_update().get(pk=row.grade_id)
+            note = ""
+            if grade.released:
+                note = "Already released by hand before the set time."
+            elif grade.version != row.grade_version:
+                note = ("Changed after it was scheduled, so it was not released. Check it, "
+                        "then release or schedule it again.")
+            else:
+                try:
+                    release_grade(grade=grade, by=row.scheduled_by,
+                                  expected_version=row.grade_version,
+                                  reason="Released at the scheduled time.")
+                except GradingError:
+                    note = "Changed while being released, so it was not released."
+            row.outcome = (ScheduledRelease.Outcome.SKIPPED if note
+                           else ScheduledRelease.Outcome.RELEASED)
+            row.note, row.finished_at = note, timezone.now()
+            row.save(update_fields=["outcome", "note", "finished_at"])
+            (outcome.skipped if note else outcome.released).append(row.grade_id)
+    return outcome

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grading import views
+from grading import deadline_views, views
 
 app_name = "grading"
 
@@ -16,6 +16,16 @@ urlpatterns = [
         name="delete_snippet",
     ),
     path("release/", views.release_all, name="release_all"),
+    path("release/schedule/", deadline_views.schedule_release_all, name="schedule_release_all"),
+    path("submissions/<int:pk>/schedule/", deadline_views.schedule_release,
+         name="schedule_release"),
+    path("scheduled/", deadline_views.scheduled_releases, name="scheduled_releases"),
+    path("scheduled/<int:pk>/cancel/", deadline_views.cancel_release, name="cancel_release"),
+    path("deadlines/", deadline_views.deadlines, name="deadlines"),
+    path("deadlines/due/<int:pk>/delete/", deadline_views.remove_due_date,
+         name="remove_due_date"),
+    path("deadlines/extensions/<int:pk>/delete/", deadline_views.revoke_extension,
+         name="revoke_extension"),
     path("submissions.csv", views.submissions_csv, name="submissions_csv"),
     path("gradebook/", views.gradebook, name="gradebook"),
     path("gradebook/export.csv", views.gradebook_csv, name="gradebook_csv"),

@@ -13,9 +13,18 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from config.http import HtmxHttpRequest
+from courseware.models import Section, SectionMembership
 from grading import export, services
 from grading.assessments import all_assessments, drill_review, for_submission, submission_title
-from grading.forms import GradeForm, QueueFilterForm, RegradeRequestForm, ReleaseForm, SnippetForm
+from grading.deadlines import lateness_of
+from grading.forms import (
+    GradeForm,
+    QueueFilterForm,
+    RegradeRequestForm,
+    ReleaseForm,
+    ScheduleReleaseForm,
+    SnippetForm,
+)
 from grading.gradebook import gradebook_page
 from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
 from grading.permissions import GRADE, GRADEBOOK, RELEASE, perms_required
@@ -35,7 +44,7 @@ GRADEBOOK_PAGE_SIZE = 50
 
 def queue_filters(request: HtmxHttpRequest, assessments=None) -> tuple[QueueFilterForm, dict]:
     assessments = assessments if assessments is not None else all_assessments()
-    keys = ("assessment", "status", "learner")
+    keys = ("assessment", "status", "learner", "section")
     form = QueueFilterForm(
         request.GET if any(k in request.GET for k in keys) else None,
         assessment_choices=assessment_choices(assessments),
@@ -64,6 +73,9 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     form, filters = queue_filters(request, assessments)
     submissions = apply_filters(queue_queryset(), filters)
     page = Paginator(submissions, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    late = lateness_of(page.object_list)
+    for submission in page.object_list:
+        submission.lateness = late.get(submission.pk)
     query = filter_query(filters)
     context = {
         "form": form,
@@ -88,7 +100,8 @@ def load_submission(pk: int) -> Submission:
 
 
 def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=None, conflict=None,
-                    error: str = "", notice: str = "", correction_form=None) -> dict:
+                    error: str = "", notice: str = "", correction_form=None,
+                    schedule_form=None) -> dict:
     assessment = for_submission(submission)
     grade = Grade.objects.select_related("graded_by").filter(submission=submission).first()
     regrade = RegradeRequest.objects.open().filter(submission=submission).first()
@@ -136,7 +149,12 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
     past_regrades = submission.regrade_requests.select_related("answered_by")
     if regrade is not None:
         past_regrades = past_regrades.exclude(pk=regrade.pk)
+    lateness = lateness_of([submission]).get(submission.pk)
     return {
+        "lateness": lateness,
+        "counted": lateness.apply(grade.score) if lateness and grade else None,
+        "scheduled": services.pending_release_of(grade) if grade else None,
+        "schedule_form": schedule_form or ScheduleReleaseForm(),
         "versions": [v for v in versions if v.pk != submission.pk],
         "correction_form": correction_form,
         "submission": submission,
@@ -376,6 +394,7 @@ def release_all(request: HtmxHttpRequest) -> HttpResponse:
             "drafts": services.drafts_of(assessment),
             "ungraded": services.ungraded_count(assessment),
             "query": filter_query(filters),
+            "schedule_form": ScheduleReleaseForm(),
         }
         return render(request, "grading/release_all.html", context)
     try:
@@ -466,14 +485,35 @@ def delete_snippet(request: HtmxHttpRequest, pk: int, snippet_pk: int) -> HttpRe
 # Gradebook and exports ----------------------------------------------------------------------
 
 
+def chosen_section(request: HtmxHttpRequest) -> tuple[Section | None, str]:
+    """The section named by ?section=, or an error saying it does not exist."""
+    slug = request.GET.get("section", "")
+    if not slug:
+        return None, ""
+    section = Section.objects.filter(slug=slug).order_by("pk").first()
+    if section is None:
+        return None, f"There is no section “{slug}”. Choose one of the sections listed."
+    return section, ""
+
+
 @require_safe
 @perms_required(GRADEBOOK)
 def gradebook(request: HtmxHttpRequest) -> HttpResponse:
+    section, error = chosen_section(request)
+    if error:
+        return render(request, "400.html", {"reason": error}, status=400)
+    slug = section.slug if section else ""
     book, page = gradebook_page(
         sort=request.GET.get("sort", ""), page=request.GET.get("page"),
-        per_page=GRADEBOOK_PAGE_SIZE,
+        per_page=GRADEBOOK_PAGE_SIZE, section=slug,
     )
-    context = {"book": book, "page": page, "sort": book.sort}
+    context = {
+        "book": book, "page": page, "sort": book.sort, "section": section,
+        "section_query": f"&section={slug}" if slug else "",
+        "sections": Section.objects.order_by("title", "pk"),
+        "roster": SectionMembership.objects.filter(section=section)
+        .select_related("user").order_by("role", "user__username") if section else [],
+    }
     if request.htmx:
         return render(request, "grading/gradebook.html#table", context)
     return render(request, "grading/gradebook.html", context)
@@ -481,19 +521,29 @@ def gradebook(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_safe
 @perms_required(GRADEBOOK)
-def gradebook_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
-    return export.csv_response(export.gradebook_rows(), "gradebook.csv")
+def gradebook_csv(request: HtmxHttpRequest) -> HttpResponse | StreamingHttpResponse:
+    unknown = sorted(set(request.GET) - {"section"})
+    if unknown:
+        return render(request, "400.html", {
+            "reason": f"Unknown filter: {', '.join(unknown)}. The gradebook filters by section."
+        }, status=400)
+    section, error = chosen_section(request)
+    if error:
+        return render(request, "400.html", {"reason": error}, status=400)
+    slug = section.slug if section else ""
+    name = f"gradebook-{slug}.csv" if slug else "gradebook.csv"
+    return export.csv_response(export.gradebook_rows(section=slug), name)
 
 
 @require_safe
 @perms_required(GRADEBOOK)
 def submissions_csv(request: HtmxHttpRequest) -> HttpResponse | StreamingHttpResponse:
     # An export must hold what was asked for: a bad filter is refused, not ignored.
-    unknown = sorted(set(request.GET) - {"assessment", "status", "learner"})
+    unknown = sorted(set(request.GET) - {"assessment", "status", "learner", "section"})
     if unknown:
         return render(request, "400.html", {
-            "reason": f"Unknown filter: {', '.join(unknown)}. Filter by assessment, status "
-            "or learner."
+            "reason": f"Unknown filter: {', '.join(unknown)}. Filter by assessment, status, "
+            "learner or section."
         }, status=400)
     form, filters = queue_filters(request)
     if form.is_bound and not form.is_valid():
@@ -527,10 +577,14 @@ def my_submissions(request: HtmxHttpRequest) -> HttpResponse:
         .order_by("-created_at")
     )
     items = []
+    late = lateness_of(submissions)
     for s in submissions:
         assessment = for_submission(s)
-        items.append({"submission": s, "assessment": assessment, "grade": s.released_grade,
-                      "title": submission_title(s, assessment)})
+        lateness = late.get(s.pk)
+        grade = s.released_grade
+        items.append({"submission": s, "assessment": assessment, "grade": grade,
+                      "title": submission_title(s, assessment), "lateness": lateness,
+                      "counted": lateness.apply(grade.score) if lateness and grade else None})
     released = [item for item in items if item["grade"]]
     # The total is read like the gradebook reads it, once per question or drill graded.
     graded = {item["assessment"].key: item["assessment"] for item in released}
@@ -555,7 +609,10 @@ def learner_context(request: HtmxHttpRequest, submission: Submission, form=None)
     can_request = grade is not None and open_regrade is None
     assessment = for_submission(submission)
     met = set(grade.criteria_met) if grade else set()
+    lateness = lateness_of([submission]).get(submission.pk)
     return {
+        "lateness": lateness,
+        "counted": lateness.apply(grade.score) if lateness and grade else None,
         "submission": submission,
         "assessment": assessment,
         "title": submission_title(submission, assessment),

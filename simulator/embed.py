@@ -1,18 +1,19 @@
 """The calculator as it appears inside the latency-math lesson.
 
 The lesson page includes ``TEMPLATE`` with ``context(request)``: the same section the simulator
-page shows, with its links and plain form submissions pointing back at the lesson.
+page shows, with its links and plain form submissions pointing back at the lesson, rendered once
+for every server for each set of inputs.
 """
 
 from typing import Any
 
 from django.http import HttpRequest
 
-from simulator.views import SECTION, calculator_context
+from simulator.views import section_html
 
-TEMPLATE = SECTION
+TEMPLATE = "simulator/_embed.html"
 
 
 def context(request: HttpRequest) -> dict[str, Any]:
-    context = calculator_context(request.GET, action=request.path, request=request)
-    return {**context, "needs_plotly": True}
+    return {"simulator_html": section_html(request.GET, action=request.path, request=request),
+            "needs_plotly": True}

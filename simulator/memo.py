@@ -13,8 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
+from courseware.versioning import content_version
 from simulator import charts, model, report
 
 T = TypeVar("T")
@@ -24,6 +28,14 @@ TIMEOUT_SECONDS = 7 * 24 * 3600
 CODE_DIGEST = hashlib.sha256(
     b"".join(Path(inspect.getfile(module)).read_bytes() for module in (model, report, charts))
 ).hexdigest()[:16]
+
+
+# Rendered sections depend on the simulator's templates as well: a release that changes one must
+# not serve HTML the previous release rendered.
+TEMPLATES_DIGEST = hashlib.sha256(b"".join(
+    path.read_bytes() for path in sorted((Path(settings.BASE_DIR) / "templates" / "simulator")
+                                         .glob("*.html"))
+)).hexdigest()[:16]
 
 
 def cache_key(name: str, inputs: dict[str, Any]) -> str:
@@ -50,3 +62,16 @@ def figures(inputs: dict[str, Any], *, from_drill: bool = False) -> dict[str, di
         lambda: charts.figures(calculate(**inputs), from_drill=from_drill),
         **inputs, from_drill=from_drill,
     )
+
+
+def rendered(template: str, context: Callable[[], dict[str, Any]], **inputs: Any) -> str:
+    """``template`` rendered with ``context()``, once for every server for these inputs.
+
+    Only for sections that depend on nothing but their inputs and the course content: no
+    request, no user, no CSRF token.
+    """
+    html = remembered(
+        "html", lambda: render_to_string(template, context()),
+        template=template, templates=TEMPLATES_DIGEST, content=content_version(), **inputs,
+    )
+    return mark_safe(html)  # noqa: S308 - rendered by our own template, escaped there

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from config.http import HtmxHttpRequest
-from simulator import model
+from simulator import memo, model
 from simulator.charts import ACCENT, INK, RULE, SIMULATED, _axis, _figure, _layout
 from simulator.path_forms import DEFAULT_HOPS, MAX_PATH_HOPS, PREFIX, HopFormSet, PathForm
 from simulator.report import milliseconds, percent
@@ -85,6 +85,11 @@ def path_context(query: QueryDict) -> dict[str, Any]:
         "path_bins": list(zip(run.histogram_edges, run.histogram_counts, strict=False))
         if run else [],
     }
+
+
+def section_html(query: QueryDict) -> str:
+    """The per-hop section for these inputs, rendered once for every server."""
+    return memo.rendered(SECTION, lambda: path_context(query), query=sorted(query.lists()))
 
 
 def reading(run: model.PathSimulation, rows: list[dict[str, Any]]) -> str:

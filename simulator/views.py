@@ -100,6 +100,15 @@ def calculator_context(
     }
 
 
+def section_html(query: QueryDict, *, action: str, request: HttpRequest | None = None) -> str:
+    """The calculator section for these inputs on this page, rendered once for every server: it
+    shows nothing of the visitor's own, and a repeat view runs no simulation at all."""
+    return memo.rendered(
+        SECTION, lambda: calculator_context(query, action=action, request=request),
+        query=sorted(query.lists()), action=action,
+    )
+
+
 def _drill_link(slug: str) -> dict[str, str]:
     """A way back to the drill a learner came from, or to the catalogue if no drill has it."""
     title = Drill.objects.filter(slug=slug).values_list("title", flat=True).first()
@@ -123,8 +132,8 @@ def calculator(request: HtmxHttpRequest) -> HttpResponse:
     endpoint = reverse("simulator:calculator")
     if not request.htmx or request.htmx.history_restore_request:
         return render(request, PAGE, {
-            **calculator_context(request.GET, action=endpoint, request=request),
-            **path_views.path_context(request.GET),
+            "calculator_html": section_html(request.GET, action=endpoint, request=request),
+            "path_html": path_views.section_html(request.GET),
         })
     # The embedded calculator sends its requests here too; the page it sits on decides where its
     # links point and which URL the browser keeps.

@@ -7,7 +7,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.core.cache import cache
-from django.core.cache.utils import make_template_fragment_key
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -409,29 +408,52 @@ def lesson_page(client, slug: str = "check-yourself") -> str:
     return response.content.decode()
 
 
-def fragment_key(name: str, *vary_on) -> str:
-    return make_template_fragment_key(name, [*vary_on, content_version()])
+def content_key(name: str) -> str:
+    return f"content:{content_version()}:{name}"
 
 
-def test_a_lesson_body_is_cached_and_reused(client, course):
+def test_a_lesson_is_read_once_and_kept_under_the_content_version(
+    client, course, django_assert_max_num_queries
+):
     lesson = Lesson.objects.get(slug="two-styles")
     lesson_page(client, lesson.slug)
-    key = fragment_key("lesson-body", lesson.pk)
-    kept = cache.get(key)
-    assert kept is not None and lesson.body_html in kept
-    cache.set(key, '<div class="prose">The kept body.</div>')
-    assert "The kept body." in lesson_page(client, lesson.slug)
-    # Nothing of a visitor's own is in it: no form, no token.
-    assert "csrfmiddlewaretoken" not in kept
+    kept_lesson, questions, checks, problems = cache.get(content_key(f"lesson:{lesson.slug}"))
+    assert kept_lesson.pk == lesson.pk and kept_lesson.body_html == lesson.body_html
+    assert [check.slug for check in checks] == [
+        check.slug for check in lesson.quick_checks.all()
+    ]
+    kept_lesson.body_html = "<p>The kept body.</p>"
+    cache.set(content_key(f"lesson:{lesson.slug}"), (kept_lesson, questions, checks, problems))
+    # A visitor's page reads the version, the kept content and the lesson's drills: no query of
+    # lessons, questions or options.
+    with django_assert_max_num_queries(3):
+        page = lesson_page(client, lesson.slug)
+    assert "The kept body." in page
 
 
-def test_the_same_fragments_serve_anonymous_and_signed_in_readers(client, learner, course):
+def test_an_edit_is_shown_at_once_although_the_old_content_is_kept(client, course):
+    lesson = Lesson.objects.get(slug="two-styles")
+    lesson_page(client, lesson.slug)
+    lesson.title = "A title nobody has seen"
+    lesson.save()
+    assert "A title nobody has seen" in lesson_page(client, lesson.slug)
+    check = lesson.quick_checks.first()
+    check.prompt = "A prompt nobody has seen?"
+    check.save()
+    assert "A prompt nobody has seen?" in lesson_page(client, lesson.slug)
+
+
+def test_an_unknown_lesson_is_a_404_and_is_not_kept(client, course):
+    assert client.get(reverse("courseware:lesson", args=["no-such-lesson"])).status_code == 404
+    assert cache.get(content_key("lesson:no-such-lesson")) is None
+
+
+def test_the_same_content_serves_anonymous_and_signed_in_readers(client, learner, course):
     anonymous = lesson_page(client)
     client.force_login(learner)
     signed_in = lesson_page(client)
-    lesson = Lesson.objects.get(slug="check-yourself")
-    body = cache.get(fragment_key("lesson-body", lesson.pk))
-    assert body in anonymous and body in signed_in
+    kept_lesson, *_ = cache.get(content_key("lesson:check-yourself"))
+    assert kept_lesson.body_html in anonymous and kept_lesson.body_html in signed_in
 
 
 def test_a_content_save_gives_a_new_version(course):

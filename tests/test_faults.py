@@ -137,7 +137,8 @@ def assert_signed_in_and_working(client: HttpClient, db: ServerDatabase, lesson:
 
 def test_signed_in_learners_keep_working_while_redis_is_down_or_hung(server_db):
     redis = RedisServer().start()
-    env = production_env(server_db.url, REDIS_URL=redis.url, **GENEROUS)
+    env = production_env(server_db.url, REDIS_URL=redis.url, DJANGO_CACHE_RETRY_SECONDS="1",
+                         **GENEROUS)
     try:
         with gunicorn(env) as base_url:
             learner = HttpClient(base_url)
@@ -165,9 +166,13 @@ def test_signed_in_learners_keep_working_while_redis_is_down_or_hung(server_db):
                 assert HttpClient(base_url).get("/healthz").status == 200
 
             redis.start()
-            # Nobody was logged out; the cache is back.
+            # Nobody was logged out; the cache is back once each worker's breaker lets a call
+            # through again.
             assert_signed_in_and_working(learner, server_db, lesson, drill)
-            assert HttpClient(base_url).get("/readyz").status == 200
+            deadline = time.monotonic() + 1 + PAGE_SECONDS
+            while HttpClient(base_url).get("/readyz").status != 200:
+                assert time.monotonic() < deadline, "the cache never came back"
+                time.sleep(0.2)
     finally:
         redis.stop()
 
@@ -653,3 +658,86 @@ def test_every_wait_on_a_dependency_is_bounded_below_gunicorns_timeout(monkeypat
     spec.loader.exec_module(conf)
     assert conf.timeout > database["connect_timeout"] + 5000 / 1000
     assert callable(conf.worker_abort)
+
+
+# A hung Redis costs one timeout, not one per cache call ------------------------------------
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The production Redis cache settings, pointed at a port of the test's choosing."""
+    from django.core.cache import caches
+
+    from config import cachebreaker
+
+    def configure(url: str):
+        settings.CACHES = {"default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2,
+                "IGNORE_EXCEPTIONS": True,
+                "CONNECTION_POOL_KWARGS": {
+                    "connection_class": cachebreaker.FailFastConnection,
+                },
+            },
+        }}
+        # Changing the setting gives a new cache handler (Django's setting_changed receiver).
+        return caches["default"]
+
+    settings.CACHE_RETRY_SECONDS = 1
+    cachebreaker.breaker.cache_clear()
+    yield configure
+    cachebreaker.breaker.cache_clear()
+
+
+def test_a_hung_redis_costs_one_timeout_then_misses_at_once(redis_cache):
+    port = unused_port()
+    with HungListener(port):
+        hung = redis_cache(f"redis://127.0.0.1:{port}/0")
+        _, first = timed(hung.get, "a-key")
+        assert first >= 0.15
+        # Twenty more calls, as a page makes several: every one a miss at once.
+        started = time.monotonic()
+        for n in range(20):
+            assert hung.get(f"key-{n}") is None
+            hung.set(f"key-{n}", n)
+        assert time.monotonic() - started < 0.1
+        # After the retry interval one call tries Redis again, and waits again.
+        time.sleep(1.05)
+        _, retried = timed(hung.get, "a-key")
+        assert retried >= 0.15
+
+
+def test_the_breaker_closes_again_when_redis_answers(redis_cache):
+    redis = RedisServer().start()
+    try:
+        working = redis_cache(redis.url)
+        working.set("kept", "yes")
+        assert working.get("kept") == "yes"
+        redis.stop()
+        assert working.get("kept") is None
+        redis.start()
+        # Still open: not asked yet.
+        assert working.get("kept") is None
+        time.sleep(1.05)
+        working.set("kept", "again")
+        assert working.get("kept") == "again"
+    finally:
+        redis.stop()
+
+
+def test_a_wrong_command_does_not_open_the_breaker(redis_cache):
+    from config import cachebreaker
+
+    redis = RedisServer().start()
+    try:
+        working = redis_cache(redis.url)
+        working.set("text", "not a number")
+        with pytest.raises(Exception, match="not an integer"):
+            working.client.get_client().incr(working.make_key("text"))
+        assert cachebreaker.breaker().current_state == "closed"
+        assert working.get("text") == "not a number"
+    finally:
+        redis.stop()

@@ -70,6 +70,10 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "grading:delete_snippet": lambda: {"pk": submission.pk, "snippet_pk": 1},
         "grading:my_submission": lambda: {"pk": submission.pk},
         "grading:request_regrade": lambda: {"pk": submission.pk},
+        "grading:schedule_release": lambda: {"pk": submission.pk},
+        "grading:cancel_release": lambda: {"pk": 1},
+        "grading:remove_due_date": lambda: {"pk": 1},
+        "grading:revoke_extension": lambda: {"pk": 1},
         # A link that is no longer valid: the page that says so.
         "password_reset_confirm": lambda: {"uidb64": "MQ", "token": "expired-link"},
     }

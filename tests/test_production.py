@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
-from django.core.cache.utils import make_template_fragment_key
 from django.test import Client
 
 from courseware.models import Course, Lesson, Module, Question
@@ -361,7 +360,7 @@ def test_demo_accounts_are_refused_in_production(tmp_path):
     assert "only created when DEBUG is on" in result.stderr
 
 
-# Pages of anonymous visitors: cached fragments, never a cached token ------------------------------
+# Pages of anonymous visitors: cached content, never a cached token ------------------------------
 
 
 @pytest.fixture
@@ -379,11 +378,11 @@ def csrf_tokens(page: str) -> set[str]:
     return set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
 
 
-def test_anonymous_visitors_share_fragments_but_not_a_token(page_cache):
+def test_anonymous_visitors_share_content_but_not_a_token(page_cache):
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
     first_page = first.get("/lessons/cached/").content.decode()
-    key = make_template_fragment_key("lesson-body", [page_cache.pk, content_version()])
-    assert "Hello." in cache.get(key)
+    kept_lesson, *_ = cache.get(f"content:{content_version()}:lesson:cached")
+    assert "Hello." in kept_lesson.body_html
 
     response = second.get("/lessons/cached/")
     second_page = response.content.decode()

@@ -369,14 +369,44 @@ def test_api_only_answers_get(client):
 # Inside the lesson ----------------------------------------------------------------------------
 
 
-def test_embed_module_points_at_the_shared_partial(rf: RequestFactory, db):
+def test_embed_shows_the_shared_section_pointing_back_at_the_lesson(rf: RequestFactory, db):
     # db: the simulation results are memoised in the database cache.
-    assert embed.TEMPLATE == "simulator/_calculator.html"
     context = embed.context(rf.get("/lessons/latency-math/", {"hops": "3", **SMALL}))
     assert context["needs_plotly"] is True
-    assert context["calculation"].hops == 3
-    assert context["simulator_embedded"] is True
-    assert context["simulator_action"] == "/lessons/latency-math/#simulator"
+    html = context["simulator_html"]
+    assert 'action="/lessons/latency-math/#simulator"' in html
+    hops = search(r'<input[^>]*name="hops"[^>]*>', html).group(0)
+    assert 'value="3"' in hops
+
+
+def test_a_repeat_view_renders_nothing_and_simulates_nothing(client, db, monkeypatch):
+    from simulator import path_views, report
+
+    url = reverse("simulator:calculator")
+    first = client.get(url, {"hops": "4", **SMALL}).content.decode()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("ran again")
+
+    monkeypatch.setattr(report, "calculate", refuse)
+    monkeypatch.setattr(path_views, "path_context", refuse)
+    again = client.get(url, {"hops": "4", **SMALL}).content.decode()
+    assert again == first
+    # Other inputs are their own scenario.
+    with pytest.raises(AssertionError, match="ran again"):
+        client.get(url, {"hops": "6", **SMALL})
+
+
+def test_a_section_rendered_by_an_older_release_is_never_served(db, monkeypatch):
+    from django.http import QueryDict
+
+    from simulator import views
+
+    query = QueryDict(urlencode({"hops": "2", **SMALL}))
+    fresh = views.section_html(query, action="/simulator/")
+    monkeypatch.setattr(memo, "TEMPLATES_DIGEST", "a-new-release")
+    monkeypatch.setattr(memo, "render_to_string", lambda *args, **kwargs: "<p>new</p>")
+    assert views.section_html(query, action="/simulator/") == "<p>new</p>" != fresh
 
 
 @pytest.mark.django_db

@@ -28,7 +28,9 @@ def practice_drills(context, lesson) -> list[dict]:
     """The drills that practise a lesson, each with the signed-in learner's best score."""
     if lesson is None:
         return []
-    drills = content.drills_for_lesson(lesson.pk)
+    # The lesson page has read the content version already.
+    drills = content.drills_for_lesson(lesson.pk, context.get("content_version"))
     user = context.get("user")
-    best = Attempt.objects.best_by_drill(user) if user is not None and drills else {}
+    signed_in = user is not None and user.is_authenticated
+    best = Attempt.objects.best_by_drill(user) if signed_in and drills else {}
     return [{"drill": drill, "best": best.get(drill.pk)} for drill in drills]

@@ -5,6 +5,7 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from grading.deadlines import lateness_of
 from grading.models import Grade
 
 register = template.Library()
@@ -64,14 +65,18 @@ def grade_summary(context) -> dict:
     }
     if user is None or not user.is_authenticated:
         return summary
-    grades = Grade.objects.released().filter(submission__learner=user).select_related(
+    grades = list(Grade.objects.released().filter(submission__learner=user).select_related(
         "submission__question", "submission__attempt"
-    )
+    ))
+    # The late penalty comes off here as on every other page that shows a score.
+    late = lateness_of([grade.submission for grade in grades])
     for grade in grades:
         submission = grade.submission
         summary["released"] += 1
         summary["new"] += grade.seen_at is None
-        summary["score"] += grade.score
+        lateness = late.get(submission.pk)
+        counted = lateness.apply(grade.score) if lateness else grade.score
+        summary["score"] += counted if counted is not None else 0
         summary["max_score"] += (
             submission.question.max_score if submission.question_id else submission.attempt.total
         )

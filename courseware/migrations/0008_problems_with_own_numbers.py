@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courseware', '0006_quickcheck_tries'),
+        ('courseware', '0007_sections'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
