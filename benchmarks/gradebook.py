@@ -64,7 +64,8 @@ def build_class(rng: random.Random) -> User:
                               body_markdown="Text.")
         for i in range(4)
     ]
-    rubric = [{"label": f"Criterion {i}", "points": 2} for i in range(5)]
+    # bulk_create skips Question.save, so the criteria carry their ids here.
+    rubric = [{"id": f"c{i + 1}", "label": f"Criterion {i}", "points": 2} for i in range(5)]
     questions = Question.objects.bulk_create(
         Question(lesson=lessons[i % 4], slug=f"bench-q{i}", order=i, prompt=f"Question {i}?",
                  rubric=rubric, max_score=10)
@@ -104,7 +105,9 @@ def build_class(rng: random.Random) -> User:
     Grade.objects.bulk_create(
         (
             Grade(submission_id=pk, score=Decimal(rng.randint(0, 10)), max_score=Decimal(10),
-                  criteria_met=[0, 2], feedback_markdown="Fine.", feedback_html="<p>Fine.</p>",
+                  criteria_met=["c1", "c3"], rubric=[
+                      {"id": c["id"], "label": c["label"], "points": "2"} for c in rubric
+                  ], feedback_markdown="Fine.", feedback_html="<p>Fine.</p>",
                   released=released, released_at=now if released else None,
                   graded_by=instructor)
             for pk in Submission.objects.values_list("pk", flat=True)

@@ -335,6 +335,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         connect_timeout=DATABASE_CONNECT_TIMEOUT,
         options=f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
     )
+# Grading. A learner may ask for a regrade of one grade this many times in all, and have this
+# many requests waiting across all their grades at once (one per grade at most, always).
+GRADING_REGRADES_PER_GRADE = int(os.environ.get("GRADING_REGRADES_PER_GRADE", "2"))
+GRADING_OPEN_REGRADES_PER_LEARNER = int(os.environ.get("GRADING_OPEN_REGRADES_PER_LEARNER", "3"))
+# Whether "apply this grade to identical answers" starts ticked (drill reviews, own workflows).
+GRADING_GROUP_IDENTICAL = env_bool("GRADING_GROUP_IDENTICAL", True)
+# How long a grader's claim on a submission holds before others may take it.
+GRADING_CLAIM_MINUTES = int(os.environ.get("GRADING_CLAIM_MINUTES", "30"))
 FAULT_RETRY_AFTER_SECONDS = int(os.environ.get("DJANGO_RETRY_AFTER_SECONDS", "5"))
 READY_TIMEOUT_SECONDS = float(os.environ.get("DJANGO_READY_TIMEOUT", "1"))
 # Bodies: a form is small text. No form takes a file (config.faults.NoFileUploads).

@@ -32,6 +32,7 @@ from courseware.models import (
     QuickCheck,
     QuickCheckOption,
 )
+from courseware.rubrics import with_ids
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 LESSON_FILE = re.compile(r"^(?P<order>\d+)-(?P<slug>[a-z0-9-]+)\.md$")
@@ -253,9 +254,13 @@ def read_questions(path: Path, lesson_slugs: set[str], plan: Plan) -> None:
             and isinstance(c.get("label"), str)
             and isinstance(c.get("points"), int)
             and c["points"] > 0
+            and isinstance(c.get("id", ""), str)
             for c in rubric
         ):
             raise ContentError(path, f"{where}: rubric items need a 'label' and positive 'points'")
+        ids = [c["id"] for c in rubric if c.get("id")]
+        if len(set(ids)) != len(ids):
+            raise ContentError(path, f"{where}: two rubric items share an id")
         key_points = item.get("key_points") or []
         if not isinstance(key_points, list) or not all(isinstance(k, str) for k in key_points):
             raise ContentError(path, f"{where}: key_points must be a list of sentences")
@@ -271,7 +276,11 @@ def read_questions(path: Path, lesson_slugs: set[str], plan: Plan) -> None:
                 "prompt": require(path, item, "prompt").strip(),
                 "model_answer_markdown": require(path, item, "model_answer").strip(),
                 "key_points": key_points,
-                "rubric": [{"label": c["label"], "points": c["points"]} for c in rubric],
+                "rubric": [
+                    {**({"id": c["id"]} if c.get("id") else {}), "label": c["label"],
+                     "points": c["points"]}
+                    for c in rubric
+                ],
                 "max_score": max_score,
             }
         )
@@ -420,6 +429,9 @@ def apply(plan: Plan) -> LoadReport:
         )
     for question in plan.questions:
         values = {k: v for k, v in question.items() if k not in {"slug", "lesson"}}
+        # A file names criteria by label; matching them to the stored ones keeps their ids.
+        stored = Question.objects.filter(slug=question["slug"]).values_list("rubric", flat=True)
+        values["rubric"] = with_ids(values["rubric"], list(stored.first() or []))
         sync(
             Question, {"slug": question["slug"]},
             {**values, "lesson": lessons[question["lesson"]]},

@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from courseware import embeds, problems
 from courseware.rendering import render_markdown
+from courseware.rubrics import with_ids
 
 
 class ContentSource(models.Model):
@@ -90,7 +91,8 @@ class Question(models.Model):
     model_answer_markdown = models.TextField(blank=True)
     model_answer_html = models.TextField(blank=True, editable=False)
     key_points = models.JSONField(default=list, blank=True)
-    # A list of {"label": str, "points": int}: what an instructor ticks when grading.
+    # A list of {"id": str, "label": str, "points": int}: what an instructor ticks when grading.
+    # Grades name the criteria they met by id, so ids never change or get reused.
     rubric = models.JSONField(default=list, blank=True)
     max_score = models.PositiveIntegerField(default=10)
 
@@ -102,6 +104,9 @@ class Question(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.model_answer_html = render_markdown(self.model_answer_markdown).html
+        stored = Question.objects.filter(pk=self.pk).values_list("rubric", flat=True).first() \
+            if self.pk else None
+        self.rubric = with_ids(list(self.rubric or []), list(stored or []))
         super().save(*args, **kwargs)
 
 

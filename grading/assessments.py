@@ -19,9 +19,13 @@ DRILL = "drill"
 
 @dataclass(frozen=True)
 class Criterion:
-    index: int
+    # Stable: a question's criterion id, a drill interaction's key. Never a position.
+    id: str
     label: str
     points: Decimal
+
+    def stored(self) -> dict[str, str]:
+        return {"id": self.id, "label": self.label, "points": f"{self.points.normalize():f}"}
 
 
 @dataclass(frozen=True)
@@ -43,20 +47,30 @@ class Assessment:
     def is_drill(self) -> bool:
         return self.kind == DRILL
 
-    def criteria_points(self, indexes: list[int]) -> Decimal:
-        chosen = set(indexes)
-        total = sum((c.points for c in self.rubric if c.index in chosen), Decimal(0))
+    def criteria_points(self, ids: list[str]) -> Decimal:
+        chosen = set(ids)
+        total = sum((c.points for c in self.rubric if c.id in chosen), Decimal(0))
         return min(total, self.max_score)
 
-    def labels(self, indexes: list[int]) -> list[str]:
-        chosen = set(indexes)
-        return [c.label for c in self.rubric if c.index in chosen]
+    def labels(self, ids: list[str]) -> list[str]:
+        chosen = set(ids)
+        return [c.label for c in self.rubric if c.id in chosen]
+
+    def known(self, ids: list[str]) -> list[str]:
+        """The ids that name criteria of this rubric, in rubric order."""
+        chosen = {str(i) for i in ids}
+        return [c.id for c in self.rubric if c.id in chosen]
+
+    def snapshot(self) -> list[dict[str, str]]:
+        """The rubric as a grade keeps it: what was met is read against this, not today's."""
+        return [c.stored() for c in self.rubric]
 
 
 def from_question(question: Question) -> Assessment:
     rubric = tuple(
-        Criterion(index=i, label=str(item.get("label", "")), points=Decimal(item.get("points", 0)))
-        for i, item in enumerate(question.rubric or [])
+        Criterion(id=str(item.get("id") or f"c{number}"), label=str(item.get("label", "")),
+                  points=Decimal(item.get("points", 0)))
+        for number, item in enumerate(question.rubric or [], start=1)
     )
     return Assessment(
         kind=QUESTION,
@@ -73,11 +87,11 @@ def from_drill(drill: Drill, interactions: list[Interaction] | None = None) -> A
     interactions = list(drill.interactions.all()) if interactions is None else interactions
     rubric = tuple(
         Criterion(
-            index=i,
+            id=item.key,
             label=f"{item.caller} → {item.callee}: right call, justified soundly",
             points=Decimal(1),
         )
-        for i, item in enumerate(interactions)
+        for item in interactions
     )
     return Assessment(
         kind=DRILL,

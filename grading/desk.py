@@ -118,9 +118,11 @@ class GradingDesk:
                 "submissions. Your text is still on the page."
             )
         newest = mine.order_by("-version").values_list("version", flat=True).first() or 0
+        fingerprint = services.workflow_fingerprint(item.pk, payload or {}) \
+            if isinstance(item, Question) else ""
         submission = Submission.objects.create(
             learner=learner, answer=answer, payload=payload or {}, token=token,
-            version=newest + 1, **{field: item},
+            version=newest + 1, fingerprint=fingerprint, **{field: item},
         )
         if current is not None:
             Submission.objects.filter(pk=current.pk).update(

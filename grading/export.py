@@ -138,7 +138,7 @@ def submission_row(submission: Submission) -> list:
         bool(grade and grade.released),
         _when(grade.released_at) if grade else "",
         grade.graded_by.username if grade and grade.graded_by else "",
-        "; ".join(assessment.labels(grade.criteria_met)) if grade else "",
+        "; ".join(grade.labels(grade.criteria_met)) if grade else "",
         submission.answer,
         grade.feedback_markdown if grade else "",
     ]

@@ -2,6 +2,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -19,9 +20,8 @@ def format_points(points: Decimal) -> str:
 
 
 class GradeForm(forms.Form):
-    criteria = forms.TypedMultipleChoiceField(
+    criteria = forms.MultipleChoiceField(
         label="Rubric",
-        coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": "That criterion is not part of this rubric."},
@@ -77,8 +77,8 @@ class GradeForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.assessment = assessment
-        cast(forms.TypedMultipleChoiceField, self.fields["criteria"]).choices = [
-            (c.index, f"{c.label} ({format_points(c.points)})") for c in assessment.rubric
+        cast(forms.MultipleChoiceField, self.fields["criteria"]).choices = [
+            (c.id, f"{c.label} ({format_points(c.points)})") for c in assessment.rubric
         ]
         if not assessment.rubric:
             del self.fields["criteria"]
@@ -97,7 +97,8 @@ class GradeForm(forms.Form):
         if group_size:
             self.fields["apply_to_group"] = forms.BooleanField(
                 required=False,
-                initial=False,
+                # Identical structured answers deserve identical grades; unticking is one click.
+                initial=settings.GRADING_GROUP_IDENTICAL,
                 label=f"Also apply this grade to the {group_size} other submission"
                 f"{'s' if group_size != 1 else ''} with identical answers",
                 help_text="Grades already released are left alone; each copy stays editable.",
@@ -113,10 +114,11 @@ class GradeForm(forms.Form):
         if regrade:
             self.fields["regrade_answer"] = forms.CharField(
                 label="Your answer to the regrade request",
+                required=False,
                 max_length=MAX_FEEDBACK_LENGTH,
                 widget=forms.Textarea(attrs={"rows": 3}),
-                help_text="Saving answers the request and returns the grade to the learner.",
-                error_messages={"required": "Answer the learner's regrade request."},
+                help_text="Saved as a draft until you return it: the learner then sees your "
+                "answer and any new score together.",
             )
 
         if correction:
@@ -255,6 +257,93 @@ class QueueFilterForm(forms.Form):
             "learner": data.get("learner", ""),
             "section": data.get("section", ""),
         }
+
+
+
+class CriterionForm(forms.Form):
+    id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20)
+    label = forms.CharField(
+        label="Criterion", max_length=300, strip=True,
+        error_messages={"required": "Describe what the answer must do for these points."},
+    )
+    points = forms.IntegerField(
+        label="Points", min_value=1, max_value=1000,
+        widget=forms.NumberInput(attrs={"class": "points-input"}),
+        error_messages={"required": "Give the points.",
+                        "min_value": "A criterion is worth at least 1 point.",
+                        "invalid": "Points are a whole number."},
+    )
+
+
+class BaseCriterionFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        ids = [f.cleaned_data["id"] for f in kept if f.cleaned_data.get("id")]
+        if len(set(ids)) != len(ids):
+            raise forms.ValidationError("The form was damaged: a criterion appears twice.")
+        if not kept:
+            raise forms.ValidationError("A rubric needs at least one criterion.")
+
+    def criteria(self) -> list[dict]:
+        """The kept criteria in their new order; new rows (no id) where they were placed."""
+        rows = [f for f in self.ordered_forms if f.cleaned_data]
+        rows += [f for f in self.forms if f.cleaned_data and f not in rows
+                 and not f.cleaned_data.get("DELETE")]
+        return [
+            {"id": f.cleaned_data.get("id") or None, "label": f.cleaned_data["label"],
+             "points": f.cleaned_data["points"]}
+            for f in rows if not f.cleaned_data.get("DELETE")
+        ]
+
+
+CriterionFormSet = forms.formset_factory(
+    CriterionForm, formset=BaseCriterionFormSet, extra=2, can_delete=True, can_order=True,
+    max_num=50, validate_max=True,
+)
+
+APPLY_CHOICES = [
+    ("apply", "Apply the change to the existing grades"),
+    ("keep", "Keep the existing grades as they were graded; only new grades use the new rubric"),
+]
+
+
+class RubricEditForm(forms.Form):
+    digest = forms.CharField(widget=forms.HiddenInput, max_length=32)
+    existing = forms.ChoiceField(
+        label="What happens to the grades already given?",
+        choices=APPLY_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether the change applies to existing grades."},
+    )
+    reason = forms.CharField(
+        label="What changed, and why",
+        max_length=2000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the rubric's history. A learner whose released grade changes reads "
+        "it beside “grade corrected”.",
+        error_messages={"required": "Say what changed and why."},
+    )
+
+    def __init__(self, *args, drafts: int = 0, released: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not drafts and not released:
+            del self.fields["existing"]
+            return
+        field = self.fields["existing"]
+        field.help_text = (
+            f"This question has {drafts} draft grade{'s' * (drafts != 1)} and {released} "
+            f"released grade{'s' * (released != 1)}. Applied, ticked criteria that still exist "
+            "stay ticked, a score that was the rubric's total follows the new points and a "
+            "score typed by the grader is kept; changed released grades are shown to their "
+            "learners as corrected."
+        )
+
+    @property
+    def apply_to_grades(self) -> bool:
+        return self.cleaned_data.get("existing") == "apply"
 
 
 def section_choices(empty: str = "All sections") -> list[tuple[str, str]]:

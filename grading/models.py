@@ -155,8 +155,11 @@ class Grade(models.Model):
     score = models.DecimalField(max_digits=6, decimal_places=2)
     # The maximum when the work was graded: a later change to the question does not move it.
     max_score = models.DecimalField(max_digits=6, decimal_places=2, editable=False)
-    # Indexes into the rubric of the question (or drill) that the instructor ticked.
+    # The ids of the criteria the instructor ticked, read against ``rubric``.
     criteria_met = models.JSONField(default=list, blank=True)
+    # The rubric as it stood when graded ({"id", "label", "points"} each): a later edit of the
+    # rubric changes a grade only when the instructor applies it to existing grades.
+    rubric = models.JSONField(default=list, blank=True, editable=False)
     feedback_markdown = models.TextField(blank=True)
     feedback_html = models.TextField(blank=True, editable=False)
     released = models.BooleanField(default=False)
@@ -200,6 +203,10 @@ class Grade(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.max_score is None:
             self.max_score = self.submission.max_score
+        if self._state.adding and not self.rubric:
+            from grading.assessments import for_submission
+
+            self.rubric = for_submission(self.submission).snapshot()
         self._check_release()
         if self.released and self.released_at is None:
             self.released_at = timezone.now()
@@ -215,6 +222,19 @@ class Grade(models.Model):
             raise ValidationError(
                 {"score": f"The score must be between 0 and {self.max_score.normalize():f}."}
             )
+        if self._state.adding and not self.rubric and self.submission_id:
+            from grading.assessments import for_submission
+
+            self.rubric = for_submission(self.submission).snapshot()
+        if self.rubric or self.criteria_met:
+            known = {str(c.get("id")) for c in self.rubric or [] if isinstance(c, dict)}
+            chosen = self.criteria_met if isinstance(self.criteria_met, list) else [None]
+            unknown = [str(c) for c in chosen if str(c) not in known]
+            if unknown:
+                raise ValidationError({"criteria_met": (
+                    f"Not criteria of this grade's rubric: {', '.join(unknown)}. Name criteria "
+                    f"by id: {', '.join(sorted(known)) or 'this rubric has none'}."
+                )})
         self._check_release()
 
     def _check_release(self) -> None:
@@ -232,6 +252,19 @@ class Grade(models.Model):
     def is_new_to_learner(self) -> bool:
         return self.released and self.seen_at is None
 
+    def criteria_rows(self) -> list[tuple[str, str, Decimal, bool]]:
+        """(id, label, points, met) for each criterion of the rubric this grade was given on."""
+        met = set(self.criteria_met or [])
+        return [
+            (str(c["id"]), str(c.get("label", "")), Decimal(str(c.get("points", 0))),
+             c["id"] in met)
+            for c in self.rubric or []
+        ]
+
+    def labels(self, ids) -> list[str]:
+        chosen = set(ids)
+        return [label for cid, label, _, _ in self.criteria_rows() if cid in chosen]
+
 
 class GradeChange(models.Model):
     """One line of a grade's history: who changed what, when and why."""
@@ -244,6 +277,7 @@ class GradeChange(models.Model):
         REGRADED = "regraded", "Regraded on request"
         ADMIN = "admin", "Edited in the admin"
         CORRECTED = "corrected", "Grade corrected"
+        RUBRIC = "rubric", "Rubric change applied"
 
     grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="changes")
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -347,6 +381,17 @@ class RegradeRequest(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     score_before = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     score_after = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    # The instructor's answer while drafted: the learner sees it, and any new score, only once
+    # it is returned. Until then the released grade stays as the learner knows it.
+    draft_answer = models.TextField(blank=True)
+    draft_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    draft_criteria = models.JSONField(default=list, blank=True)
+    draft_feedback = models.TextField(blank=True)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    drafted_at = models.DateTimeField(null=True, blank=True)
 
     objects = RegradeRequestQuerySet.as_manager()
 
@@ -364,9 +409,108 @@ class RegradeRequest(models.Model):
         return f"Regrade of {self.submission}"
 
     @property
+    def is_drafted(self) -> bool:
+        return self.resolved_at is None and self.drafted_at is not None
+
+    @property
     def is_open(self) -> bool:
         return self.resolved_at is None
 
+
+
+class RubricChange(models.Model):
+    """An edit of a question's rubric, and whether the existing grades were brought along."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    old_rubric = models.JSONField(default=list)
+    new_rubric = models.JSONField(default=list)
+    # False: existing grades keep the rubric they were given on; new grades use the new one.
+    applied = models.BooleanField()
+    grades_changed = models.PositiveIntegerField(default=0)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Rubric of {self.question.slug} changed at {self.changed_at:%Y-%m-%d %H:%M}"
+
+    def summary(self) -> list[str]:
+        """What changed, criterion by criterion, in words."""
+        old = {c["id"]: c for c in self.old_rubric}
+        new = {c["id"]: c for c in self.new_rubric}
+        lines = []
+        for cid, criterion in new.items():
+            before = old.get(cid)
+            points = f"{Decimal(str(criterion['points'])).normalize():f}"
+            if before is None:
+                lines.append(f"Added “{criterion['label']}” ({points} pts)")
+                continue
+            if before["label"] != criterion["label"]:
+                lines.append(f"Reworded “{before['label']}” as “{criterion['label']}”")
+            if Decimal(str(before["points"])) != Decimal(str(criterion["points"])):
+                was = f"{Decimal(str(before['points'])).normalize():f}"
+                lines.append(f"“{criterion['label']}”: {was} → {points} pts")
+        lines += [f"Removed “{c['label']}”" for cid, c in old.items() if cid not in new]
+        if not lines and list(old) != list(new):
+            lines.append("Criteria reordered")
+        return lines
+
+
+class ClaimQuerySet(models.QuerySet):
+    def active(self) -> "ClaimQuerySet":
+        return self.filter(expires_at__gt=timezone.now())
+
+
+class Claim(models.Model):
+    """A grader's hold on one submission, so graders who split a queue never grade the same one.
+
+    A claim lapses by itself: a grader who walks away does not block the submission for long.
+    """
+
+    # One row per submission, ever: a lapsed claim is taken over by a conditional update, so of
+    # two graders claiming at once exactly one succeeds.
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="claim")
+    grader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                               related_name="+")
+    claimed_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["expires_at"]
+
+    def __str__(self) -> str:
+        return f"{self.grader} holds {self.submission_id} until {self.expires_at:%H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()
+
+
+class GradingOptions(models.Model):
+    """How one question is graded, beyond its rubric."""
+
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, primary_key=True,
+                                    related_name="+")
+    # Graders see a pseudonym instead of the learner's name until the grade is released, so
+    # who wrote an answer does not colour how it is read.
+    anonymous = models.BooleanField(default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "grading options"
+
+    def __str__(self) -> str:
+        return f"Grading options of {self.question.slug}"
 
 
 def _question_or_drill(name: str) -> models.CheckConstraint:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 
 from courseware.models import Lesson, SectionMembership
 from grading.assessments import Assessment, all_assessments
-from grading.models import RegradeRequest, Submission
+from grading.models import Claim, RegradeRequest, Submission
 
 
 def assessment_choices(assessments: list[Assessment]) -> list:
@@ -47,9 +47,22 @@ def queue_queryset() -> QuerySet:
                 "created_at",
             ),
             identical_count=Coalesce(Subquery(identical), 1),
+            # Who holds it now, if anyone: a lapsed claim holds nothing.
+            held_by_id=Subquery(_active_claims().values("grader_id")[:1]),
+            held_by=Subquery(_active_claims().values("grader__username")[:1]),
+            held_until=Subquery(_active_claims().values("expires_at")[:1]),
         )
         .order_by("queued_at", "pk")
     )
+
+
+def _active_claims() -> QuerySet:
+    return Claim.objects.filter(submission=OuterRef("pk"), expires_at__gt=Now())
+
+
+def free_for(queryset: QuerySet, grader) -> QuerySet:
+    """Leave out what other graders hold; what this grader holds stays."""
+    return queryset.filter(Q(held_by_id__isnull=True) | Q(held_by_id=grader.pk))
 
 
 def apply_filters(queryset: QuerySet, filters: dict) -> QuerySet:
@@ -76,18 +89,34 @@ def apply_filters(queryset: QuerySet, filters: dict) -> QuerySet:
     return queryset
 
 
-def next_submission(current: Submission, filters: dict) -> Submission | None:
-    """The submission to grade after ``current``: the next one in the queue, else the first."""
-    queue = apply_filters(queue_queryset(), filters).exclude(pk=current.pk)
+def in_walk_order(current: Submission | None, filters: dict, grader=None) -> list[Submission]:
+    """The queue from just after ``current`` round to its start, less what others hold."""
+    queue = apply_filters(queue_queryset(), filters)
+    if grader is not None:
+        queue = free_for(queue, grader)
+    if current is None:
+        return list(queue[:WALK_LIMIT])
+    queue = queue.exclude(pk=current.pk)
     current_position = queue_queryset().filter(pk=current.pk).values("queued_at").first()
-    if current_position:
-        later = queue.filter(
-            Q(queued_at__gt=current_position["queued_at"])
-            | Q(queued_at=current_position["queued_at"], pk__gt=current.pk)
-        ).first()
-        if later is not None:
-            return later
-    return queue.first()
+    if not current_position:
+        return list(queue[:WALK_LIMIT])
+    after = Q(queued_at__gt=current_position["queued_at"]) | Q(
+        queued_at=current_position["queued_at"], pk__gt=current.pk
+    )
+    return list(queue.filter(after)[:WALK_LIMIT]) + list(queue.exclude(after)[:WALK_LIMIT])
+
+
+# How far one walk looks ahead: enough to get past submissions claimed a moment before.
+WALK_LIMIT = 25
+
+
+def next_submission(current: Submission, filters: dict, grader=None) -> Submission | None:
+    """The submission to grade after ``current``: the next one in the queue, else the first.
+
+    Given the ``grader``, submissions other graders hold are skipped.
+    """
+    walk = in_walk_order(current, filters, grader)
+    return walk[0] if walk else None
 
 
 @dataclass

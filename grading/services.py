@@ -11,27 +11,34 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from courseware.models import Section
+from courseware.models import Question, Section
 from courseware.rendering import render_markdown
+from courseware.rubrics import next_id
 from drills.models import Attempt
-from grading.assessments import Assessment, for_submission
+from grading.assessments import Assessment, for_submission, from_question
 from grading.models import (
+    Claim,
     DueDate,
     Extension,
     FeedbackSnippet,
     Grade,
     GradeChange,
+    GradingOptions,
     RegradeRequest,
+    RubricChange,
     ScheduledRelease,
     Submission,
 )
+from grading.queue import in_walk_order
 from grading.tasks import enqueue_release
 
 
@@ -57,6 +64,8 @@ class GradeLocked(GradingError):
 class SaveResult:
     grade: Grade
     created: bool
+    # A regrade answer saved as a draft: nothing changed for the learner yet.
+    regrade_drafted: bool = False
     group_updated: list[Grade] = field(default_factory=list)
     # Released identical grades, always left alone.
     group_skipped: int = 0
@@ -113,20 +122,23 @@ def save_grade(
     submission: Submission,
     grader,
     score: Decimal,
-    criteria: list[int],
+    criteria: list[str],
     feedback: str,
     expected_version: int,
     regrade_answer: str = "",
     apply_to_group: bool = False,
     replace_others: bool = False,
+    resolve_regrade: bool = False,
 ) -> SaveResult:
-    """Create or change the grade of a submission, as a draft unless it answers a regrade.
+    """Create or change the grade of a submission, as a draft.
 
+    With a regrade request open, the new grade and the answer are a draft on the request, and
+    the released grade stays as the learner knows it, until ``resolve_regrade`` returns them.
     ``expected_version`` is the version the grader's form was built from (0 for no grade yet).
     """
     assessment = for_submission(submission)
     _check_score(assessment, score)
-    criteria = sorted({int(i) for i in criteria if 0 <= int(i) < len(assessment.rubric)})
+    criteria = assessment.known(criteria)
     regrade = RegradeRequest.objects.open().filter(submission=submission).first()
     grade = Grade.objects.filter(submission=submission).select_related("graded_by").first()
 
@@ -140,6 +152,7 @@ def save_grade(
                     score=score,
                     max_score=assessment.max_score,
                     criteria_met=criteria,
+                    rubric=assessment.snapshot(),
                     feedback_markdown=feedback,
                     graded_by=grader,
                 )
@@ -151,6 +164,10 @@ def save_grade(
     else:
         if grade.released and regrade is None:
             raise GradeLocked(_released_message(grade))
+        if regrade is not None and not resolve_regrade:
+            return _draft_regrade(grade, regrade, by=grader, score=score, criteria=criteria,
+                                  feedback=feedback, answer=regrade_answer,
+                                  expected_version=expected_version)
         if regrade is not None and not regrade_answer.strip():
             raise GradingError("Write an answer to the learner's regrade request before saving.")
         old = _snapshot(grade)
@@ -159,6 +176,7 @@ def save_grade(
             "score": score,
             "max_score": assessment.max_score,
             "criteria_met": criteria,
+            "rubric": assessment.snapshot(),
             "feedback_markdown": feedback,
             "feedback_html": render_markdown(feedback).html,
             "graded_by": grader,
@@ -189,6 +207,8 @@ def save_grade(
         _resolve_regrade(grade, regrade, by=grader, answer=regrade_answer, old=old)
     else:
         _set_status(submission, Submission.Status.GRADED)
+    # Graded: the grader's hold has done its work.
+    Claim.objects.filter(submission=submission, grader=grader).delete()
 
     result = SaveResult(grade=grade, created=created)
     if apply_to_group:
@@ -196,6 +216,20 @@ def save_grade(
             grade, by=grader, replace_others=replace_others
         )
     return result
+
+
+def _draft_regrade(grade: Grade, regrade: RegradeRequest, *, by, score: Decimal,
+                   criteria: list[str], feedback: str, answer: str,
+                   expected_version: int) -> SaveResult:
+    if grade.version != expected_version:
+        raise GradeConflict(Grade.objects.select_related("graded_by").get(pk=grade.pk))
+    drafted = RegradeRequest.objects.filter(pk=regrade.pk, resolved_at__isnull=True).update(
+        draft_answer=answer.strip(), draft_score=score, draft_criteria=criteria,
+        draft_feedback=feedback, drafted_by=by, drafted_at=timezone.now(),
+    )
+    if not drafted:
+        raise GradingError("This regrade request was answered meanwhile. Reload the page.")
+    return SaveResult(grade=grade, created=False, regrade_drafted=True)
 
 
 def _resolve_regrade(grade: Grade, regrade: RegradeRequest, *, by, answer: str, old) -> None:
@@ -242,6 +276,24 @@ def answers_fingerprint(drill_id: int, answers: list[tuple[str, str, str]]) -> s
         for key, choice, justification in answers
     )
     data = json.dumps([drill_id, normalised], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def workflow_fingerprint(question_id: int, payload: dict[str, Any]) -> str:
+    """One hash for a learner's own workflow: its rows and proposal, whatever its name.
+
+    Empty for a hand-in without rows, such as a written answer, which is never grouped.
+    """
+    rows = payload.get("rows") if isinstance(payload, dict) else None
+    if not rows or not isinstance(rows, list):
+        return ""
+    normalised = [
+        sorted((str(k), normalise_justification(str(v or ""))) for k, v in row.items())
+        for row in rows if isinstance(row, dict)
+    ]
+    proposal = normalise_justification(str(payload.get("proposal") or ""))
+    data = json.dumps(["workflow", question_id, normalised, proposal], ensure_ascii=False,
+                      separators=(",", ":"))
     return hashlib.sha256(data.encode()).hexdigest()
 
 
@@ -336,6 +388,7 @@ def _grade_group(source: Grade, *, by,
                 score=source.score,
                 max_score=source.max_score,
                 criteria_met=list(source.criteria_met),
+                rubric=list(source.rubric),
                 feedback_markdown=source.feedback_markdown,
                 graded_by=by,
             )
@@ -345,6 +398,7 @@ def _grade_group(source: Grade, *, by,
             grade.score = source.score
             grade.max_score = source.max_score
             grade.criteria_met = list(source.criteria_met)
+            grade.rubric = list(source.rubric)
             grade.feedback_markdown = source.feedback_markdown
             grade.graded_by = by
             grade.version = F("version") + 1
@@ -376,8 +430,11 @@ def release_grade(*, grade: Grade, by, expected_version: int | None = None,
 
 @transaction.atomic
 def save_and_release(*, submission: Submission, grader, **grade: Any) -> SaveResult:
-    """Save the grader's form and release that very grade, so nothing typed is left behind."""
-    result = save_grade(submission=submission, grader=grader, **grade)
+    """Save the grader's form and release that very grade, so nothing typed is left behind.
+
+    With a regrade request open, this answers it and returns the grade to the learner.
+    """
+    result = save_grade(submission=submission, grader=grader, resolve_regrade=True, **grade)
     if not result.grade.released:
         result.grade = release_grade(
             grade=result.grade, by=grader, expected_version=result.grade.version
@@ -449,7 +506,7 @@ def correct_grade(
     grade: Grade,
     by,
     score: Decimal,
-    criteria: list[int],
+    criteria: list[str],
     feedback: str,
     reason: str,
     expected_version: int,
@@ -461,12 +518,13 @@ def correct_grade(
         raise GradingError("Say why you are correcting this grade; the learner will read it.")
     assessment = for_submission(grade.submission)
     _check_score(assessment, score)
-    criteria = sorted({int(i) for i in criteria if 0 <= int(i) < len(assessment.rubric)})
+    criteria = assessment.known(criteria)
     old = _snapshot(grade)
     updated = Grade.objects.filter(pk=grade.pk, version=expected_version, released=True).update(
         score=score,
         max_score=assessment.max_score,
         criteria_met=criteria,
+        rubric=assessment.snapshot(),
         feedback_markdown=feedback,
         feedback_html=render_markdown(feedback).html,
         graded_by=by,
@@ -491,6 +549,9 @@ def request_regrade(*, submission: Submission, learner, reason: str) -> RegradeR
         raise GradingError("You can ask for a regrade once your grade has been released.")
     if RegradeRequest.objects.open().filter(submission=submission).exists():
         raise GradingError("You have already asked for a regrade; an instructor will answer it.")
+    refusal = regrade_refusal(submission)
+    if refusal:
+        raise GradingError(refusal)
     try:
         with transaction.atomic():
             request = RegradeRequest.objects.create(
@@ -506,6 +567,27 @@ def request_regrade(*, submission: Submission, learner, reason: str) -> RegradeR
     return request
 
 
+def regrade_refusal(submission: Submission) -> str:
+    """Why the learner may not ask for another regrade of this grade now; empty if they may."""
+    asked = RegradeRequest.objects.filter(submission=submission).count()
+    most = settings.GRADING_REGRADES_PER_GRADE
+    if asked >= most:
+        return (
+            f"You have asked for a regrade of this grade {asked} time{'s' * (asked != 1)}, the "
+            f"most allowed ({most}). If something is still wrong, talk to your instructor."
+        )
+    waiting = RegradeRequest.objects.open().filter(
+        submission__learner_id=submission.learner_id
+    ).count()
+    at_once = settings.GRADING_OPEN_REGRADES_PER_LEARNER
+    if waiting >= at_once:
+        return (
+            f"You have {waiting} regrade request{'s' * (waiting != 1)} waiting for an answer, "
+            f"the most at once ({at_once}). Ask about this grade once one is answered."
+        )
+    return ""
+
+
 def mark_seen(*, grade: Grade) -> None:
     if grade.released and grade.seen_at is None:
         grade.seen_at = timezone.now()
@@ -517,6 +599,172 @@ def add_snippet(*, submission: Submission, author, text: str) -> FeedbackSnippet
     if assessment.is_drill:
         return FeedbackSnippet.objects.create(drill_id=assessment.pk, author=author, text=text)
     return FeedbackSnippet.objects.create(question_id=assessment.pk, author=author, text=text)
+
+
+# Rubrics ------------------------------------------------------------------------------------
+
+
+def rubric_digest(rubric: list[dict]) -> str:
+    """Names one state of a rubric, so an edit based on an older one is refused."""
+    data = json.dumps(rubric, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def _ids_ever_used(question: Question) -> set[str]:
+    # A removed criterion's id stays taken: grades given on it still name it.
+    used = {str(c.get("id")) for c in question.rubric or []}
+    for rubric in Grade.objects.filter(submission__question=question).values_list(
+        "rubric", flat=True
+    ):
+        used |= {str(c.get("id")) for c in rubric or []}
+    for old, new in RubricChange.objects.filter(question=question).values_list(
+        "old_rubric", "new_rubric"
+    ):
+        used |= {str(c.get("id")) for c in [*(old or []), *(new or [])]}
+    return used
+
+
+def _rubric_total(rubric: list[dict], met: list[str], most: Decimal) -> Decimal:
+    chosen = set(met)
+    total = sum((Decimal(str(c["points"])) for c in rubric if c["id"] in chosen), Decimal(0))
+    return min(total, most)
+
+
+@dataclass
+class RubricEdit:
+    change: RubricChange
+    drafts_changed: int = 0
+    released_changed: int = 0
+
+
+@transaction.atomic
+def edit_rubric(*, question: Question, by, criteria: list[dict], apply_to_grades: bool,
+                reason: str, expected_digest: str) -> RubricEdit:
+    """Replace a question's rubric, and bring the existing grades along only if asked.
+
+    ``criteria`` lists {"id" (None for a new criterion), "label", "points"} in the new order.
+    Applied, a grade keeps the criteria it met that still exist; a score that was the rubric's
+    total becomes the new total, while a score the grader typed is kept. A released grade that
+    changes is a correction the learner is told about, with ``reason``.
+    """
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    old_rubric = list(question.rubric or [])
+    if rubric_digest(old_rubric) != expected_digest:
+        raise GradingError(
+            "Someone changed this rubric while you were editing it. Their rubric is shown "
+            "below; your rows are still in the form. Save again to replace it with yours."
+        )
+    if not reason.strip():
+        raise GradingError("Say what changed and why; it is kept in the rubric's history.")
+    known = {str(c["id"]) for c in old_rubric}
+    taken = _ids_ever_used(question)
+    new_rubric = []
+    for item in criteria:
+        cid = str(item.get("id") or "")
+        if cid and cid not in known:
+            raise GradingError("The form named a criterion this rubric does not have. Reload it.")
+        if not cid:
+            cid = next_id(taken)
+            taken.add(cid)
+        new_rubric.append({"id": cid, "label": str(item["label"]).strip(),
+                           "points": int(item["points"])})
+    if not new_rubric and not old_rubric:
+        raise GradingError("Add at least one criterion.")
+    question.rubric = new_rubric
+    question.save()
+    edit = RubricEdit(change=RubricChange(
+        question=question, changed_by=by, old_rubric=old_rubric, new_rubric=question.rubric,
+        applied=apply_to_grades, reason=reason.strip(),
+    ))
+    if apply_to_grades:
+        snapshot = from_question(question).snapshot()
+        ids = [c["id"] for c in snapshot]
+        grades = Grade.objects.filter(submission__question=question).select_for_update()
+        for grade in grades.order_by("pk"):
+            met = [cid for cid in ids if cid in set(grade.criteria_met or [])]
+            followed = grade.score == _rubric_total(grade.rubric, grade.criteria_met,
+                                                    grade.max_score)
+            score = _rubric_total(snapshot, met, grade.max_score) if followed else min(
+                grade.score, grade.max_score
+            )
+            if (grade.rubric, list(grade.criteria_met), grade.score) == (snapshot, met, score):
+                continue
+            old = _snapshot(grade)
+            changes: dict[str, Any] = {"rubric": snapshot, "criteria_met": met, "score": score,
+                                       "updated_at": timezone.now()}
+            if grade.released:
+                changes["seen_at"] = None
+            Grade.objects.filter(pk=grade.pk).update(version=F("version") + 1, **changes)
+            grade.refresh_from_db()
+            action = GradeChange.Action.CORRECTED if grade.released else GradeChange.Action.RUBRIC
+            _audit(grade, action=action, by=by, old=old,
+                   reason=f"Rubric changed: {reason.strip()}")
+            if grade.released:
+                edit.released_changed += 1
+            else:
+                edit.drafts_changed += 1
+    edit.change.grades_changed = edit.drafts_changed + edit.released_changed
+    edit.change.save()
+    return edit
+
+
+def grades_on(question: Question) -> tuple[int, int]:
+    """How many draft and released grades a question has."""
+    grades = Grade.objects.filter(submission__question=question)
+    return grades.drafts().count(), grades.released().count()
+
+
+# Claims -------------------------------------------------------------------------------------
+
+
+def claim_length() -> timedelta:
+    return timedelta(minutes=settings.GRADING_CLAIM_MINUTES)
+
+
+def claim(*, submission: Submission, grader) -> bool:
+    """Hold ``submission`` for ``grader``; False when another grader holds it.
+
+    Safe against a race: the claim row is unique per submission, and a lapsed or own claim is
+    taken over only by an update whose condition the database checks on the row itself.
+    """
+    now = timezone.now()
+    taken = Claim.objects.filter(submission=submission).filter(
+        Q(expires_at__lte=now) | Q(grader=grader)
+    ).update(grader=grader, claimed_at=now, expires_at=now + claim_length())
+    if taken:
+        return True
+    try:
+        with transaction.atomic():
+            Claim.objects.create(submission=submission, grader=grader, claimed_at=now,
+                                 expires_at=now + claim_length())
+    except IntegrityError:
+        # Someone else's claim row exists, and it is neither lapsed nor ours.
+        return False
+    return True
+
+
+def claim_next(*, grader, filters: dict, after: Submission | None = None) -> Submission | None:
+    """Claim the next submission of the queue nobody else holds, and return it."""
+    for candidate in in_walk_order(after, filters, grader):
+        if claim(submission=candidate, grader=grader):
+            return candidate
+    return None
+
+
+def let_go(*, submission: Submission, grader) -> None:
+    """Give up one's claim: the work is saved, or left for a colleague."""
+    Claim.objects.filter(submission=submission, grader=grader).delete()
+
+
+def holder(submission: Submission) -> Claim | None:
+    return Claim.objects.active().filter(submission=submission).select_related("grader").first()
+
+
+def set_anonymous(*, question: Question, by, anonymous: bool) -> GradingOptions:
+    options, _ = GradingOptions.objects.update_or_create(
+        question=question, defaults={"anonymous": anonymous, "changed_by": by}
+    )
+    return options
 
 
 # Due dates and extensions -------------------------------------------------------------------

@@ -113,7 +113,7 @@ def question_statistics(assessments: list[Assessment],
             learners[question_id].add(learner_id)
     for question_id, people in learners.items():
         by_pk[question_id].learners = len(people)
-    met: dict[int, list[int]] = defaultdict(list)
+    met: dict[int, list[str]] = defaultdict(list)
     for question_id, released, criteria in Grade.objects.filter(
         submission__question__isnull=False, submission__learner_id__in=learner_ids
     ).values_list("submission__question_id", "released", "criteria_met"):
@@ -127,7 +127,7 @@ def question_statistics(assessments: list[Assessment],
     for question_id, entry in by_pk.items():
         ticks = met[question_id]
         entry.criteria = [
-            CriterionRate(label=c.label, met=ticks.count(c.index), graded=entry.graded)
+            CriterionRate(label=c.label, met=ticks.count(c.id), graded=entry.graded)
             for c in entry.assessment.rubric
         ]
     return list(by_pk.values())

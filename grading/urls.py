@@ -6,7 +6,9 @@ app_name = "grading"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("claim/", views.claim_next, name="claim_next"),
     path("submissions/<int:pk>/", views.grade, name="grade"),
+    path("submissions/<int:pk>/let-go/", views.let_go, name="let_go"),
     path("submissions/<int:pk>/release/", views.release, name="release"),
     path("submissions/<int:pk>/correct/", views.correct, name="correct"),
     path("submissions/<int:pk>/snippets/", views.add_snippet, name="add_snippet"),
@@ -16,6 +18,8 @@ urlpatterns = [
         name="delete_snippet",
     ),
     path("release/", views.release_all, name="release_all"),
+    path("rubrics/<slug:slug>/", views.rubric, name="rubric"),
+    path("rubrics/<slug:slug>/options/", views.grading_options, name="grading_options"),
     path("release/schedule/", deadline_views.schedule_release_all, name="schedule_release_all"),
     path("submissions/<int:pk>/schedule/", deadline_views.schedule_release,
          name="schedule_release"),

@@ -1,7 +1,8 @@
 import json
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,20 +14,36 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from config.http import HtmxHttpRequest
-from courseware.models import Section, SectionMembership
-from grading import export, services
-from grading.assessments import all_assessments, drill_review, for_submission, submission_title
+from courseware.models import Question, Section, SectionMembership
+from grading import anonymity, export, services
+from grading.assessments import (
+    all_assessments,
+    drill_review,
+    for_submission,
+    from_question,
+    submission_title,
+)
 from grading.deadlines import lateness_of
 from grading.forms import (
+    BaseCriterionFormSet,
+    CriterionFormSet,
     GradeForm,
     QueueFilterForm,
     RegradeRequestForm,
     ReleaseForm,
+    RubricEditForm,
     ScheduleReleaseForm,
     SnippetForm,
 )
 from grading.gradebook import gradebook_page
-from grading.models import FeedbackSnippet, Grade, GradeChange, RegradeRequest, Submission
+from grading.models import (
+    FeedbackSnippet,
+    Grade,
+    GradeChange,
+    RegradeRequest,
+    RubricChange,
+    Submission,
+)
 from grading.permissions import GRADE, GRADEBOOK, RELEASE, perms_required
 from grading.queue import (
     apply_filters,
@@ -73,6 +90,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     form, filters = queue_filters(request, assessments)
     submissions = apply_filters(queue_queryset(), filters)
     page = Paginator(submissions, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    anonymity.label_all(page.object_list)
     late = lateness_of(page.object_list)
     for submission in page.object_list:
         submission.lateness = late.get(submission.pk)
@@ -88,6 +106,37 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "queue-results":
         return render(request, "grading/queue.html#results", context)
     return render(request, "grading/queue.html", context)
+
+
+@require_POST
+@perms_required(GRADE)
+def claim_next(request: HtmxHttpRequest) -> HttpResponse:
+    """Hold the next free submission of the (filtered) queue and open it."""
+    _, filters = queue_filters(request)
+    query = filter_query(filters)
+    claimed = services.claim_next(grader=request.user, filters=filters)
+    if claimed is None:
+        messages.info(request, "Nothing in this queue is free to claim: what is left is held "
+                               "by other graders.")
+        url = f"{reverse('grading:queue')}?{query}" if query else reverse("grading:queue")
+    else:
+        minutes = settings.GRADING_CLAIM_MINUTES
+        messages.success(request, f"You hold {anonymity.name(claimed)}'s submission for "
+                                  f"{minutes} minutes; other graders skip it.")
+        url = grade_url(claimed, query)
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@require_POST
+@perms_required(GRADE)
+def let_go(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    submission = load_submission(pk)
+    services.let_go(submission=submission, grader=request.user)
+    messages.info(request, "You let go of this submission; another grader may take it.")
+    _, filters = queue_filters(request)
+    return redirect(grade_url(submission, filter_query(filters)))
 
 
 # Grading one submission ---------------------------------------------------------------------
@@ -106,9 +155,10 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
     grade = Grade.objects.select_related("graded_by").filter(submission=submission).first()
     regrade = RegradeRequest.objects.open().filter(submission=submission).first()
     snippets = FeedbackSnippet.objects.for_submission(submission).select_related("author")
-    group = services.identical_submissions(submission).select_related(
+    group = list(services.identical_submissions(submission).select_related(
         "learner", "grade__graded_by"
-    )
+    ))
+    anonymity.label_all([submission, *group])
     _, filters = queue_filters(request)
     query = filter_query(filters)
     locked = bool(grade and grade.released and regrade is None)
@@ -123,6 +173,13 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
                 # As the grader typed it: 5, not 5.00.
                 "score": f"{grade.score.normalize():f}",
                 "feedback": grade.feedback_markdown,
+            }
+        if grade is not None and regrade is not None and regrade.is_drafted:
+            initial |= {
+                "criteria": regrade.draft_criteria,
+                "score": f"{(regrade.draft_score or grade.score).normalize():f}",
+                "feedback": regrade.draft_feedback,
+                "regrade_answer": regrade.draft_answer,
             }
         form = GradeForm(
             initial=initial,
@@ -160,12 +217,17 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
         "submission": submission,
         "assessment": assessment,
         "grade": grade,
-        "grade_labels": assessment.labels(grade.criteria_met) if grade else [],
-        "conflict_labels": assessment.labels(conflict.criteria_met) if conflict else [],
-        "rubric_points": json.dumps([float(c.points) for c in assessment.rubric]),
+        "grade_labels": grade.labels(grade.criteria_met) if grade else [],
+        "grade_rubric_outdated": bool(grade and grade.rubric != assessment.snapshot()),
+        "conflict_labels": conflict.labels(conflict.criteria_met) if conflict else [],
+        "rubric_points": json.dumps({c.id: float(c.points) for c in assessment.rubric}),
         "regrade": regrade,
         "past_regrades": past_regrades,
         "history": grade.changes.select_related("changed_by") if grade else [],
+        # Edits of the rubric since this grade was given; applied ones also left a line above.
+        "rubric_changes": RubricChange.objects.filter(
+            question_id=submission.question_id, changed_at__gte=grade.created_at
+        ).select_related("changed_by") if grade and submission.question_id else [],
         "snippets": snippets,
         "snippet_form": SnippetForm(),
         "group": group,
@@ -179,7 +241,8 @@ def grading_context(request: HtmxHttpRequest, submission: Submission, *, form=No
         "filters": filters,
         "drill": drill_review(submission),
         "can_release": request.user.has_perms(RELEASE),
-        "next_submission": next_submission(submission, filters),
+        "next_submission": next_submission(submission, filters, request.user),
+        "claim": services.holder(submission),
     }
 
 
@@ -212,7 +275,11 @@ def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return render_grading(request, submission, form=form, status=422)
     data = form.cleaned_data
-    releasing = request.POST.get("action") == "release" and not regrade
+    releasing = request.POST.get("action") == "release"
+    if releasing and regrade and not data.get("regrade_answer", "").strip():
+        form.add_error("regrade_answer", "Answer the learner's regrade request before "
+                                         "returning it; or save your answer as a draft.")
+        return render_grading(request, submission, form=form, status=422)
     if releasing and not request.user.has_perms(RELEASE):
         # Refused like any other save that cannot go through: the grader's text stays in the form.
         error = (
@@ -261,9 +328,14 @@ def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _, filters = queue_filters(request)
     target = submission
     if request.POST.get("action") == "next":
-        following = next_submission(submission, filters)
+        # Claimed as it is handed out, so two graders pressing "next" never get the same one.
+        following = services.claim_next(grader=request.user, filters=filters, after=submission)
         if following is None:
-            messages.success(request, f"{notice} Nothing else is waiting in this queue.")
+            held = apply_filters(queue_queryset(), filters).filter(
+                held_by_id__isnull=False).exclude(held_by_id=request.user.pk).count()
+            rest = f" {held} more {'are' if held != 1 else 'is'} held by other graders." \
+                if held else ""
+            messages.success(request, f"{notice} Nothing else is waiting in this queue.{rest}")
             queue_url = f"{reverse('grading:queue')}?{filter_query(filters)}"
             if request.htmx:
                 return HttpResponseClientRedirect(queue_url)
@@ -277,7 +349,10 @@ def grade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def saved_notice(submission: Submission, result: services.SaveResult, *, regrade: bool,
                  released: bool = False) -> str:
-    who = submission.learner.username
+    who = anonymity.name(submission)
+    if result.regrade_drafted:
+        return (f"Saved your answer to {who}'s regrade request as a draft; {who} sees nothing "
+                "new until you return it.")
     if regrade:
         notice = f"Answered {who}'s regrade request and returned the grade."
     elif released:
@@ -299,7 +374,7 @@ def saved_notice(submission: Submission, result: services.SaveResult, *, regrade
 def others_label(grade: Grade) -> str:
     """Names another grader's draft; such a draft always has its grader."""
     assert grade.graded_by is not None, "a draft by another grader names its grader"
-    return f"{grade.graded_by.username} for {grade.submission.learner.username}"
+    return f"{grade.graded_by.username} for {anonymity.name(grade.submission)}"
 
 
 def others_labels(submission: Submission, grader) -> list[str]:
@@ -321,7 +396,7 @@ def release(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             services.release_grade(
                 grade=grade, by=request.user, expected_version=form.cleaned_data["version"]
             )
-            notice = f"Released to {submission.learner.username}."
+            notice = f"Released to {submission.learner.username}."  # released: named again
             submission.refresh_from_db(fields=["status"])
         except services.GradeConflict as conflict:
             error = (
@@ -369,7 +444,7 @@ def correct(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         # A draft again is not possible, so this is a grade no longer released: keep the text.
         form.add_error(None, str(exc))
         return render_grading(request, submission, form=form, error=str(exc), status=409)
-    notice = f"Corrected {submission.learner.username}'s grade; they are told why."
+    notice = f"Corrected {submission.learner.username}'s grade; they are told why."  # released
     if request.htmx:
         return render_grading(request, load_submission(pk), notice=notice)
     messages.success(request, notice)
@@ -389,9 +464,11 @@ def release_all(request: HtmxHttpRequest) -> HttpResponse:
         )
     _, filters = queue_filters(request)
     if request.method != "POST" or request.POST.get("confirm") != "yes":
+        drafts = list(services.drafts_of(assessment))
+        anonymity.label_all(grade.submission for grade in drafts)
         context = {
             "assessment": assessment,
-            "drafts": services.drafts_of(assessment),
+            "drafts": drafts,
             "ungraded": services.ungraded_count(assessment),
             "query": filter_query(filters),
             "schedule_form": ScheduleReleaseForm(),
@@ -411,7 +488,7 @@ def release_all(request: HtmxHttpRequest) -> HttpResponse:
     elif not listed:
         messages.info(request, "There were no draft grades to release for that question.")
     if report.changed:
-        names = ", ".join(g.submission.learner.username for g in report.changed)
+        names = ", ".join(anonymity.name(g.submission) for g in report.changed)
         messages.warning(
             request,
             f"Not released, because they changed after you confirmed: {names}. "
@@ -606,9 +683,9 @@ def learner_context(request: HtmxHttpRequest, submission: Submission, form=None)
     grade = submission.released_grade
     regrades = list(submission.regrade_requests.select_related("answered_by"))
     open_regrade = next((r for r in regrades if r.is_open), None)
-    can_request = grade is not None and open_regrade is None
+    refusal = services.regrade_refusal(submission) if grade and open_regrade is None else ""
+    can_request = grade is not None and open_regrade is None and not refusal
     assessment = for_submission(submission)
-    met = set(grade.criteria_met) if grade else set()
     lateness = lateness_of([submission]).get(submission.pk)
     return {
         "lateness": lateness,
@@ -618,12 +695,17 @@ def learner_context(request: HtmxHttpRequest, submission: Submission, form=None)
         "title": submission_title(submission, assessment),
         "grade": grade,
         "was_new": grade is not None and grade.seen_at is None,
-        "criteria": [(c, c.index in met) for c in assessment.rubric],
+        # As graded: a rubric edited since changes this only when applied to existing grades.
+        "criteria": [
+            ({"label": label, "points": points}, met)
+            for _, label, points, met in grade.criteria_rows()
+        ] if grade else [],
         "corrections": list(grade.changes.filter(action=GradeChange.Action.CORRECTED))
         if grade else [],
         "regrades": regrades,
         "open_regrade": open_regrade,
         "regrade_form": (form or RegradeRequestForm()) if can_request else None,
+        "regrade_limit": refusal,
         "drill": drill_review(submission),
     }
 
@@ -676,3 +758,87 @@ def request_regrade(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "grading/my_submission.html#regrade", context)
     return render(request, "grading/my_submission.html", context, status=status)
+
+
+# Rubrics ------------------------------------------------------------------------------------
+
+
+def rubric_context(question: Question, *, formset=None, form=None, error: str = "") -> dict:
+    drafts, released = services.grades_on(question)
+    rubric = list(question.rubric or [])
+    if formset is None:
+        formset = CriterionFormSet(initial=[
+            {"id": c["id"], "label": c["label"], "points": c["points"], "ORDER": n}
+            for n, c in enumerate(rubric, start=1)
+        ])
+    if form is None:
+        form = RubricEditForm(initial={"digest": services.rubric_digest(rubric)},
+                              drafts=drafts, released=released)
+    return {
+        "question": question,
+        "assessment": from_question(question),
+        "formset": formset,
+        "form": form,
+        "error": error,
+        "drafts": drafts,
+        "released": released,
+        "changes": RubricChange.objects.filter(question=question).select_related("changed_by"),
+        "anonymous": question.pk in anonymity.anonymous_questions(),
+    }
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@perms_required(RELEASE)
+def rubric(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Edit a question's rubric, choosing what happens to the grades already given."""
+    question = get_object_or_404(Question.objects.select_related("lesson"), slug=slug)
+    if request.method != "POST":
+        return render(request, "grading/rubric.html", rubric_context(question))
+    drafts, released = services.grades_on(question)
+    formset = CriterionFormSet(request.POST)
+    form = RubricEditForm(request.POST, drafts=drafts, released=released)
+    if not (formset.is_valid() and form.is_valid()):
+        return render(request, "grading/rubric.html",
+                      rubric_context(question, formset=formset, form=form), status=422)
+    try:
+        edit = services.edit_rubric(
+            question=question, by=request.user,
+            criteria=cast(BaseCriterionFormSet, formset).criteria(),
+            apply_to_grades=form.apply_to_grades, reason=form.cleaned_data["reason"],
+            expected_digest=form.cleaned_data["digest"],
+        )
+    except services.GradingError as exc:
+        # The grader's rows stay in the form; the digest moves on to the rubric now stored.
+        question.refresh_from_db()
+        post = request.POST.copy()
+        post["digest"] = services.rubric_digest(list(question.rubric or []))
+        drafts, released = services.grades_on(question)
+        form = RubricEditForm(post, drafts=drafts, released=released)
+        form.is_valid()
+        return render(request, "grading/rubric.html", rubric_context(
+            question, formset=CriterionFormSet(request.POST), form=form, error=str(exc),
+        ), status=409)
+    if edit.change.applied:
+        notice = (f"Rubric saved and applied: {edit.drafts_changed} draft"
+                  f"{'s' * (edit.drafts_changed != 1)} and {edit.released_changed} released "
+                  f"grade{'s' * (edit.released_changed != 1)} changed.")
+    else:
+        notice = "Rubric saved. Existing grades keep the rubric they were given on."
+    messages.success(request, notice)
+    return redirect("grading:rubric", slug=question.slug)
+
+
+@require_POST
+@perms_required(RELEASE)
+def grading_options(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Turn anonymous grading of one question on or off."""
+    question = get_object_or_404(Question, slug=slug)
+    choice = request.POST.get("anonymous")
+    if choice not in ("on", "off"):
+        return render(request, "400.html", {"reason": "Choose anonymous grading on or off."},
+                      status=400)
+    services.set_anonymous(question=question, by=request.user, anonymous=choice == "on")
+    messages.success(request, "Graders now see pseudonyms for this question until a grade is "
+                              "released." if choice == "on" else
+                              "Graders now see learners' names for this question.")
+    return redirect("grading:rubric", slug=question.slug)

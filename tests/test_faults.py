@@ -433,7 +433,7 @@ def test_ten_identical_regrade_requests_store_one(server_db, plain_server):
         "teach.groups.add(ensure_instructor_group()); "
         "submission = make_submission(ada); "
         "grade = services.save_grade(submission=submission, grader=teach, score=Decimal(6), "
-        "criteria=[0], feedback='Say who waits.', expected_version=0).grade; "
+        "criteria=['c1'], feedback='Say who waits.', expected_version=0).grade; "
         "services.release_grade(grade=grade, by=teach); "
         "print(submission.pk)"
     )
@@ -619,7 +619,7 @@ def test_regrade_service_turns_a_lost_race_into_a_clear_refusal(learner, instruc
 
     submission = make_submission(learner)
     grade = services.save_grade(
-        submission=submission, grader=instructor, score=Decimal(6), criteria=[0],
+        submission=submission, grader=instructor, score=Decimal(6), criteria=["c1"],
         feedback="Say who waits.", expected_version=0,
     ).grade
     services.release_grade(grade=grade, by=instructor)

@@ -101,7 +101,7 @@ def test_instructor_grades_and_releases_and_the_learner_sees_it(
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Saved learner's grade as a draft (7).")).to_be_visible()
     grade = Grade.objects.get(submission__learner__username="learner")
-    assert (grade.score, grade.criteria_met, grade.released) == (Decimal(7), [0, 2], False)
+    assert (grade.score, grade.criteria_met, grade.released) == (Decimal(7), ["c1", "c3"], False)
 
     # Edits made after the draft was saved are saved with the release, not dropped.
     page.get_by_label("Score (out of 10)").fill("7.5")
@@ -136,8 +136,9 @@ def test_instructor_grades_and_releases_and_the_learner_sees_it(
     page.get_by_role("link", name="Queue").click()
     page.locator("#queue-results").get_by_role("link", name="Food delivery order").first.click()
     expect(page.get_by_text("Automatic score:")).to_be_visible()
+    # Identical drill answers are graded once unless the grader unticks it.
     expect(page.get_by_label(re.compile("Also apply this grade to the 1 other submission"))) \
-        .not_to_be_checked()
+        .to_be_checked()
     both_widths(page, screenshot, "drill")
     log_out(page)
 
@@ -271,7 +272,7 @@ def test_grading_pages_pass_axe(browser, live_server, live_course, question, dri
     instructor = django_user_model.objects.get(username="instructor")
     submission = make_submission(learner, question, answer="<b>Sync</b>, the user waits.")
     grade = services.save_grade(submission=submission, grader=instructor, score=Decimal(5),
-                                criteria=[0], feedback="**Good**", expected_version=0).grade
+                                criteria=["c1"], feedback="**Good**", expected_version=0).grade
     services.release_grade(grade=grade, by=instructor)
     drill_submission = drill_answers.attempts.first().submission
     found = []
@@ -308,7 +309,7 @@ def test_a_refused_save_keeps_the_text_and_a_correction_reaches_the_learner(
     expect(page.get_by_role("heading", name="Grade this answer")).to_be_visible()
     # While the page is open, a colleague grades and releases the same answer.
     grade = services.save_grade(
-        submission=submission, grader=colleague, score=Decimal(4), criteria=[0],
+        submission=submission, grader=colleague, score=Decimal(4), criteria=["c1"],
         feedback="Released by a colleague.", expected_version=0,
     ).grade
     services.release_grade(grade=grade, by=colleague)

@@ -212,7 +212,7 @@ def test_submissions_csv_one_row_per_submission(instructor_client, instructor, l
     question = make_question()
     first = make_submission(learner, question, answer='=HYPERLINK("http://x")\nline two')
     services.save_grade(submission=first, grader=instructor, score=Decimal("7.5"),
-                        criteria=[0, 2], feedback="-ve remark", expected_version=0)
+                        criteria=["c1", "c3"], feedback="-ve remark", expected_version=0)
     make_submission(learner, question, answer="Second answer, “quoted”")
     response = instructor_client.get(reverse("grading:submissions_csv"))
     header, *rows = read_csv(response)
@@ -240,7 +240,7 @@ def test_statistics_chart_and_table_twin(instructor_client, make_user, instructo
         answers = [("async", ""), ("sync" if i == 0 else "async", ""), ("async", "")]
         make_attempt(drill, make_user(f"s{i}"), answers)
     question = make_question()
-    grade(make_submission(make_user("writer"), question), instructor, 7, criteria=[0])
+    grade(make_submission(make_user("writer"), question), instructor, 7, criteria=["c1"])
     response = instructor_client.get(reverse("grading:statistics"))
     html = response.content.decode()
     assert response.status_code == 200

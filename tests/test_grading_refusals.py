@@ -29,7 +29,7 @@ def client_for(user) -> Client:
 
 
 def post(version, **extra):
-    data = {"criteria": ["0"], "score": "4", "feedback": PARAGRAPH, "version": version,
+    data = {"criteria": ["c1"], "score": "4", "feedback": PARAGRAPH, "version": version,
             "action": "save"}
     data.update(extra)
     return data

@@ -34,7 +34,7 @@ def submission(learner):
 
 def draft(submission, grader, score=6):
     return services.save_grade(
-        submission=submission, grader=grader, score=Decimal(score), criteria=[0],
+        submission=submission, grader=grader, score=Decimal(score), criteria=["c1"],
         feedback="Name **who** waits.", expected_version=0,
     ).grade
 
@@ -48,7 +48,7 @@ def staff(db):
 
 
 def admin_post(grade, **changes):
-    data = {"score": str(grade.score), "criteria_met": "[0]",
+    data = {"score": str(grade.score), "criteria_met": '["c1"]',
             "feedback_markdown": grade.feedback_markdown, "graded_by": grade.graded_by_id,
             **INLINE}
     if grade.released:
@@ -165,7 +165,7 @@ def test_the_admin_shows_hand_ins_read_only(submission, staff):
 
 
 def correction(version, **extra):
-    data = {"criteria": ["0", "1"], "score": "8", "feedback": "Both points are there.",
+    data = {"criteria": ["c1", "c2"], "score": "8", "feedback": "Both points are there.",
             "version": version, "reason": "I missed your second paragraph."}
     data.update(extra)
     return data

@@ -11,7 +11,7 @@ from tests.grading_factories import make_attempt, make_drill, make_question, mak
 pytestmark = pytest.mark.django_db
 
 
-def save(submission, grader, *, score="7", version=0, feedback="Good.", criteria=(0,), **kw):
+def save(submission, grader, *, score="7", version=0, feedback="Good.", criteria=("c1",), **kw):
     return services.save_grade(
         submission=submission,
         grader=grader,
@@ -31,7 +31,7 @@ def test_first_save_creates_a_draft_and_an_audit_entry(learner, instructor):
     result = save(submission, instructor, feedback="Mostly **right**.")
     grade = result.grade
     assert result.created
-    assert (grade.score, grade.criteria_met, grade.version) == (Decimal("7"), [0], 1)
+    assert (grade.score, grade.criteria_met, grade.version) == (Decimal("7"), ["c1"], 1)
     assert grade.feedback_html == "<p>Mostly <strong>right</strong>.</p>"
     assert not grade.released
     submission.refresh_from_db()
@@ -180,9 +180,9 @@ def test_answering_a_regrade_changes_the_grade_and_records_the_answer(learner, i
     services.request_regrade(submission=submission, learner=learner, reason="Line 2 names it.")
     grade = Grade.objects.get(submission=submission)
     with pytest.raises(services.GradingError, match="answer"):
-        save(submission, instructor, score="9", version=grade.version)
+        save(submission, instructor, score="9", version=grade.version, resolve_regrade=True)
     save(submission, instructor, score="9", version=grade.version,
-         regrade_answer="You are right, it is there.")
+         regrade_answer="You are right, it is there.", resolve_regrade=True)
     grade.refresh_from_db()
     submission.refresh_from_db()
     request = RegradeRequest.objects.get(submission=submission)
@@ -250,13 +250,14 @@ def test_a_group_grade_lands_on_every_identical_submission(make_user, instructor
     first, *others = [a.submission for a in attempts]
     assert {s.pk for s in services.identical_submissions(first)} == {s.pk for s in others}
 
-    result = save(first, instructor, score="2", criteria=[0, 1], feedback="Check the email hop.",
+    result = save(first, instructor, score="2", criteria=["checkout-payments", "orders-email"],
+                  feedback="Check the email hop.",
                   apply_to_group=True)
     assert len(result.group_updated) == 2
     for submission in others:
         grade = Grade.objects.get(submission=submission)
         assert (grade.score, grade.criteria_met, grade.feedback_markdown) == (
-            Decimal(2), [0, 1], "Check the email hop.",
+            Decimal(2), ["checkout-payments", "orders-email"], "Check the email hop.",
         )
         assert grade.changes.get().action == GradeChange.Action.GROUP
         submission.refresh_from_db()
@@ -275,7 +276,7 @@ def test_group_grading_leaves_released_grades_alone(make_user, instructor):
     first, second = (make_attempt(drill, make_user(f"p{i}")).submission for i in range(2))
     grade = save(second, instructor, score="1", criteria=[]).grade
     services.release_grade(grade=grade, by=instructor)
-    result = save(first, instructor, score="3", criteria=[0, 1, 2], apply_to_group=True)
+    result = save(first, instructor, score="3", criteria=["orders-email"], apply_to_group=True)
     assert result.group_skipped == 1 and result.group_updated == []
     assert Grade.objects.get(submission=second).score == 1
 

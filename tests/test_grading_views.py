@@ -30,7 +30,7 @@ def submission(learner):
 @pytest.fixture
 def released(submission, instructor):
     grade = services.save_grade(
-        submission=submission, grader=instructor, score=Decimal(6), criteria=[0],
+        submission=submission, grader=instructor, score=Decimal(6), criteria=["c1"],
         feedback="Name **who** waits.", expected_version=0,
     ).grade
     services.release_grade(grade=grade, by=instructor)
@@ -38,7 +38,7 @@ def released(submission, instructor):
 
 
 def grade_post(version=0, **extra):
-    data = {"criteria": ["0", "1"], "score": "7", "feedback": "Good start.", "version": version,
+    data = {"criteria": ["c1", "c2"], "score": "7", "feedback": "Good start.", "version": version,
             "action": "save"}
     data.update(extra)
     return data
@@ -65,6 +65,11 @@ def instructor_urls(submission):
         ("get", reverse("grading:gradebook_csv"), {}),
         ("get", reverse("grading:statistics"), {}),
         ("get", reverse("grading:submissions_csv"), {}),
+        ("post", reverse("grading:claim_next"), {}),
+        ("post", reverse("grading:let_go", args=[submission.pk]), {}),
+        ("get", reverse("grading:rubric", args=[submission.question.slug]), {}),
+        ("post", reverse("grading:grading_options", args=[submission.question.slug]),
+         {"anonymous": "off"}),
     ]
 
 
@@ -269,7 +274,7 @@ def test_saving_a_grade_plain_post_redirects_back(instructor_client, submission)
     assert response.status_code == 302 and response["Location"] == url
     grade = Grade.objects.get(submission=submission)
     assert (grade.score, grade.criteria_met, grade.feedback_markdown) == (
-        Decimal(7), [0, 1], "Good start.",
+        Decimal(7), ["c1", "c2"], "Good start.",
     )
     page = instructor_client.get(url)
     assert "Saved ada&#x27;s grade as a draft (7)." in page.content.decode()
@@ -278,7 +283,7 @@ def test_saving_a_grade_plain_post_redirects_back(instructor_client, submission)
 
 def test_empty_score_is_the_sum_of_the_ticked_criteria(instructor_client, submission):
     instructor_client.post(reverse("grading:grade", args=[submission.pk]),
-                           grade_post(score="", criteria=["0", "2"]))
+                           grade_post(score="", criteria=["c1", "c3"]))
     assert Grade.objects.get(submission=submission).score == 7
 
 
@@ -571,19 +576,24 @@ def test_drill_submission_page_shows_answers_auto_grade_and_escapes(instructor_c
     assert "Score (out of 3)" in html
 
 
+DRILL_KEYS = ["checkout-payments", "orders-email", "orders-analytics"]
+
+
 def test_group_grading_through_the_form(instructor_client, make_user):
     drill = make_drill()
     subs = [make_attempt(drill, make_user(f"twin{i}")).submission for i in range(3)]
     page = instructor_client.get(reverse("grading:grade", args=[subs[0].pk])).content.decode()
     assert "Also apply this grade to the 2 other submissions with identical answers" in page
     box = search(r'<input[^>]*name="apply_to_group"[^>]*>', page).group()
-    assert "checked" not in box  # grading the group is a choice, not the default
+    # Identical drill answers are graded once by default; unticking grades only this one.
+    assert "checked" in box
     # Without the box ticked, only this submission is graded.
-    instructor_client.post(reverse("grading:grade", args=[subs[0].pk]), grade_post(score="2"))
+    instructor_client.post(reverse("grading:grade", args=[subs[0].pk]),
+                           grade_post(score="2", criteria=[]))
     assert Grade.objects.filter(submission__in=subs).count() == 1
     response = instructor_client.post(
         reverse("grading:grade", args=[subs[0].pk]),
-        grade_post(version=1, score="3", criteria=["0", "1", "2"], apply_to_group="on"),
+        grade_post(version=1, score="3", criteria=DRILL_KEYS, apply_to_group="on"),
         follow=True,
     )
     assert "The same grade went to 2 identical submissions." in response.content.decode()
@@ -595,7 +605,7 @@ def test_group_grading_through_the_form(instructor_client, make_user):
 
 def test_learner_sees_nothing_of_a_draft(learner, submission, instructor):
     services.save_grade(submission=submission, grader=instructor, score=Decimal(3),
-                        criteria=[1], feedback="Secret draft note", expected_version=0)
+                        criteria=["c2"], feedback="Secret draft note", expected_version=0)
     client = client_for(learner)
     for url in (reverse("grading:my_submissions"),
                 reverse("grading:my_submission", args=[submission.pk])):
@@ -664,11 +674,14 @@ def test_regrade_request_flow_through_the_pages(learner, released, instructor_cl
     assert "The learner asks for a regrade" in page
     assert "My answer names the caller in line one." in page
     grade = Grade.objects.get(submission=released)
-    missing = instructor_client.post(grading_url, grade_post(version=grade.version, score="8"))
+    missing = instructor_client.post(grading_url, grade_post(version=grade.version, score="8",
+                                                             action="release"))
     assert missing.status_code == 422
-    assert "Answer the learner&#x27;s regrade request." in missing.content.decode()
+    assert "Answer the learner&#x27;s regrade request before returning" in (
+        missing.content.decode())
     done = instructor_client.post(grading_url, grade_post(
-        version=grade.version, score="8", regrade_answer="Agreed, two more points."))
+        version=grade.version, score="8", regrade_answer="Agreed, two more points.",
+        action="release"))
     assert done.status_code == 302
     detail = client.get(reverse("grading:my_submission", args=[released.pk])).content.decode()
     assert "Agreed, two more points." in detail
@@ -731,7 +744,7 @@ def test_admin_edit_of_a_grade_is_audited(released, make_user):
     assert page.status_code == 200
     assert b"Grade changes" in page.content or b"grade change" in page.content.lower()
     response = client.post(url, {
-        "submission": released.pk, "score": "9", "criteria_met": "[0, 1]",
+        "submission": released.pk, "score": "9", "criteria_met": '["c1", "c2"]',
         "feedback_markdown": "Corrected.", "released": "on", "graded_by": staff.pk,
         "reason": "The second criterion was met after all.",
         "changes-TOTAL_FORMS": "0", "changes-INITIAL_FORMS": "0",

@@ -87,6 +87,13 @@ def grade_summary(context) -> dict:
 def criteria_labels(change, assessment) -> list[str]:
     """The criteria a history entry ticked (+) and unticked (−)."""
     old, new = set(change.old_criteria or []), set(change.new_criteria or [])
-    return [f"+ {label}" for label in assessment.labels(sorted(new - old))] + [
-        f"− {label}" for label in assessment.labels(sorted(old - new))
+    # The grade's own rubric first: its labels are the ones the grader ticked.
+    names = {c.id: c.label for c in assessment.rubric}
+    names.update({cid: label for cid, label, _, _ in change.grade.criteria_rows()})
+
+    def label(cid: str) -> str:
+        return names.get(cid, f"a criterion since removed ({cid})")
+
+    return [f"+ {label(c)}" for c in sorted(new - old)] + [
+        f"− {label(c)}" for c in sorted(old - new)
     ]

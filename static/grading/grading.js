@@ -15,7 +15,7 @@
     let total = 0;
     for (const box of criteriaBoxes(form)) {
       const ticked = box === flipped ? !box.checked : box.checked;
-      if (ticked) total += points[Number(box.value)] || 0;
+      if (ticked) total += points[box.value] || 0;
     }
     return Math.round(Math.min(total, max) * 100) / 100;
   };

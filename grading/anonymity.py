@@ -1,0 +1,37 @@
+"""Anonymous grading: graders read a pseudonym instead of the learner's name until release."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.crypto import salted_hmac
+
+from grading.models import GradingOptions, Submission
+
+
+def anonymous_questions() -> set[int]:
+    return set(GradingOptions.objects.filter(anonymous=True).values_list("question_id",
+                                                                         flat=True))
+
+
+def pseudonym(submission: Submission) -> str:
+    """Stable for one learner on one question, and not the same across questions."""
+    digest = salted_hmac("grading.anonymity", f"{submission.question_id}:{submission.learner_id}")
+    return f"Learner {digest.hexdigest()[:5].upper()}"
+
+
+def hidden(submission: Submission, anonymous: set[int]) -> bool:
+    return submission.question_id in anonymous and submission.released_grade is None
+
+
+def name(submission: Submission, anonymous: set[int] | None = None) -> str:
+    """The learner's name as a grader may see it now."""
+    anonymous = anonymous_questions() if anonymous is None else anonymous
+    return pseudonym(submission) if hidden(submission, anonymous) else submission.learner.username
+
+
+def label_all(submissions: Iterable[Submission]) -> None:
+    """Set ``shown_name`` on each submission, for the templates, in one query."""
+    anonymous = anonymous_questions()
+    for submission in submissions:
+        submission.shown_name = name(submission, anonymous)  # type: ignore[attr-defined]
