@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courseware', '0007_problems_with_own_numbers'),
+        ('courseware', '0009_rubric_criterion_ids'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

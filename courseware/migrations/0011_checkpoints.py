@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courseware', '0008_review_cards'),
+        ('courseware', '0010_review_cards'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
