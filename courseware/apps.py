@@ -19,11 +19,16 @@ class CoursewareConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from courseware import figure_views, loader, models
+        from courseware import card_kinds, cards, figure_views, loader, models, signals
         from courseware.versioning import bump_content_version, bump_on_change
 
         loader.register(loader)
         figure_views.register()
+        cards.register(card_kinds.QuickCheckKind())
+        cards.register(card_kinds.ProblemKind())
+        signals.problem_missed.connect(
+            card_kinds.review_missed_problem, dispatch_uid="review_missed_problem"
+        )
         # A deployment migrates, and its templates may have changed: no cached fragment of the
         # last release is reused.
         post_migrate.connect(bump_content_version, sender=self, dispatch_uid="courseware_bump")

@@ -202,6 +202,81 @@ class LessonProgress(models.Model):
         return f"{self.learner} on {self.lesson.slug}"
 
 
+class ReviewCardQuerySet(models.QuerySet):
+    def for_learner(self, user) -> "ReviewCardQuerySet":
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(learner=user)
+
+    def due_by(self, moment) -> "ReviewCardQuerySet":
+        return self.filter(due__lte=moment)
+
+    def later_than(self, moment) -> "ReviewCardQuerySet":
+        return self.filter(due__gt=moment)
+
+
+class ReviewCard(models.Model):
+    """An item a learner missed, brought back on a spaced schedule (courseware/review.py)."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_cards"
+    )
+    # A kind registered in courseware/cards.py, and that kind's own name for the item.
+    kind = models.CharField(max_length=40)
+    ref = models.CharField(max_length=100)
+    # The fsrs package's card, as its Card.to_dict() gives it.
+    state = models.JSONField(default=dict)
+    # The state's due date, kept as a column so that due cards are one indexed query.
+    due = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviews = models.PositiveIntegerField(default=0)
+    lapses = models.PositiveIntegerField(default=0)
+
+    objects = ReviewCardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "kind", "ref"], name="one_card_per_item")
+        ]
+        indexes = [models.Index(fields=["learner", "due"], name="review_card_learner_due")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.kind} {self.ref}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("courseware:review_card", kwargs={"pk": self.pk})
+
+    @property
+    def variant(self) -> str:
+        """Seeds a new order of options or new numbers for each review, the same on a reload."""
+        return f"review:{self.pk}:{self.reviews}"
+
+
+class ReviewRecord(models.Model):
+    """One answer given on a review card, with the rating and the log FSRS made of it."""
+
+    card = models.ForeignKey(ReviewCard, on_delete=models.CASCADE, related_name="records")
+    # What was answered, as the card's kind keeps it, and the variant it was asked in.
+    answer = models.JSONField(default=dict)
+    variant = models.CharField(max_length=100)
+    correct = models.BooleanField()
+    rating = models.PositiveSmallIntegerField()
+    # Reviewed before the card was due: allowed, and told to the learner.
+    early = models.BooleanField(default=False)
+    log = models.JSONField(default=dict)
+    reviewed_at = models.DateTimeField()
+    # Sent with the form, so a second submit of the same form finds the first answer.
+    token = models.UUIDField(unique=True)
+
+    class Meta:
+        ordering = ["card", "reviewed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.card}: {'right' if self.correct else 'wrong'}"
+
+
 class SectionQuerySet(models.QuerySet):
     def of_course(self, course: Course) -> "SectionQuerySet":
         return self.filter(course=course).order_by("title", "pk")
@@ -408,3 +483,53 @@ class ProblemAnswer(models.Model):
     def __str__(self) -> str:
         verdict = "right" if self.correct else "wrong"
         return f"{self.learner} on {self.problem.slug}: {self.value} ({verdict})"
+
+
+class Checkpoint(models.Model):
+    """A final mixed set asked once: where the learner stands, and what to review."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkpoints"
+    )
+    # [{"kind": card kind name, "ref": the kind's reference}, ...] in the order asked.
+    items = models.JSONField(default=list)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            # A second "start" while one is open (a double click) finds the open one.
+            models.UniqueConstraint(
+                fields=["learner"], condition=models.Q(finished_at__isnull=True),
+                name="one_open_checkpoint_per_learner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner}'s checkpoint of {self.started_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("courseware:checkpoint_item", kwargs={"pk": self.pk})
+
+    def variant(self, position: int) -> str:
+        return f"checkpoint:{self.pk}:{position}"
+
+
+class CheckpointAnswer(models.Model):
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.CASCADE, related_name="answers")
+    position = models.PositiveSmallIntegerField()
+    answer = models.JSONField(default=dict)
+    correct = models.BooleanField()
+    answered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["checkpoint", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkpoint", "position"], name="one_answer_per_checkpoint_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.checkpoint}, item {self.position + 1}"

@@ -7,9 +7,12 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from courseware import handins, problems, signals
+from courseware import cards, handins, problems, review, signals
+from courseware.checkpoint import compose
 from courseware.checks import MAX_TRIES, OptionKey, QuickCheckState, grade_quick_check, state_of
 from courseware.models import (
+    Checkpoint,
+    CheckpointAnswer,
     Lesson,
     LessonProgress,
     Problem,
@@ -19,9 +22,13 @@ from courseware.models import (
     QuickCheck,
     QuickCheckOption,
     QuickCheckResponse,
+    ReviewCard,
+    ReviewRecord,
     Section,
     SectionMembership,
 )
+
+QUICK_CHECK_KIND = "quick-check"
 
 
 def submit_answer(*, learner, question: Question, answer: str, payload: dict | None = None,
@@ -86,6 +93,8 @@ def answer_quick_check(
                     selected=keys,
                     correct=result.correct,
                 )
+                if state.next_attempt == 1 and not result.correct:
+                    add_review_card(learner=learner, kind=QUICK_CHECK_KIND, ref=quick_check.slug)
         except IntegrityError:
             # The same try arrived twice at once (a double click); the one stored first stands.
             tries = quick_check_tries(learner=learner, session=session, quick_checks=[quick_check])
@@ -113,6 +122,70 @@ def mark_complete(*, learner, lesson: Lesson) -> LessonProgress:
         progress.completed_at = timezone.now()
         progress.save()
     return progress
+
+
+def add_review_card(*, learner, kind: str, ref: str, now=None) -> tuple[ReviewCard, bool]:
+    """Put a missed item in the learner's review, due now; returns (card, created).
+
+    An item already in review keeps its schedule: missing it again elsewhere is not a review.
+    """
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            card = ReviewCard.objects.create(learner=learner, kind=kind, ref=ref, due=now)
+            card.state = review.new_card(card_id=card.pk, now=now)
+            card.save(update_fields=["state"])
+            return card, True
+    except IntegrityError:
+        # Already there, or the same miss stored at once by a second request.
+        return ReviewCard.objects.get(learner=learner, kind=kind, ref=ref), False
+
+
+def add_review_cards(*, learner, kind: str, refs: Iterable[str]) -> int:
+    """Put several missed items of one kind in review; returns how many were new."""
+    return sum(add_review_card(learner=learner, kind=kind, ref=ref)[1] for ref in refs)
+
+
+def review_card(*, card: ReviewCard, checked: cards.Checked, variant: str, token: uuid.UUID,
+                now=None) -> tuple[ReviewRecord, bool]:
+    """Grade a review card and reschedule it; returns (record, created).
+
+    A second submit of the same form (a double click, a reload) gets the first record back and
+    reschedules nothing. A card that is not due yet may be reviewed: FSRS counts the early
+    review with the time that has really passed, and the record says it was early.
+    """
+    now = now or timezone.now()
+    existing = ReviewRecord.objects.filter(token=token).select_related("card").first()
+    if existing is not None:
+        return _same_card(existing, card), False
+    try:
+        with transaction.atomic():
+            locked = ReviewCard.objects.select_for_update().get(pk=card.pk)
+            graded = review.review(locked.state, correct=checked.correct, now=now)
+            record = ReviewRecord.objects.create(
+                card=locked, answer=checked.answer, variant=variant, correct=checked.correct,
+                rating=graded.rating, early=locked.due > now, log=graded.log, reviewed_at=now,
+                token=token,
+            )
+            locked.state, locked.due, locked.reviewed_at = graded.state, graded.due, now
+            locked.reviews += 1
+            locked.lapses += 0 if checked.correct else 1
+            locked.save(update_fields=["state", "due", "reviewed_at", "reviews", "lapses"])
+    except IntegrityError:
+        existing = ReviewRecord.objects.select_related("card").get(token=token)
+        return _same_card(existing, card), False
+    card.refresh_from_db()
+    return record, True
+
+
+class TokenReused(Exception):
+    """A form token that already belongs to an answer on another card."""
+
+
+def _same_card(record: ReviewRecord, card: ReviewCard) -> ReviewRecord:
+    if record.card_id != card.pk:
+        raise TokenReused("This form was already used. Reload the card to answer it again.")
+    return record
 
 
 def enroll(*, section: Section, user, role: str = SectionMembership.Role.LEARNER
@@ -298,3 +371,52 @@ def _announce(answer: ProblemAnswer, instance: ProblemInstance) -> None:
             signals.problem_missed.send(sender=Problem, **kwargs)
 
     transaction.on_commit(send)
+
+
+# The final checkpoint ----------------------------------------------------------------------
+
+
+class CheckpointEmpty(Exception):
+    """The course offers nothing to ask yet."""
+
+
+def start_checkpoint(*, learner) -> tuple[Checkpoint, bool]:
+    """The learner's open checkpoint, or a new one; returns (checkpoint, created)."""
+    open_one = Checkpoint.objects.filter(learner=learner, finished_at__isnull=True).first()
+    if open_one is not None:
+        return open_one, False
+    items = compose(learner=learner)
+    if not items:
+        raise CheckpointEmpty("There is nothing to ask yet: the course has not been loaded.")
+    try:
+        with transaction.atomic():
+            return Checkpoint.objects.create(learner=learner, items=items), True
+    except IntegrityError:
+        # A second start raced this one; the one stored first stands.
+        return Checkpoint.objects.get(learner=learner, finished_at__isnull=True), False
+
+
+def answer_checkpoint(*, checkpoint: Checkpoint, position: int,
+                      checked: cards.Checked) -> tuple[CheckpointAnswer, bool]:
+    """Store the answer to one checkpoint item; returns (answer, created).
+
+    A wrong answer puts the item in the learner's review; the last answer closes the
+    checkpoint. A repeated answer to the same item stores nothing and returns the first.
+    """
+    try:
+        with transaction.atomic():
+            answer = CheckpointAnswer.objects.create(
+                checkpoint=checkpoint, position=position, answer=checked.answer,
+                correct=checked.correct,
+            )
+            item = checkpoint.items[position]
+            if not checked.correct:
+                add_review_card(learner=checkpoint.learner, kind=item["kind"], ref=item["ref"])
+            if checkpoint.answers.count() >= len(checkpoint.items):
+                Checkpoint.objects.filter(pk=checkpoint.pk, finished_at__isnull=True).update(
+                    finished_at=timezone.now()
+                )
+    except IntegrityError:
+        return CheckpointAnswer.objects.get(checkpoint=checkpoint, position=position), False
+    checkpoint.refresh_from_db()
+    return answer, True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courseware import views
+from courseware import checkpoint_views, review_views, views
 
 app_name = "courseware"
 
@@ -14,4 +14,12 @@ urlpatterns = [
     path("problems/<slug:slug>/answer/", views.answer_problem, name="answer_problem"),
     path("problems/<slug:slug>/new-numbers/", views.new_problem_numbers,
          name="new_problem_numbers"),
+    path("checkpoint/", checkpoint_views.checkpoint_home, name="checkpoint"),
+    path("checkpoint/start/", checkpoint_views.start_checkpoint, name="start_checkpoint"),
+    path("checkpoint/<int:pk>/", checkpoint_views.checkpoint_item, name="checkpoint_item"),
+    path("checkpoint/<int:pk>/items/<int:position>/", checkpoint_views.answer_checkpoint,
+         name="answer_checkpoint"),
+    path("review/", review_views.review_home, name="review"),
+    path("review/<int:pk>/", review_views.review_card, name="review_card"),
+    path("review/<int:pk>/answer/", review_views.answer_card, name="answer_card"),
 ]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from config.http import HtmxHttpRequest
-from courseware import content, embeds, figures, handins, problems, services
+from courseware import content, embeds, figures, handins, mastery, problems, services
 from courseware.checks import learner_order, state_of
 from courseware.forms import AnswerForm, NewNumbersForm, ProblemAnswerForm, QuickCheckForm
 from courseware.models import Problem, ProblemAnswer, ProblemInstance, Question, QuickCheck
@@ -33,7 +33,19 @@ VISITOR_PROBLEM_SEED = 0
 @require_safe
 def home(request: HtmxHttpRequest) -> HttpResponse:
     progress = course_progress(request.user)
-    return render(request, "courseware/home.html", {"progress": progress})
+    return render(request, "courseware/home.html", {
+        "progress": progress, **mastery_context(request.user, progress.lessons),
+    })
+
+
+def mastery_context(user, lessons) -> dict:
+    figures = mastery.learner_mastery(user)
+    return {
+        "mastery": figures,
+        "mastery_questions": mastery.question_rows(figures),
+        "mastery_lessons": mastery.lesson_rows(figures, lessons),
+        "mastery_explanation": mastery.EXPLANATION,
+    }
 
 
 def lesson_context(request: HtmxHttpRequest, entry: content.LessonContent) -> dict:

@@ -12,13 +12,16 @@ class DrillsConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from courseware import loader, slots
+        from courseware import cards, loader, slots
         from courseware.versioning import bump_on_change
+        from drills import card_kinds, grading
         from drills import loader as drills_loader
         from drills.models import Drill, Interaction
 
         bump_on_change(Drill, Interaction)
         loader.register(drills_loader)
+        cards.register(card_kinds.InteractionKind())
+        cards.name_questions({n: q.text for n, q in grading.QUESTIONS.items()})
         slots.fill("home-actions", "drills/_home_actions.html")
         slots.fill("lesson-end", "drills/_practice_card.html")
         slots.fill("workflow-question", "drills/_workflow_question.html")

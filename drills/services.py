@@ -4,8 +4,9 @@ from django.db import IntegrityError, transaction
 
 from courseware import handins
 from courseware.models import Question
-from courseware.services import submit_answer
+from courseware.services import add_review_cards, submit_answer
 from drills import workflow
+from drills.card_kinds import INTERACTION_KIND
 from drills.grading import DrillResult
 from drills.models import Attempt, AttemptAnswer, Drill, Interaction
 
@@ -91,6 +92,10 @@ def _create_attempt(learner, drill, interactions, result, token, variant) -> Att
         )
         for verdict in result.verdicts
     )
+    # Every interaction marked wrongly comes back in the learner's review.
+    add_review_cards(learner=learner, kind=INTERACTION_KIND, refs=[
+        str(by_key[verdict.item.key].pk) for verdict in result.verdicts if not verdict.correct
+    ])
     if drill.review_by_instructor:
         handins.desk().hand_in(learner=learner, item=attempt)
     return attempt

@@ -12,6 +12,7 @@ from html import escape
 import plotly.graph_objects as go
 from django.db.models import Count, Min, Q
 
+from courseware.mastery import ClassRow, class_question_rows
 from drills.models import Attempt, AttemptAnswer
 from grading.assessments import Assessment, all_assessments
 from grading.gradebook import learners
@@ -78,6 +79,7 @@ class ClassStatistics:
     assessments: list[AssessmentStats]
     misconceptions: list[Misconception]
     first_attempts_only: bool = True
+    mastery: list[ClassRow] = field(default_factory=list)
 
     @property
     def chart(self) -> list[Misconception]:
@@ -214,6 +216,7 @@ def class_statistics(*, first_attempts_only: bool = True) -> ClassStatistics:
         + drill_statistics(assessments, learner_ids),
         misconceptions=misconceptions(learner_ids, first_only=first_attempts_only),
         first_attempts_only=first_attempts_only,
+        mastery=class_question_rows(learner_ids),
     )
 
 

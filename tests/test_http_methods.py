@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from courseware.models import Lesson, Problem, Question, QuickCheck
+from courseware.services import start_checkpoint
 from drills.models import Drill
 from tests import sitemap
 
@@ -56,6 +57,12 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         "courseware:check_quick_check": lambda: {"slug": first_slug(QuickCheck.objects.all())},
         "courseware:answer_problem": lambda: {"slug": first_slug(Problem.objects.all())},
         "courseware:new_problem_numbers": lambda: {"slug": first_slug(Problem.objects.all())},
+        "courseware:review_card": lambda: {"pk": user.review_cards.order_by("pk").first().pk},
+        "courseware:answer_card": lambda: {"pk": user.review_cards.order_by("pk").first().pk},
+        "courseware:checkpoint_item": lambda: {"pk": start_checkpoint(learner=user)[0].pk},
+        "courseware:answer_checkpoint": lambda: {
+            "pk": start_checkpoint(learner=user)[0].pk, "position": 0,
+        },
         "drills:detail": lambda: {"slug": attempt.drill.slug},
         "drills:submit": lambda: {"slug": attempt.drill.slug},
         "drills:design": lambda: {"slug": attempt.drill.slug},
@@ -85,7 +92,9 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
     return by_name[route.name]()
 
 
-def first_slug(objects: QuerySet[Lesson] | QuerySet[Question] | QuerySet[QuickCheck]) -> str:
+def first_slug(
+    objects: QuerySet[Lesson] | QuerySet[Question] | QuerySet[QuickCheck] | QuerySet[Problem],
+) -> str:
     first = objects.first()
     assert first is not None, "the course is loaded"
     return first.slug
