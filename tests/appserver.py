@@ -60,6 +60,20 @@ def manage(env: dict[str, str], *args: str, timeout: int = 300) -> subprocess.Co
     )
 
 
+def prepare_database(env: dict[str, str], *, learner: str, password: str) -> None:
+    """Migrates the database in ``env``, loads the course and adds one learner, as `make serve`
+    and a sign-up would; in one process, since each start of Django costs a second or more."""
+    code = (
+        "from django.contrib.auth.models import User; "
+        "from django.core.management import call_command; "
+        "call_command('migrate', interactive=False, verbosity=0); "
+        "call_command('load_course'); "
+        f"User.objects.create_user({learner!r}, password={password!r})"
+    )
+    result = manage(env, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+
+
 @functools.cache
 def collected_static() -> Path:
     """Runs collectstatic once per test session into a private folder (other runs may share

@@ -1,15 +1,27 @@
-import io
 import os
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.core.management import call_command
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from accounts.demo import create_demo_accounts
 from accounts.roles import ensure_instructor_group
+from tests import course_copy
 from tests.lti_helpers import platform, registration, tool_urls  # noqa: F401  (LTI fixtures)
+
+# Property tests keep hypothesis's number of examples; on a shared two-core machine, or with a
+# worker on each core, a draw may take longer than hypothesis allows by default, which says
+# nothing about the code under test. HYPOTHESIS_PROFILE=quick draws fewer while iterating.
+hypothesis_settings.register_profile(
+    "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+hypothesis_settings.register_profile(
+    "quick", parent=hypothesis_settings.get_profile("ci"), max_examples=20
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Playwright's sync API keeps an event loop running in the test thread; the ORM calls made by
 # tests are still plain synchronous code.
@@ -38,9 +50,16 @@ def empty_cache(request):
         cache.clear()
 
 
+@pytest.fixture(scope="session")
+def loaded_course(django_db_setup, django_db_blocker) -> course_copy.CourseCopy | None:
+    """The rows of one real ``load_course``, taken once per session (tests/course_copy.py)."""
+    with django_db_blocker.unblock():
+        return course_copy.take()
+
+
 @pytest.fixture
-def course(db):
-    call_command("load_course", stdout=io.StringIO())
+def course(db, loaded_course):
+    course_copy.load_course(loaded_course)
 
 
 @pytest.fixture
@@ -111,8 +130,8 @@ def browser():
 
 
 @pytest.fixture
-def live_course(transactional_db):
-    call_command("load_course", stdout=io.StringIO())
+def live_course(transactional_db, loaded_course):
+    course_copy.load_course(loaded_course)
     create_demo_accounts()
 
 

@@ -28,7 +28,7 @@ from django.urls import reverse
 
 from config.faults import Throttled
 from tests.appserver import Client as HttpClient
-from tests.appserver import gunicorn, manage, production_env
+from tests.appserver import gunicorn, manage, prepare_database, production_env
 from tests.conftest import PASSWORD as TEST_PASSWORD
 from tests.faultservers import FreezableProxy, HungListener, RedisServer, drill_form
 from tests.grading_factories import make_submission
@@ -40,6 +40,8 @@ PASSWORD = "a-long-faults-password-63"
 PAGE_SECONDS = 3.0
 # Servers not testing the limits should not meet them.
 GENEROUS = {"DJANGO_LOGIN_RATE": "1000/m", "DJANGO_SIGNUP_RATE": "1000/m"}
+# The servers and their database are made once per module: on one worker.
+pytestmark = pytest.mark.xdist_group("faults")
 
 
 # A database of the servers' own ------------------------------------------------------------
@@ -82,15 +84,7 @@ def server_db(django_db_setup, django_db_blocker, tmp_path_factory):
     else:
         path = tmp_path_factory.mktemp("faults") / f"{name}.sqlite3"
         database = ServerDatabase("sqlite", f"sqlite:///{path}")
-    env = production_env(database.url)
-    for command in (
-        ["migrate", "--noinput"],
-        ["load_course"],
-        ["shell", "-c", "from django.contrib.auth.models import User; "
-                        f"User.objects.create_user('ada', password='{PASSWORD}')"],
-    ):
-        result = manage(env, *command)
-        assert result.returncode == 0, result.stderr
+    prepare_database(production_env(database.url), learner="ada", password=PASSWORD)
     yield database
     if vendor == "postgresql":
         admin = f"postgres://{user}@{host}:{port}/postgres"

@@ -18,12 +18,14 @@ from django.test import Client
 
 from courseware.models import Course, Lesson, Module, Question
 from courseware.versioning import content_version
-from tests.appserver import BASE_DIR, PYTHON, gunicorn, manage, production_env
+from tests.appserver import BASE_DIR, PYTHON, gunicorn, manage, prepare_database, production_env
 from tests.appserver import Client as HttpClient
 from tests.matching import search
 
 SETTINGS_FILE = BASE_DIR / "config" / "settings.py"
 PASSWORD = "a-long-production-password-81"
+# The server and its database are made once per module: on one worker.
+pytestmark = pytest.mark.xdist_group("production")
 
 
 def load_settings(monkeypatch, **env: str):
@@ -151,14 +153,7 @@ def server(tmp_path_factory):
     """gunicorn with production settings over its own, freshly migrated SQLite database."""
     database = tmp_path_factory.mktemp("production") / "production.sqlite3"
     env = production_env(f"sqlite:///{database}")
-    for command in (
-        ["migrate", "--noinput"],
-        ["load_course"],
-        ["shell", "-c", "from django.contrib.auth.models import User; "
-                        f"User.objects.create_user('ada', password='{PASSWORD}')"],
-    ):
-        result = manage(env, *command)
-        assert result.returncode == 0, result.stderr
+    prepare_database(env, learner="ada", password=PASSWORD)
     with gunicorn(env) as base_url:
         yield base_url, database
 
@@ -322,8 +317,15 @@ def redis_or_skip(url: str):
     return client
 
 
+def worker_redis_db() -> int:
+    """Redis database 15 in a run of one process, 15 - n on pytest-xdist's worker gw<n>, so
+    workers never flush each other's keys."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return 15 - int(worker.removeprefix("gw") or 0) % 8
+
+
 def test_with_redis_url_sessions_and_cache_live_in_redis(server):
-    url = "redis://127.0.0.1:6379/15"
+    url = f"redis://127.0.0.1:6379/{worker_redis_db()}"
     redis_client = redis_or_skip(url)
     redis_client.flushdb()
     _, database = server

@@ -22,6 +22,8 @@ from grading.models import Grade, Submission
 from tests.appserver import Client, gunicorn, production_env
 
 PASSWORD = "a-long-scaleout-password-57"
+# The two servers are started once per module: on one worker.
+pytestmark = pytest.mark.xdist_group("scaleout")
 
 
 @pytest.fixture(scope="module")
