@@ -6,16 +6,20 @@ import pytest
 from django.core.management import call_command
 from django.db import models
 
-from courseware.models import Course, Lesson
+from courseware.models import ContentSource, Course, Lesson
 from courseware.versioning import content_version
 from tests import course_copy
+
+# A drill's digest covers the keys of the rows it links to, which differ from load to load on
+# PostgreSQL; the load after the copy checks that the copied digests fit the copied rows.
+KEYED = {(ContentSource, "digest")}
 
 
 def content(model: type[models.Model]) -> list[tuple]:
     """A table's rows without their keys, timestamps or references by key, in a stable order."""
     fields = [
         field.attname for field in model._meta.concrete_fields
-        if not field.primary_key and not field.is_relation
+        if not field.primary_key and not field.is_relation and (model, field.name) not in KEYED
         and not getattr(field, "auto_now", False) and not getattr(field, "auto_now_add", False)
     ]
     return sorted(
