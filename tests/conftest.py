@@ -138,7 +138,8 @@ def live_course(transactional_db, loaded_course):
 @pytest.fixture
 def page(browser, live_server, live_course):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    # Generous for a busy two-core machine running a test worker on each core.
+    context.set_default_timeout(30_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -30,7 +30,7 @@ def open_page(browser, live_server, live_course):
         context = browser.new_context(
             base_url=live_server.url, viewport={"width": width, "height": 900}, bypass_csp=True
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)
         contexts.append(context)
         page = context.new_page()
         page.js_errors = []

@@ -35,7 +35,7 @@ def test_two_graders_split_the_queue_and_a_correction_reaches_the_learner(
         browser, live_server, page, screenshot, class_queue):
     question, submissions = class_queue
     other = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    other.set_default_timeout(10_000)
+    other.set_default_timeout(30_000)
     second = other.new_page()
     try:
         log_in(page, "instructor")
