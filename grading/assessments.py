@@ -85,11 +85,13 @@ def from_question(question: Question) -> Assessment:
 
 def from_drill(drill: Drill, interactions: list[Interaction] | None = None) -> Assessment:
     interactions = list(drill.interactions.all()) if interactions is None else interactions
+    # Worth what the drill's own grading gives the interaction, so a reviewed grade, the
+    # automatic score and the gradebook's total all count the same points.
     rubric = tuple(
         Criterion(
             id=item.key,
             label=f"{item.caller} → {item.callee}: right call, justified soundly",
-            points=Decimal(1),
+            points=Decimal(item.key_item().max_points),
         )
         for item in interactions
     )
@@ -98,7 +100,7 @@ def from_drill(drill: Drill, interactions: list[Interaction] | None = None) -> A
         pk=drill.pk,
         slug=drill.slug,
         title=drill.title,
-        max_score=Decimal(len(interactions)),
+        max_score=sum((criterion.points for criterion in rubric), Decimal(0)),
         rubric=rubric,
         group=drill.domain,
     )

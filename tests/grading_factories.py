@@ -92,11 +92,14 @@ def make_attempt(drill: Drill, learner, answers: list[tuple[str, str]] | None = 
     interactions = list(drill.interactions.order_by("order"))
     answers = answers or [(i.answer, f"Because {i.callee}.") for i in interactions]
     correct = [choice == i.answer for i, (choice, _) in zip(interactions, answers, strict=True)]
+    # Scored as the drill's own grading scores it: a right row has every part right, a wrong one
+    # none.
+    points = [i.key_item().max_points for i in interactions]
     attempt = Attempt.objects.create(
         drill=drill,
         learner=learner,
-        score=sum(correct),
-        total=len(interactions),
+        score=sum(p for p, right in zip(points, correct, strict=True) if right),
+        total=sum(points),
         critical_sync_hops=1,
         key_critical_sync_hops=1,
     )
@@ -109,6 +112,9 @@ def make_attempt(drill: Drill, learner, answers: list[tuple[str, str]] | None = 
             choice=choice,
             justification=justification,
             correct=right,
+            style_correct=right,
+            reason=interaction.deciding_question if right else None,
+            reason_correct=right,
         )
     if submit:
         submit_attempt_for_review(attempt=attempt)

@@ -56,18 +56,19 @@ def test_gradebook_cells_totals_and_completion(classroom):
     assert [c.slug for c in book.columns] == [
         classroom["q1"].slug, classroom["q2"].slug, classroom["drill"].slug,
     ]
-    assert book.max_total == 18
+    # A drill counts the points its own grading gives: 3 interactions of 3 points each.
+    assert book.max_total == 24
     rows = {row.username: row for row in page_rows}
     assert list(rows) == ["ada", "bob", "cy"]  # instructors are not learners
     ada = rows["ada"]
-    assert [c.score for c in ada.cells] == [8, 4, 3]
+    assert [c.score for c in ada.cells] == [8, 4, 9]
     assert [c.draft for c in ada.cells] == [False, True, False]
-    assert (ada.total, ada.completion) == (15, 100)
+    assert (ada.total, ada.completion) == (21, 100)
     bob = rows["bob"]
     assert [c.score for c in bob.cells] == [9, None, None]
     assert bob.cells[1].submitted and bob.cells[1].awaiting == 1
     assert (bob.total, bob.completion) == (9, 67)
-    assert (rows["cy"].total, rows["cy"].completion) == (2, 33)
+    assert (rows["cy"].total, rows["cy"].completion) == (6, 33)
 
 
 @pytest.mark.parametrize(
@@ -100,7 +101,7 @@ def test_gradebook_page_sorted_by_name_reads_only_its_page(instructor_client, cl
     response = instructor_client.get(reverse("grading:gradebook"), {"sort": "-name"})
     rows = response.context["page"].object_list
     assert [row.username for row in rows] == ["cy", "bob", "ada"]
-    assert [c.score for c in rows[2].cells] == [8, 4, 3]
+    assert [c.score for c in rows[2].cells] == [8, 4, 9]
     assert response.context["page"].paginator.count == 3
 
 
@@ -174,16 +175,16 @@ def test_gradebook_csv_contents_and_column_order(instructor_client, classroom):
         "username", "name", "email",
         f"question {q1} (out of 10)", f"question {q1} status",
         f"question {q2} (out of 5)", f"question {q2} status",
-        f"drill {drill} (out of 3)", f"drill {drill} status",
+        f"drill {drill} (out of 9)", f"drill {drill} status",
         "total", "out of", "completion %", "awaiting grading", "draft grades",
     ]
     assert rows == [
-        ["ada", "", "", "8", "released", "4", "draft", "3", "released",
-         "15", "18", "100", "0", "1"],
+        ["ada", "", "", "8", "released", "4", "draft", "9", "released",
+         "21", "24", "100", "0", "1"],
         ["bob", "", "", "9", "released", "", "awaiting grading", "", "not handed in",
-         "9", "18", "67", "1", "0"],
-        ["cy", "", "", "", "not handed in", "", "not handed in", "2", "released",
-         "2", "18", "33", "0", "0"],
+         "9", "24", "67", "1", "0"],
+        ["cy", "", "", "", "not handed in", "", "not handed in", "6", "released",
+         "6", "24", "33", "0", "0"],
     ]
 
 

@@ -53,15 +53,15 @@ def test_a_released_drill_review_overrides_the_automatic_score_everywhere(
     client = Client()
     client.force_login(learner)
     page = client.get(reverse("grading:my_submissions"))
-    assert (page.context["score"], page.context["max_score"]) == (0, 3)
+    assert (page.context["score"], page.context["max_score"]) == (0, 9)
 
 
 def test_an_ungraded_attempt_keeps_its_automatic_score_beside_a_graded_one(learner, instructor):
     drill = make_drill()
     graded = make_attempt(drill, learner)
     grade(graded.submission, instructor, 1, release=True)
-    make_attempt(drill, learner, [("sync", ""), ("async", ""), ("sync", "")], submit=False)  # 2
-    assert row_for("ada").cells[0].score == 2
+    make_attempt(drill, learner, [("sync", ""), ("async", ""), ("sync", "")], submit=False)  # 6
+    assert row_for("ada").cells[0].score == 6
 
 
 def test_awaiting_and_draft_counts_include_drill_reviews(learner, other_learner, instructor,

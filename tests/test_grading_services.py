@@ -215,7 +215,7 @@ def test_reviewed_drill_attempt_becomes_a_submission(learner):
     assert submission.question is None and submission.learner == learner
     assert submission.status == Submission.Status.AWAITING
     assert "checkout → payments: sync — User waits" in submission.answer
-    assert submission.payload["score"] == 2
+    assert submission.payload["score"] == 6
     assert len(submission.fingerprint) == 64
     # Recording it again does not hand it in twice.
     assert services.submit_attempt_for_review(attempt=attempt) == submission
@@ -284,7 +284,9 @@ def test_group_grading_leaves_released_grades_alone(make_user, instructor):
 def test_drill_assessment_has_one_criterion_per_interaction(learner):
     submission = make_attempt(make_drill(), learner).submission
     assessment = for_submission(submission)
-    assert assessment.is_drill and assessment.max_score == 3
+    # Each criterion is worth what the drill's own grading gives the interaction.
+    assert assessment.is_drill and assessment.max_score == 9
+    assert [c.points for c in assessment.rubric] == [3, 3, 3]
     assert [c.label.split(":")[0] for c in assessment.rubric] == [
         "checkout → payments", "orders → email", "orders → analytics",
     ]

@@ -191,7 +191,7 @@ def test_queue_cards_show_the_drill_auto_score(instructor_client, learner):
     drill = make_drill(title="Checkout drill")
     make_attempt(drill, learner, [("sync", "Waits"), ("sync", "Mail"), ("async", "Stats")])
     html = instructor_client.get(reverse("grading:queue")).content.decode()
-    assert "Auto-scored 2 / 3" in html
+    assert "Auto-scored 6 / 9" in html
 
 
 def test_queue_filters_by_status_learner_and_question(instructor_client, learner, other_learner):
@@ -570,9 +570,9 @@ def test_drill_submission_page_shows_answers_auto_grade_and_escapes(instructor_c
     response = instructor_client.get(reverse("grading:grade", args=[attempt.submission.pk]))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Automatic score: <strong>2 / 3</strong>" in html
+    assert "Automatic score: <strong>6 / 9</strong>" in html
     assert "&lt;b&gt;bold&lt;/b&gt; claim" in html
-    assert "checkout → payments: right call, justified soundly (1 pt)" in html
+    assert "checkout → payments: right call, justified soundly (3 pts)" in html
     assert "Score (out of 3)" in html
 
 
