@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.http import Http404
 
 from courseware.models import Lesson, Problem, Question, QuickCheck
-from courseware.versioning import CONTENT_TIMEOUT, content_version, read_through
+from courseware.versioning import CONTENT_TIMEOUT, content_key, content_version, read_through
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,8 @@ def _read_lesson(slug: str) -> Read | None:
 def get_lesson(slug: str) -> LessonContent:
     """The lesson with this slug, its questions, quick checks and problems; 404 if none."""
     version = content_version()
-    keys = {"outline": f"content:{version}:outline", "lesson": f"content:{version}:lesson:{slug}"}
+    keys = {"outline": content_key("outline", version),
+            "lesson": content_key(f"lesson:{slug}", version)}
     found = cache.get_many(keys.values())
     course = found.get(keys["outline"])
     if course is None:

@@ -9,6 +9,7 @@ The value is random rather than a counter: if the cache loses it (a restart, cul
 reader draws a new one and can never fall back on fragments of an older version.
 """
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -74,12 +75,20 @@ def bump_on_change(*models) -> None:
             )
 
 
+def content_key(name: str, version: str) -> str:
+    """The cache key of content read under this version. Names may carry a slug from a URL, of
+    any length; a long one is hashed so the key fits every cache backend's limit."""
+    key = f"content:{version}:{name}"
+    if len(key) <= 200:
+        return key
+    return f"content:{version}:{hashlib.sha256(name.encode()).hexdigest()}"
+
+
 def read_through(name: str, read: Callable[[], T], *, version: str | None = None) -> T:
     """What ``read`` gives for the current content version, from the shared cache when another
     request has read it already. ``read`` must depend on nothing but the content; a None it
     gives is read again every time."""
-    version = version or content_version()
-    key = f"content:{version}:{name}"
+    key = content_key(name, version or content_version())
     value = cache.get(key)
     if value is None:
         value = read()

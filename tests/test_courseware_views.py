@@ -452,6 +452,12 @@ def test_an_unknown_lesson_is_a_404_and_is_not_kept(client, course):
     assert cache.get(content_key("lesson:no-such-lesson")) is None
 
 
+def test_a_very_long_slug_is_a_404_on_every_cache(client, course):
+    slug = "a" * 400
+    assert client.get(reverse("courseware:lesson", args=[slug])).status_code == 404
+    assert client.get(reverse("drills:detail", args=[slug])).status_code == 404
+
+
 def test_the_same_content_serves_anonymous_and_signed_in_readers(client, learner, course):
     anonymous = lesson_page(client)
     client.force_login(learner)
