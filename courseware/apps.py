@@ -12,6 +12,7 @@ class CoursewareConfig(AppConfig):
         "view_question", "change_question", "add_question",
         "view_quickcheck", "change_quickcheck",
         "view_quickcheckoption", "change_quickcheckoption", "add_quickcheckoption",
+        "view_problem", "change_problem",
         "view_module", "change_module",
         "view_section", "change_section", "add_section",
         "view_sectionmembership", "change_sectionmembership", "add_sectionmembership",

@@ -297,3 +297,17 @@ def test_racing_answers_and_new_number_requests_store_once(learner, problem):
     assert list(ProblemAnswer.objects.values_list("first_try", "correct")) == [(True, True)]
     assert set(drawn) == {2}
     assert ProblemInstance.objects.of(learner, problem).count() == 2
+
+
+def test_instructors_edit_problems_in_the_admin_and_learners_cannot(
+    client, learner, instructor, problem
+):
+    url = reverse("admin:courseware_problem_change", args=[problem.pk])
+    assert client.get(url).status_code == 302  # to the admin login
+    client.force_login(learner)
+    assert client.get(url).status_code == 302
+    # An instructor account is staff, so it may use the admin, with the group's permissions.
+    instructor.is_staff = True
+    instructor.save()
+    client.force_login(instructor)
+    assert client.get(url).status_code == 200
