@@ -233,12 +233,12 @@ def test_drill_attempts_are_penalised_by_their_time_and_the_best_counts(section,
     enroll(section=section, user=learner)
     services.set_due_date(section=section, assessment=from_drill(drill), due_at=NOW,
                           penalty_per_day=Decimal(50), by=instructor)
-    early = make_attempt(drill, learner, [("async", ""), ("async", ""), ("async", "")])  # 2/3
-    late = make_attempt(drill, learner)  # 3/3 but a day late: 1.50
+    early = make_attempt(drill, learner, [("async", ""), ("async", ""), ("async", "")])  # 6/9
+    late = make_attempt(drill, learner)  # 9/9 but a day late: 4.50
     Attempt.objects.filter(pk=early.pk).update(created_at=NOW - timedelta(hours=1))
     Attempt.objects.filter(pk=late.pk).update(created_at=NOW + timedelta(hours=5))
     cell = scores()[learner.pk, DRILL, drill.pk]
-    assert (cell.score, cell.late) == (Decimal(2), False)
+    assert (cell.score, cell.late) == (Decimal(6), False)
 
 
 def test_a_released_drill_review_is_penalised_too(section, instructor, learner):

@@ -573,7 +573,7 @@ def test_drill_submission_page_shows_answers_auto_grade_and_escapes(instructor_c
     assert "Automatic score: <strong>6 / 9</strong>" in html
     assert "&lt;b&gt;bold&lt;/b&gt; claim" in html
     assert "checkout → payments: right call, justified soundly (3 pts)" in html
-    assert "Score (out of 3)" in html
+    assert "Score (out of 9)" in html
 
 
 DRILL_KEYS = ["checkout-payments", "orders-email", "orders-analytics"]

@@ -62,7 +62,7 @@ def lms_learner(client, tool_urls, platform, question):
 
 def release(submission, instructor, score: str = "7") -> Grade:
     result = grading.save_and_release(
-        submission=submission, grader=instructor, score=Decimal(score), criteria=[0, 1],
+        submission=submission, grader=instructor, score=Decimal(score), criteria=["c1", "c2"],
         feedback="Good reasoning.", expected_version=0,
     )
     return result.grade
@@ -106,7 +106,7 @@ def test_release_queues_the_score_and_the_worker_posts_it(lms_learner, question,
 def test_a_correction_sends_the_corrected_score(lms_learner, question, instructor, platform):
     grade = release(make_submission(lms_learner, question), instructor)
     run_worker()
-    grading.correct_grade(grade=grade, by=instructor, score=Decimal("9"), criteria=[0, 1, 2],
+    grading.correct_grade(grade=grade, by=instructor, score=Decimal("9"), criteria=["c1", "c2", "c3"],
                           feedback="Better on a second look.", reason="Missed a point.",
                           expected_version=grade.version)
     run_worker()
@@ -205,7 +205,7 @@ def test_releasing_in_the_browser_never_waits_for_the_platform(
     submission = make_submission(lms_learner, question)
     started = time.monotonic()
     response = instructor_client.post(reverse("grading:grade", args=[submission.pk]), {
-        "score": "6", "criteria": ["0"], "feedback": "Fine.", "version": "0",
+        "score": "6", "criteria": ["c1"], "feedback": "Fine.", "version": "0",
         "action": "release",
     })
     assert time.monotonic() - started < 2

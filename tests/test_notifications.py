@@ -47,7 +47,7 @@ def instructor(make_user):
 def released(learner, instructor):
     submission = make_submission(learner, make_question(max_score=10))
     grade = grading.save_and_release(
-        submission=submission, grader=instructor, score=Decimal("7"), criteria=[0],
+        submission=submission, grader=instructor, score=Decimal("7"), criteria=["c1"],
         feedback="Clear.", expected_version=0,
     ).grade
     return grade
@@ -69,7 +69,7 @@ def test_a_release_mails_the_learner_through_the_queue(released):
 
 def test_a_correction_mails_the_learner_with_the_reason(released, instructor):
     run_worker()
-    grading.correct_grade(grade=released, by=instructor, score=Decimal("9"), criteria=[0, 1],
+    grading.correct_grade(grade=released, by=instructor, score=Decimal("9"), criteria=["c1", "c2"],
                           feedback="On a second look.", reason="I missed your second point.",
                           expected_version=released.version)
     run_worker()
@@ -97,8 +97,9 @@ def test_a_regrade_request_mails_instructors_and_its_answer_mails_the_learner(
 
     mail.outbox.clear()
     grading.save_grade(submission=released.submission, grader=instructor, score=Decimal("8"),
-                       criteria=[0, 1], feedback="Yes, you did.",
-                       expected_version=released.version, regrade_answer="You did; +1.")
+                       criteria=["c1", "c2"], feedback="Yes, you did.",
+                       expected_version=released.version, regrade_answer="You did; +1.",
+                       resolve_regrade=True)
     run_worker()
     [answered] = mail.outbox
     assert answered.to == ["ada@example.org"]
