@@ -106,7 +106,8 @@ def test_release_queues_the_score_and_the_worker_posts_it(lms_learner, question,
 def test_a_correction_sends_the_corrected_score(lms_learner, question, instructor, platform):
     grade = release(make_submission(lms_learner, question), instructor)
     run_worker()
-    grading.correct_grade(grade=grade, by=instructor, score=Decimal("9"), criteria=["c1", "c2", "c3"],
+    grading.correct_grade(grade=grade, by=instructor, score=Decimal("9"),
+                          criteria=["c1", "c2", "c3"],
                           feedback="Better on a second look.", reason="Missed a point.",
                           expected_version=grade.version)
     run_worker()
