@@ -27,7 +27,11 @@ def allow_platform_frames(request: HttpRequest) -> None:
 
 def is_lti_session(request: HttpRequest) -> bool:
     session = getattr(request, "session", None)
-    return bool(session is not None and session.get(LTI_SESSION))
+    # A response that never read the session shows nothing of a person's own (a health check,
+    # an error page), so the session is not loaded just to ask.
+    if session is None or not session.accessed:
+        return False
+    return bool(session.get(LTI_SESSION))
 
 
 def platform_origins(registration_pk: int | None = None) -> list[str]:

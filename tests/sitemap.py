@@ -94,7 +94,9 @@ class Form:
         for name, value in self.fields:
             if name in self.choices:
                 if name not in seen:
-                    data.append((name, self.choices[name][0]))
+                    # A select's empty placeholder is no choice; a visitor picks a real one.
+                    options = self.choices[name]
+                    data.append((name, next((v for v in options if v), options[0])))
                     seen.add(name)
             else:
                 data.append((name, value))
@@ -175,8 +177,10 @@ class PageParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._textarea and self._form:
             name = self._textarea
+            # As browsers do, a newline right after <textarea> is not part of its value.
+            text = data[1:] if data.startswith("\n") else data
             self._form.fields = [
-                (n, data if n == name and not v else v) for n, v in self._form.fields
+                (n, text if n == name and not v else v) for n, v in self._form.fields
             ]
 
 
@@ -277,7 +281,8 @@ def populate(users, *, fill) -> None:
     for user in users:
         client = Client()
         client.force_login(user)
-        for form in crawl(client).forms:
+        # Every lesson, so each one's questions and problems are answered.
+        for form in crawl(client, per_route=12).forms:
             if form.method == "post" and "logout" not in form.action:
                 client.post(form.action, fill(form))
             if "_auth_user_id" not in client.session:

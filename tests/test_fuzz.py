@@ -71,8 +71,11 @@ def test_the_score_counts_exactly_the_choices_the_key_accepts(case):
     items, choices = case
     result = graded(items, choices)
 
-    assert result.total == len(items) == len(result.verdicts)
-    assert result.score == sum(item.accepts(choices[item.key]) for item in items)
+    # Only the style was answered: each interaction is worth its style points, times its weight.
+    assert len(result.verdicts) == len(items)
+    assert result.total == sum(item.weight * grading.STYLE_POINTS for item in items)
+    assert result.score == sum(item.weight * grading.STYLE_POINTS
+                               for item in items if item.accepts(choices[item.key]))
     assert 0 <= result.score <= result.total
     assert result.all_correct == all(v.correct for v in result.verdicts)
     assert 0 <= result.percent <= 100
@@ -330,6 +333,8 @@ def concrete_urls(route: sitemap.Route, site: sitemap.Crawl) -> list[str]:
         owner = sitemap.model_for(segment, route.name)
         if converter == "int":
             options[name] = sample_values(owner, "id") + [0, 2**31, 10**25]
+        elif converter == "uuid":
+            options[name] = [uuid.UUID(int=1), uuid.uuid4()]
         else:
             real = sample_values(owner, "slug" if name == "slug" else name)
             options[name] = real + ["no-such-thing", "x" * 300]
