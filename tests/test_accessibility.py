@@ -125,6 +125,8 @@ def test_a_drill_with_its_feedback(open_page, width):
 
     for label in page.locator("label.btn-choice-sync").all():
         label.click()
+    for reason in page.locator("select[id^=id_reason-]").all():
+        reason.select_option(index=1)
     page.locator("button[type=submit]", has_text="Check my answers").click()
     expect(page.locator(".drill-result")).to_be_visible()
     assert_accessible(page, "drill with feedback")

@@ -32,6 +32,8 @@ def attempt(client, drill: Drill, wrong: set[str]):
         right = "async" if interaction.answer == "async" else "sync"
         flipped = "sync" if right == "async" else "async"
         data[f"choice-{interaction.key}"] = flipped if interaction.key in wrong else right
+        # Each interaction is answered with the question that settles it, as the key cites it.
+        data[f"reason-{interaction.key}"] = str(interaction.deciding_question)
     return client.post(reverse("drills:submit", args=[drill.slug]), data)
 
 

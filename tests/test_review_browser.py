@@ -100,7 +100,10 @@ def test_a_drill_interaction_comes_back_inside_its_workflow(page, screenshot, wi
     page.goto(drill.get_absolute_url())
     for interaction in drill.interactions.all():
         choice = "sync" if interaction.pk == missed.pk or interaction.answer == "sync" else "async"
-        page.locator(f"#row-{interaction.key}").locator(f"label.btn-choice-{choice}").click()
+        row = page.locator(f"#row-{interaction.key}")
+        row.locator(f"label.btn-choice-{choice}").click()
+        row.locator(f"#id_reason-{interaction.key}").select_option(
+            str(interaction.deciding_question))
     page.get_by_role("button", name="Check my answers").click()
     expect(page.get_by_role("heading", name="Interaction by interaction")).to_be_visible()
 
