@@ -10,6 +10,7 @@ reader draws a new one and can never fall back on fragments of an older version.
 """
 
 import hashlib
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -75,11 +76,16 @@ def bump_on_change(*models) -> None:
             )
 
 
+SAFE_KEY = re.compile(r"[A-Za-z0-9:._-]+")
+
+
 def content_key(name: str, version: str) -> str:
     """The cache key of content read under this version. Names may carry a slug from a URL, of
     any length; a long one is hashed so the key fits every cache backend's limit."""
     key = f"content:{version}:{name}"
-    if len(key) <= 200:
+    # Only plain characters as they are: a NUL or a space from a URL would break the database
+    # cache's query or memcached's key rules.
+    if len(key) <= 200 and SAFE_KEY.fullmatch(key):
         return key
     return f"content:{version}:{hashlib.sha256(name.encode()).hexdigest()}"
 
