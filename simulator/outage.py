@@ -341,8 +341,9 @@ def worked_example() -> Workflow:
         entry="Orders",
         services=services,
         designs=(
-            Design("All synchronous", frozenset(services), uses_broker=False),
-            Design("Hybrid: only Payments sync", frozenset({"Payments"}), uses_broker=True),
+            Design("The all-synchronous design", frozenset(services), uses_broker=False),
+            Design("The hybrid design (only Payments sync)", frozenset({"Payments"}),
+                   uses_broker=True),
         ),
     )
 

@@ -123,6 +123,17 @@ def _what(lab: outage.LabRun) -> str:
     return f"{lab.service} is down for {seconds(s.duration_s)}"
 
 
+def _named(run: outage.DesignRun) -> str:
+    """A design's name as it reads inside a sentence ("the answer key's design fails…")."""
+    name = run.design.name
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
+def _sentence(parts: list[str]) -> str:
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
 def failed_reading(lab: outage.LabRun) -> str:
     parts = []
     for run in lab.runs:
@@ -131,13 +142,13 @@ def failed_reading(lab: outage.LabRun) -> str:
         assert outcome is not None
         failed = outcome.failed_requests
         if not run.affected:
-            parts.append(f"{run.design.name} has no broker and fails nothing")
+            parts.append(f"{_named(run)} has no broker and fails nothing")
         elif failed > 0.5:
-            parts.append(f"{run.design.name} fails {count(failed)} requests")
+            parts.append(f"{_named(run)} fails {count(failed)} requests")
         elif run.user_waits:
-            parts.append(f"{run.design.name} fails none: the pool still has room")
+            parts.append(f"{_named(run)} fails none: the pool still has room")
         else:
-            parts.append(f"{run.design.name} fails none: its users are answered at once")
+            parts.append(f"{_named(run)} fails none: its users are answered at once")
     return f"While {_what(lab)}, " + "; ".join(parts) + "."
 
 
@@ -146,23 +157,22 @@ def workers_reading(lab: outage.LabRun) -> str:
     parts = []
     for run in lab.runs:
         if not run.user_waits:
-            parts.append(f"in {run.design.name} no worker waits on {lab.service}")
+            parts.append(f"in {_named(run)} no worker waits on {lab.service}")
             continue
         sync = run.sync
         assert sync is not None  # run_lab gives every design the user waits on one
         if sync.saturated:
             parts.append(
-                f"{run.design.name} would need {count(sync.in_flight)} workers "
+                f"{_named(run)} would need {count(sync.in_flight)} workers "
                 f"(R × {sync.hold_ms:,.0f} ms) but has {s.workers:,}: the pool is full and "
                 f"refuses the rest until {seconds(sync.recovery_s)} after the fault"
             )
         else:
             parts.append(
-                f"{run.design.name} keeps {count(sync.in_flight)} of {s.workers:,} workers busy "
+                f"{_named(run)} keeps {count(sync.in_flight)} of {s.workers:,} workers busy "
                 f"(R × {sync.hold_ms:,.0f} ms, Little's law)"
             )
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:] + "."
+    return _sentence(parts)
 
 
 def queue_reading(lab: outage.LabRun) -> str:
@@ -171,12 +181,12 @@ def queue_reading(lab: outage.LabRun) -> str:
     for run in lab.runs:
         queued = run.queued
         if queued is None:
-            parts.append(f"{run.design.name} has no queue")
+            parts.append(f"{_named(run)} has no queue")
             continue
         if queued.peak_backlog == 0:
-            parts.append(f"{run.design.name}'s queue stays empty")
+            parts.append(f"in {_named(run)} the queue stays empty")
             continue
-        text = f"{run.design.name}'s backlog reaches {count(queued.peak_backlog)} events"
+        text = f"in {_named(run)} the backlog reaches {count(queued.peak_backlog)} events"
         if queued.drain_s is None:
             text += (f" and never drains: the consumer's {count(s.capacity)} a second cannot "
                      f"keep up with {count(s.rate)} arriving")
@@ -189,22 +199,22 @@ def queue_reading(lab: outage.LabRun) -> str:
             text += (f"; {count(queued.dead_letters)} events are dead-lettered after "
                      f"{s.retries} retries")
         parts.append(text)
-    return "; ".join(parts) + "."
+    return _sentence(parts)
 
 
 def lag_reading(lab: outage.LabRun) -> str:
     parts = []
     for run in lab.runs:
         if run.queued is None:
-            parts.append(f"{run.design.name} has no consumer lag: work is done or failed "
+            parts.append(f"{_named(run)} has no consumer lag: work is done or failed "
                          "while the user waits")
         elif run.queued.max_lag_s == 0:
-            parts.append(f"{run.design.name}'s consumer keeps up, so events are handled "
+            parts.append(f"in {_named(run)} the consumer keeps up, so events are handled "
                          "at once")
         else:
-            parts.append(f"{run.design.name}'s lag peaks at {seconds(run.queued.max_lag_s)}: "
+            parts.append(f"in {_named(run)} the lag peaks at {seconds(run.queued.max_lag_s)}: "
                          "that is how late “eventually” is for the oldest event")
-    return "; ".join(parts) + "."
+    return _sentence(parts)
 
 
 def readings(lab: outage.LabRun) -> dict[str, str]:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from config.http import HtmxHttpRequest
-from simulator import outage, outage_charts, outage_workflows
+from simulator import memo, outage, outage_charts, outage_workflows
 from simulator.outage_forms import LabForm, OutageQueryForm, SlowdownQueryForm
 from simulator.views import json_bad_request, read_only_api
 
@@ -84,7 +84,17 @@ def lab_context(query: QueryDict, *, action: str) -> dict[str, Any]:
         "lab_action": action,
         "lab_endpoint": endpoint,
         "lab_embedded": action != endpoint,
+        "lab_query": query.urlencode(),
     }
+
+
+def lab_html(query: QueryDict, *, action: str) -> str:
+    """The lab's section for these inputs on this page, rendered once for every server: it shows
+    nothing of the visitor's own, so a repeat view runs no model and draws no chart."""
+    return memo.rendered(
+        SECTION, lambda: lab_context(query, action=action),
+        query=sorted(query.lists()), action=action,
+    )
 
 
 @require_safe

@@ -85,7 +85,7 @@ def from_key(slug: str, title: str, key: tuple[grading.KeyItem, ...]) -> outage.
     services = tuple(dict.fromkeys(item.callee for item in key))
     everything_sync = {item.key: grading.SYNC for item in key}
     designs = (
-        _design("All synchronous", key, everything_sync),
+        _design("The all-synchronous design", key, everything_sync),
         _design("The answer key's design", key, grading.key_choices(key)),
     )
     entry = key[0].caller if key else ""

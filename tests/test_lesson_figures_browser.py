@@ -95,12 +95,12 @@ def test_break_your_design_from_a_graded_drill(page, screenshot):
     expect(page).to_have_url(re.compile(r"/simulator/outage/\?workflow=place-an-order&design="))
     assert "orders-inventory%3As" in page.url
     failed = page.locator(LAB_FAILED)
-    expect(failed).to_contain_text("Your design fails 6,000 requests", timeout=20_000)
-    expect(failed).to_contain_text("The answer key's design fails none")
+    expect(failed).to_contain_text("your design fails 6,000 requests", timeout=20_000)
+    expect(failed).to_contain_text("the answer key's design fails none")
     screenshot(page, "lab-from-drill", full_page=False)
 
     page.get_by_label("Lasting T (s)").fill("30")
-    expect(failed).to_contain_text("Your design fails 3,000 requests", timeout=20_000)
+    expect(failed).to_contain_text("your design fails 3,000 requests", timeout=20_000)
     # The learner's design is carried along as the lab redraws.
     assert "design=" in page.url and "orders-inventory%3As" in page.url
     assert not page.js_errors

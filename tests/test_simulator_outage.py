@@ -345,14 +345,18 @@ def test_lab_page_runs_the_worked_example_with_inventory_down(client):
     assert "<script>" not in html  # no inline scripts under the CSP
     text = readings(html)
     assert set(text) == {"failed", "workers", "queue", "lag"}
-    assert "All synchronous fails 6,000 requests" in text["failed"]
-    assert "Hybrid: only Payments sync fails none" in text["failed"]
+    assert "the all-synchronous design fails 6,000 requests" in text["failed"]
+    assert "the hybrid design (only Payments sync) fails none" in text["failed"]
     assert "backlog reaches 6,000 events, drains in 120 s" in text["queue"]
     assert "180 s (3.0 min) after the fault began" in text["queue"]
     assert "peaks at 60 s" in text["lag"]
+    # Design names read as part of the sentence: capitals only where a sentence starts.
+    for reading in text.values():
+        assert reading[0].isupper()
+        assert not re.search(r"[;,] (The|Your|In) ", reading), reading
     queue = figure(html, "queue")
     assert [trace["name"] for trace in queue["data"]] == [
-        "All synchronous", "Hybrid: only Payments sync"]
+        "The all-synchronous design", "The hybrid design (only Payments sync)"]
     assert max(values(queue["data"][1]["y"])) == pytest.approx(6000, abs=60)
     assert html.count("<details class=\"chart-data\">") == 4
 
@@ -374,7 +378,8 @@ def test_lab_htmx_request_gets_only_the_results_fragment(client):
     assert "<h1" not in html and "<form" not in html
     assert 'id="div_id_service" class="mb-2" hx-swap-oob="true"' in html
     assert 'id="id_rate_error"' in html
-    assert "fails 6,000 requests; Hybrid: only Payments sync fails 6,000" in unescape(html)
+    assert ("fails 6,000 requests; the hybrid design (only Payments sync) fails 6,000"
+            in unescape(html))
     assert response["Vary"].count("HX-Request") == 1
 
 
@@ -419,8 +424,8 @@ def test_lab_runs_a_drill_in_the_keys_design(client, course):
     html = unescape(client.get(LAB, {"workflow": "place-an-order",
                                      "service": "Inventory"}).content.decode())
     text = readings(html)
-    assert "All synchronous fails 6,000 requests" in text["failed"]
-    assert "The answer key's design fails none" in text["failed"]
+    assert "the all-synchronous design fails 6,000 requests" in text["failed"]
+    assert "the answer key's design fails none" in text["failed"]
     assert '<option value="place-an-order" selected>' in html
 
 
@@ -437,14 +442,36 @@ def test_lab_embeds_with_its_context_function(client):
     request = RequestFactory().get("/lessons/why-it-matters/", {"service": "Fulfillment"})
     context = outage_embed.context(request)
     assert context["needs_plotly"] is True
-    assert context["lab_action"] == "/lessons/why-it-matters/"
-    assert context["lab_embedded"]
     from django.template.loader import render_to_string
 
     html = render_to_string(outage_embed.TEMPLATE, context, request=request)
     assert html.lstrip().startswith('<section id="outage-lab"')
     assert 'action="/lessons/why-it-matters/#outage-lab"' in html
     assert "Try it: break a service" in html
+    assert 'href="/simulator/outage/?service=Fulfillment"' in html
+
+
+@pytest.mark.django_db
+def test_a_repeat_view_of_the_lesson_lab_runs_no_model(client, course, monkeypatch):
+    from simulator import outage_views
+
+    url = "/lessons/why-it-matters/"
+    first = client.get(url, {"service": "Fulfillment"}).content.decode()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("ran again")
+
+    monkeypatch.setattr(outage_views, "lab_context", refuse)
+    again = client.get(url, {"service": "Fulfillment"}).content.decode()
+
+    def lab(html: str) -> str:
+        start = html.index('<section id="outage-lab"')
+        return html[start:html.index("</section>", start)]
+
+    assert lab(again) == lab(first)
+    # Other inputs are their own scenario.
+    with pytest.raises(AssertionError, match="ran again"):
+        client.get(url, {"service": "Payments"})
 
 
 # Hops of their own: correlation, timeouts, retries ----------------------------------------
@@ -636,8 +663,8 @@ def test_lab_runs_a_learners_own_answer_beside_the_key(client, course):
     html = unescape(client.get(LAB, {"workflow": "place-an-order", "service": "Inventory",
                                      "design": design}).content.decode())
     text = readings(html)
-    assert "Your design fails 6,000 requests" in text["failed"]
-    assert "The answer key's design fails none" in text["failed"]
+    assert "your design fails 6,000 requests" in text["failed"]
+    assert "the answer key's design fails none" in text["failed"]
     assert f'value="{design}"' in html
 
 
@@ -646,6 +673,6 @@ def test_lab_says_when_a_design_does_not_fit(client, course):
     html = unescape(client.get(LAB, {"workflow": "place-an-order", "service": "Inventory",
                                      "design": "orders-payments:s"}).content.decode())
     assert "Your design could not be read (no choice for: orders-inventory" in html
-    assert "All synchronous fails 6,000 requests" in readings(html)["failed"]
+    assert "the all-synchronous design fails 6,000 requests" in readings(html)["failed"]
     html = unescape(client.get(LAB, {"design": "orders-payments:s"}).content.decode())
     assert "takes no design of your own" in html
