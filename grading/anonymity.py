@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils.crypto import salted_hmac
 
 from grading.models import GradingOptions, Submission
@@ -18,6 +19,13 @@ def pseudonym(submission: Submission) -> str:
     """Stable for one learner on one question, and not the same across questions."""
     digest = salted_hmac("grading.anonymity", f"{submission.question_id}:{submission.learner_id}")
     return f"Learner {digest.hexdigest()[:5].upper()}"
+
+
+def hidden_q() -> Q:
+    """The submissions whose learner graders may not see yet, as a filter."""
+    anonymous = GradingOptions.objects.filter(question_id=OuterRef("question_id"), anonymous=True)
+    released = Submission.objects.filter(pk=OuterRef("pk"), grade__released=True)
+    return Q(Exists(anonymous)) & ~Q(Exists(released))
 
 
 def hidden(submission: Submission, anonymous: set[int]) -> bool:

@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Now
 
 from courseware.models import Lesson, SectionMembership
+from grading import anonymity
 from grading.assessments import Assessment, all_assessments
 from grading.models import Claim, RegradeRequest, Submission
 
@@ -81,7 +82,10 @@ def apply_filters(queryset: QuerySet, filters: dict) -> QuerySet:
     elif status != "all":
         queryset = queryset.filter(status=status)
     if filters.get("learner"):
-        queryset = queryset.filter(learner__username=filters["learner"])
+        # A name search must not tell a grader whose anonymous answer is whose.
+        queryset = queryset.filter(learner__username=filters["learner"]).exclude(
+            anonymity.hidden_q()
+        )
     if filters.get("section"):
         queryset = queryset.filter(
             learner_id__in=SectionMembership.objects.learner_ids_in(filters["section"])

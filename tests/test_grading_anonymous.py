@@ -51,6 +51,29 @@ def test_names_are_hidden_from_graders_until_release(writer, instructor):
     assert NAME in page
 
 
+def test_a_name_search_in_the_queue_finds_no_anonymous_answer_until_release(writer, instructor):
+    question, open_question = make_question(), make_question()
+    GradingOptions.objects.create(question=question, anonymous=True)
+    hidden = make_submission(writer, question)
+    shown = make_submission(writer, open_question)
+    client = client_for(instructor)
+    search = {"learner": NAME, "status": "all"}
+
+    def listed() -> set[str]:
+        page = client.get(reverse("grading:queue"), search).content.decode()
+        urls = (reverse("grading:grade", args=[hidden.pk]),
+                reverse("grading:grade", args=[shown.pk]))
+        return {url for url in urls if f'href="{url}' in page}
+
+    assert listed() == {reverse("grading:grade", args=[shown.pk])}
+    everyone = client.get(reverse("grading:queue"), {"status": "all"}).content.decode()
+    assert reverse("grading:grade", args=[hidden.pk]) in everyone  # still in the queue itself
+    result = services.save_grade(submission=hidden, grader=instructor, score=Decimal(5),
+                                 criteria=[], feedback="", expected_version=0)
+    services.release_grade(grade=result.grade, by=instructor)
+    assert len(listed()) == 2
+
+
 def test_without_anonymous_grading_names_are_shown(writer, instructor):
     submission = make_submission(writer)
     page = client_for(instructor).get(
