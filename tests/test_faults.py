@@ -259,7 +259,9 @@ def plain_server(server_db):
 def test_a_login_flood_from_one_address_is_refused_cheaply(plain_server):
     address = {"X-Forwarded-For": "203.0.113.7"}
     statuses = []
-    for n in range(8):
+    # The limit counts in fixed windows of a minute; if one ends during the flood, the next
+    # window lets five more through before refusing, so the refusal comes after five to ten.
+    for n in range(11):
         client = HttpClient(plain_server)
         token = client.get("/accounts/login/").form_token()
         response = client.post(
@@ -268,8 +270,10 @@ def test_a_login_flood_from_one_address_is_refused_cheaply(plain_server):
             headers=address,
         )
         statuses.append(response.status)
-    assert statuses[:5] == [200] * 5
-    assert statuses[5:] == [429] * 3
+        if response.status == 429:
+            break
+    assert statuses[-1] == 429, statuses
+    assert set(statuses[:-1]) == {200} and 5 <= len(statuses) - 1 <= 10, statuses
     assert 0 < int(response.header("Retry-After") or "0") <= 60
     assert "Too many login attempts" in response.text and "bootstrap" in response.text
     # Counted per address: someone else still gets in.
