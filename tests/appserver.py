@@ -220,8 +220,15 @@ class Client:
         return self.post(action, {"csrfmiddlewaretoken": token, **data})
 
     def log_in(self, username: str, password: str) -> Response:
-        response = self.post_form(
-            "/accounts/login/", "/accounts/login/", {"username": username, "password": password}
-        )
+        # The site hashes only so many passwords a second; a refused sign-in says when to
+        # try again, and a person would.
+        for _ in range(10):
+            response = self.post_form(
+                "/accounts/login/", "/accounts/login/",
+                {"username": username, "password": password},
+            )
+            if response.status != 429:
+                break
+            time.sleep(float(response.header("Retry-After") or "1"))
         assert response.status == 302, response.text[:2000]
         return response

@@ -44,7 +44,8 @@ def database_url(django_db_setup, django_db_blocker) -> str:
 @pytest.fixture(scope="module")
 def servers(database_url):
     """Two gunicorns, as two machines behind a load balancer; each test brings its own data."""
-    env = production_env(database_url)
+    # The lockout is the subject here, not the site-wide cap on password hashes a second.
+    env = production_env(database_url, DJANGO_HASHING_RATE="1000/s")
     with gunicorn(env) as first, gunicorn(env) as second:
         yield first, second
 
