@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import Exists, OuterRef, Q
 from django.utils.crypto import salted_hmac
 
-from grading.models import GradingOptions, Submission
+from grading.models import Grade, GradingOptions, Submission
 
 
 def anonymous_questions() -> set[int]:
@@ -24,7 +24,7 @@ def pseudonym(submission: Submission) -> str:
 def hidden_q() -> Q:
     """The submissions whose learner graders may not see yet, as a filter."""
     anonymous = GradingOptions.objects.filter(question_id=OuterRef("question_id"), anonymous=True)
-    released = Submission.objects.filter(pk=OuterRef("pk"), grade__released=True)
+    released = Grade.objects.filter(submission=OuterRef("pk"), released=True)
     return Q(Exists(anonymous)) & ~Q(Exists(released))
 
 
