@@ -5,12 +5,15 @@ from django.contrib import admin
 from django.db import transaction
 
 from grading.models import (
+    Claim,
     DueDate,
     Extension,
     FeedbackSnippet,
     Grade,
     GradeChange,
+    GradingOptions,
     RegradeRequest,
+    RubricChange,
     ScheduledRelease,
     Submission,
 )
@@ -20,6 +23,19 @@ CONTENT = ("score", "criteria_met", "feedback_markdown")
 # A grade's history, shown and never edited.
 HISTORY_FIELDS = ("changed_at", "action", "changed_by", "old_score", "new_score", "old_released",
                   "new_released", "reason")
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """A record written by the grading workflow: shown, never added, edited or deleted here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Submission)
@@ -133,20 +149,11 @@ class GradeAdmin(admin.ModelAdmin):
 
 
 @admin.register(GradeChange)
-class GradeChangeAdmin(admin.ModelAdmin):
+class GradeChangeAdmin(RecordAdmin):
     list_display = ["grade", "action", "changed_by", "changed_at", "old_score", "new_score",
                     "old_released", "new_released"]
     list_filter = ["action"]
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(FeedbackSnippet)
@@ -187,11 +194,42 @@ class ExtensionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScheduledRelease)
-class ScheduledReleaseAdmin(admin.ModelAdmin):
+class ScheduledReleaseAdmin(RecordAdmin):
     """What was set to be released and what happened: a record, changed only by the task."""
 
     list_display = ["grade", "release_at", "outcome", "scheduled_by", "finished_at"]
     list_filter = ["outcome"]
+
+
+@admin.register(RubricChange)
+class RubricChangeAdmin(RecordAdmin):
+    """Rubric edits come through the grading workspace, which decides what grades follow."""
+
+    list_display = ["question", "changed_by", "changed_at", "applied", "grades_changed",
+                    "old_max_score", "new_max_score"]
+    list_filter = ["applied"]
+    search_fields = ["question__slug", "reason"]
+    readonly_fields = ["summary"]
+
+    @admin.display(description="What changed")
+    def summary(self, obj: RubricChange) -> str:
+        return "; ".join(obj.summary())
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    """Who holds which submission; deleting a claim frees the submission for other graders.
+
+    Claims are taken only in the workspace, where two graders cannot both win one.
+    """
+
+    list_display = ["submission", "grader", "claimed_at", "expires_at", "active"]
+    list_filter = ["grader"]
+    list_select_related = ["submission__learner", "grader"]
+
+    @admin.display(boolean=True, description="Active")
+    def active(self, obj: Claim) -> bool:
+        return obj.is_active
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -199,5 +237,16 @@ class ScheduledReleaseAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+
+@admin.register(GradingOptions)
+class GradingOptionsAdmin(admin.ModelAdmin):
+    list_display = ["question", "anonymous", "changed_by", "changed_at"]
+    list_filter = ["anonymous"]
+    readonly_fields = ["changed_by", "changed_at"]
+
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        return [*self.readonly_fields, "question"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.changed_by = request.user
+        super().save_model(request, obj, form, change)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils.crypto import salted_hmac
 
 from grading.models import Grade, GradingOptions, Submission
+from grading.scores import QUESTION, Cell, Key
 
 
 def anonymous_questions() -> set[int]:
@@ -43,3 +45,19 @@ def label_all(submissions: Iterable[Submission]) -> None:
     anonymous = anonymous_questions()
     for submission in submissions:
         submission.shown_name = name(submission, anonymous)  # type: ignore[attr-defined]
+
+
+def mask(found: dict[Key, Cell]) -> dict[Key, Cell]:
+    """Scores as a view that names each learner may show them.
+
+    A draft of an anonymous question reads as the learner's released score (if any), so that a
+    grader cannot match a pseudonymous answer to a name by its score in the gradebook.
+    """
+    anonymous = anonymous_questions()
+    if not anonymous:
+        return found
+    return {
+        key: replace(cell, score=cell.released_score, draft=False, hidden=True)
+        if key[1] == QUESTION and key[2] in anonymous and cell.draft else cell
+        for key, cell in found.items()
+    }

@@ -23,6 +23,9 @@ class GradingConfig(AppConfig):
         "view_duedate", "add_duedate", "change_duedate", "delete_duedate",
         "view_extension", "add_extension", "change_extension", "delete_extension",
         "view_scheduledrelease",
+        "view_rubricchange",
+        "view_claim", "delete_claim",
+        "view_gradingoptions", "add_gradingoptions", "change_gradingoptions",
     ]
 
     def ready(self) -> None:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from config.http import HtmxHttpRequest
 from courseware.models import Section
-from grading import services
+from grading import anonymity, services
 from grading.assessments import Assessment, all_assessments
 from grading.forms import DueDateForm, ExtensionForm, ScheduleReleaseForm
 from grading.models import DueDate, Extension, Grade, ScheduledRelease
@@ -167,8 +167,10 @@ def schedule_release_all(request: HtmxHttpRequest) -> HttpResponse:
     _, filters = queue_filters(request)
     if not form.is_valid():
         return render(request, "grading/release_all.html", {
-            "assessment": assessment, "drafts": services.drafts_of(assessment),
-            "ungraded": services.ungraded_count(assessment), "query": filter_query(filters),
+            "assessment": assessment,
+            "drafts": services.drafts_of(assessment, filters.get("section", "")),
+            "ungraded": services.ungraded_count(assessment, filters.get("section", "")),
+            "query": filter_query(filters),
             "schedule_form": form,
         }, status=422)
     report = services.schedule_releases(
@@ -182,7 +184,7 @@ def schedule_release_all(request: HtmxHttpRequest) -> HttpResponse:
                                   f"“{shorten(assessment.title)}” will be released on "
                                   f"{when:%d %b %Y at %H:%M}.")
     if report.changed:
-        names = ", ".join(g.submission.learner.username for g in report.changed)
+        names = ", ".join(anonymity.name(g.submission) for g in report.changed)
         messages.warning(request, f"Not scheduled, because they changed after you confirmed: "
                                   f"{names}.")
     if report.gone:

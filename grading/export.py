@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from grading import anonymity
 from grading.assessments import for_submission
 from grading.gradebook import all_assessments, iter_rows
 from grading.models import Submission
@@ -112,19 +113,22 @@ def submission_rows(filters: dict, chunk_size: int = 500) -> Iterator[list]:
     """One row per submission matching the queue filters, oldest first."""
     yield SUBMISSION_HEADER
     submissions = apply_filters(queue_queryset(), filters).select_related("grade__graded_by")
+    anonymous = anonymity.anonymous_questions()
     for submission in submissions.iterator(chunk_size=chunk_size):
-        yield submission_row(submission)
+        yield submission_row(submission, anonymous)
 
 
-def submission_row(submission: Submission) -> list:
+def submission_row(submission: Submission, anonymous: set[int] | None = None) -> list:
     assessment = for_submission(submission)
     grade = getattr(submission, "grade", None)
     learner = submission.learner
+    if anonymity.hidden(submission, anonymous or set()):
+        who = [anonymity.pseudonym(submission), "", ""]
+    else:
+        who = [learner.username, learner.get_full_name(), learner.email]
     return [
         submission.pk,
-        learner.username,
-        learner.get_full_name(),
-        learner.email,
+        *who,
         assessment.kind,
         assessment.slug,
         assessment.group,

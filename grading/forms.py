@@ -311,6 +311,14 @@ APPLY_CHOICES = [
 
 class RubricEditForm(forms.Form):
     digest = forms.CharField(widget=forms.HiddenInput, max_length=32)
+    max_score = forms.IntegerField(
+        label="Maximum score",
+        min_value=1,
+        max_value=1000,
+        help_text="What every grade of this question is out of. Ticked criteria add up to it "
+        "at most.",
+        error_messages={"required": "Give the question's maximum score."},
+    )
     existing = forms.ChoiceField(
         label="What happens to the grades already given?",
         choices=APPLY_CHOICES,
@@ -329,7 +337,8 @@ class RubricEditForm(forms.Form):
 
     def __init__(self, *args, drafts: int = 0, released: int = 0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if not drafts and not released:
+        self.has_grades = bool(drafts or released)
+        if not self.has_grades:
             del self.fields["existing"]
             return
         field = self.fields["existing"]
@@ -340,6 +349,18 @@ class RubricEditForm(forms.Form):
             "score typed by the grader is kept; changed released grades are shown to their "
             "learners as corrected."
         )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        old_max = self.initial.get("max_score")
+        changed = data.get("max_score") is not None and data["max_score"] != old_max
+        if self.has_grades and changed and data.get("existing") == "keep":
+            # A grade kept "out of" the old maximum would count differently from the column.
+            self.add_error("existing", f"A new maximum changes what every grade is out of, so "
+                           f"it must be applied to the existing grades. Apply it, or keep the "
+                           f"maximum at {old_max}.")
+        return data
 
     @property
     def apply_to_grades(self) -> bool:

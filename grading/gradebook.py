@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 
 from accounts.roles import INSTRUCTORS
 from courseware.models import SectionMembership
+from grading import anonymity
 from grading.assessments import Assessment, all_assessments
 from grading.scores import EMPTY, Cell, Key, cell_key, scores
 
@@ -98,7 +99,7 @@ def _fill(rows: dict[int, Row], columns: list[Assessment], learner_ids=None,
           found: dict[Key, Cell] | None = None) -> None:
     """Fill the cells of ``rows`` from the score selector, whatever the number of learners."""
     if found is None:
-        found = scores(learner_ids=learner_ids)
+        found = anonymity.mask(scores(learner_ids=learner_ids))
     for learner_id, row in rows.items():
         row.cells = [found.get(cell_key(learner_id, column), EMPTY) for column in columns]
 
@@ -140,7 +141,7 @@ def gradebook_page(*, sort: str, page: str | int | None, per_page: int,
         users.reverse()
     elif book.sort != "name":
         # Sorting reads everyone's scores; the page's cells then come from the same reading.
-        found = scores(learner_ids=users if section else None)
+        found = anonymity.mask(scores(learner_ids=users if section else None))
         users = _sorted_by(users, book.sort, columns, found)
     current = Paginator(users, per_page).get_page(page)
     ids = list(current.object_list)

@@ -432,6 +432,9 @@ class RubricChange(models.Model):
     applied = models.BooleanField()
     grades_changed = models.PositiveIntegerField(default=0)
     reason = models.TextField()
+    # Blank on edits made before the maximum could be changed here.
+    old_max_score = models.PositiveIntegerField(null=True, blank=True)
+    new_max_score = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-changed_at", "-pk"]
@@ -458,6 +461,8 @@ class RubricChange(models.Model):
         lines += [f"Removed “{c['label']}”" for cid, c in old.items() if cid not in new]
         if not lines and list(old) != list(new):
             lines.append("Criteria reordered")
+        if self.old_max_score is not None and self.old_max_score != self.new_max_score:
+            lines.append(f"Maximum score: {self.old_max_score} → {self.new_max_score}")
         return lines
 
 

@@ -136,14 +136,23 @@ class QueueCount:
         return self.awaiting + self.graded + self.returned
 
 
-def queue_counts(assessments: list[Assessment] | None = None) -> list[QueueCount]:
-    """Submissions per question and drill, by status, in two queries."""
+def queue_counts(assessments: list[Assessment] | None = None,
+                 section: str = "") -> list[QueueCount]:
+    """Submissions per question and drill, by status, in two queries.
+
+    ``section`` (a section's slug) counts the submissions of that section's learners only.
+    """
     assessments = assessments if assessments is not None else all_assessments()
     by_key: dict[tuple[str, int], QueueCount] = {
         ("d" if a.is_drill else "q", a.pk): QueueCount(assessment=a) for a in assessments
     }
+    submissions = Submission.objects.all()
+    if section:
+        submissions = submissions.filter(
+            learner_id__in=SectionMembership.objects.learner_ids_in(section)
+        )
     rows = (
-        Submission.objects.order_by()
+        submissions.order_by()
         .values(*_assessment_columns())
         .annotate(
             awaiting=Count("pk", filter=Q(status=Submission.Status.AWAITING), distinct=True),

@@ -46,12 +46,18 @@ class Cell:
     # The work counted was handed in after its due date; ``penalty`` percent was taken off.
     late: bool = False
     penalty: Decimal = Decimal(0)
+    # The best score the learner has been shown, whatever ``score`` says.
+    released_score: Decimal | None = None
+    # A draft of an anonymous question, kept out of a view that names the learner.
+    hidden: bool = False
 
     @property
     def marker(self) -> str:
         """One word for the cell's state, distinct for each case."""
         if not self.submitted:
             return "not handed in"
+        if self.hidden:
+            return "draft hidden until release"
         if self.draft:
             return "draft"
         if self.score is None or self.awaiting:
@@ -149,6 +155,7 @@ def _cell(best, best_released, awaiting: int, drafts: int, released_only: bool,
         drafts=drafts,
         late=late,
         penalty=penalty,
+        released_score=best_released,
     )
 
 

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from courseware.models import Question, Section
+from courseware.models import Question, Section, SectionMembership
 from courseware.rendering import render_markdown
 from courseware.rubrics import next_id
 from drills.models import Attempt
@@ -165,9 +165,19 @@ def save_grade(
         if grade.released and regrade is None:
             raise GradeLocked(_released_message(grade))
         if regrade is not None and not resolve_regrade:
-            return _draft_regrade(grade, regrade, by=grader, score=score, criteria=criteria,
-                                  feedback=feedback, answer=regrade_answer,
-                                  expected_version=expected_version)
+            result = _draft_regrade(grade, regrade, by=grader, score=score, criteria=criteria,
+                                    feedback=feedback, answer=regrade_answer,
+                                    expected_version=expected_version)
+            if apply_to_group:
+                # The other learners' grades are not under regrade: where still unreleased,
+                # they take the corrected grade as an ordinary draft.
+                drafted = _copyable(grade, score=score, criteria=criteria, feedback=feedback,
+                                    max_score=assessment.max_score,
+                                    rubric=assessment.snapshot())
+                result.group_updated, result.group_skipped, result.group_kept = _grade_group(
+                    submission, drafted, by=grader, replace_others=replace_others
+                )
+            return result
         if regrade is not None and not regrade_answer.strip():
             raise GradingError("Write an answer to the learner's regrade request before saving.")
         old = _snapshot(grade)
@@ -213,7 +223,7 @@ def save_grade(
     result = SaveResult(grade=grade, created=created)
     if apply_to_group:
         result.group_updated, result.group_skipped, result.group_kept = _grade_group(
-            grade, by=grader, replace_others=replace_others
+            submission, _copyable(grade), by=grader, replace_others=replace_others
         )
     return result
 
@@ -361,7 +371,21 @@ def others_drafts(submission: Submission, grader):
     )
 
 
-def _grade_group(source: Grade, *, by,
+def _copyable(grade: Grade, **changed: Any) -> dict[str, Any]:
+    """The parts of a grade that identical submissions take, with ``changed`` in place."""
+    values = {
+        "score": grade.score,
+        "max_score": grade.max_score,
+        "criteria_met": list(grade.criteria_met),
+        "rubric": list(grade.rubric),
+        "feedback_markdown": grade.feedback_markdown,
+    }
+    renamed = {"criteria": "criteria_met", "feedback": "feedback_markdown"}
+    values.update({renamed.get(name, name): value for name, value in changed.items()})
+    return values
+
+
+def _grade_group(source: Submission, values: dict[str, Any], *, by,
                  replace_others: bool = False) -> tuple[list[Grade], int, list[Grade]]:
     """Copy a grade onto every identical submission whose grade is not released yet.
 
@@ -370,8 +394,8 @@ def _grade_group(source: Grade, *, by,
     updated: list[Grade] = []
     skipped = 0
     kept: list[Grade] = []
-    reason = f"Same answers as submission #{source.submission_id}"
-    for member in identical_submissions(source.submission).select_for_update():
+    reason = f"Same answers as submission #{source.pk}"
+    for member in identical_submissions(source).select_for_update():
         grade = Grade.objects.filter(submission=member).select_related("graded_by").first()
         if grade is not None and grade.released:
             skipped += 1
@@ -380,26 +404,15 @@ def _grade_group(source: Grade, *, by,
             if not replace_others:
                 kept.append(grade)
                 continue
-            reason = (f"Same answers as submission #{source.submission_id}; replaced "
+            reason = (f"Same answers as submission #{source.pk}; replaced "
                       f"{grade.graded_by.username}'s draft")
         if grade is None:
-            grade = Grade.objects.create(
-                submission=member,
-                score=source.score,
-                max_score=source.max_score,
-                criteria_met=list(source.criteria_met),
-                rubric=list(source.rubric),
-                feedback_markdown=source.feedback_markdown,
-                graded_by=by,
-            )
+            grade = Grade.objects.create(submission=member, graded_by=by, **values)
             _audit(grade, action=GradeChange.Action.GROUP, by=by, old=None, reason=reason)
         else:
             old = _snapshot(grade)
-            grade.score = source.score
-            grade.max_score = source.max_score
-            grade.criteria_met = list(source.criteria_met)
-            grade.rubric = list(source.rubric)
-            grade.feedback_markdown = source.feedback_markdown
+            for name, value in values.items():
+                setattr(grade, name, value)
             grade.graded_by = by
             grade.version = F("version") + 1
             grade.save()
@@ -442,24 +455,35 @@ def save_and_release(*, submission: Submission, grader, **grade: Any) -> SaveRes
     return result
 
 
-def grades_of(assessment: Assessment):
-    """Every grade of one question or drill, oldest submission first."""
+def grades_of(assessment: Assessment, section: str = ""):
+    """Every grade of one question or drill, oldest submission first.
+
+    ``section`` (a section's slug) keeps the grades of that section's learners.
+    """
     grades = Grade.objects.select_related("submission__learner", "graded_by")
     if assessment.is_drill:
         grades = grades.filter(submission__attempt__drill_id=assessment.pk)
     else:
         grades = grades.filter(submission__question_id=assessment.pk)
+    if section:
+        grades = grades.filter(
+            submission__learner_id__in=SectionMembership.objects.learner_ids_in(section)
+        )
     return grades.order_by("submission__created_at", "pk")
 
 
-def drafts_of(assessment: Assessment):
+def drafts_of(assessment: Assessment, section: str = ""):
     """The draft grades of one question or drill, oldest submission first."""
-    return grades_of(assessment).drafts()
+    return grades_of(assessment, section).drafts()
 
 
-def ungraded_count(assessment: Assessment) -> int:
+def ungraded_count(assessment: Assessment, section: str = "") -> int:
     """Hand-ins of one question or drill that nobody has graded yet."""
     submissions = Submission.objects.filter(grade__isnull=True)
+    if section:
+        submissions = submissions.filter(
+            learner_id__in=SectionMembership.objects.learner_ids_in(section)
+        )
     if assessment.is_drill:
         return submissions.filter(attempt__drill_id=assessment.pk).count()
     return submissions.filter(question_id=assessment.pk).count()
@@ -476,14 +500,16 @@ class ReleaseReport:
 
 
 @transaction.atomic
-def release_all(*, assessment: Assessment, by, listed: dict[int, int]) -> ReleaseReport:
+def release_all(*, assessment: Assessment, by, listed: dict[int, int],
+                section: str = "") -> ReleaseReport:
     """Release exactly the drafts the confirmation listed, at the versions it showed.
 
     ``listed`` maps grade ids to the versions on the confirmation page. A draft changed since
     is left alone and reported; a draft saved since was never shown, so it is not released.
+    ``section`` is the section the confirmation listed, if one.
     """
     report = ReleaseReport()
-    drafts = {g.pk: g for g in drafts_of(assessment).select_for_update(of=("self",))}
+    drafts = {g.pk: g for g in drafts_of(assessment, section).select_for_update(of=("self",))}
     for pk, version in listed.items():
         grade = drafts.pop(pk, None)
         if grade is None:
@@ -639,13 +665,15 @@ class RubricEdit:
 
 @transaction.atomic
 def edit_rubric(*, question: Question, by, criteria: list[dict], apply_to_grades: bool,
-                reason: str, expected_digest: str) -> RubricEdit:
-    """Replace a question's rubric, and bring the existing grades along only if asked.
+                reason: str, expected_digest: str, max_score: int | None = None) -> RubricEdit:
+    """Replace a question's rubric (and maximum), and bring the existing grades along if asked.
 
     ``criteria`` lists {"id" (None for a new criterion), "label", "points"} in the new order.
     Applied, a grade keeps the criteria it met that still exist; a score that was the rubric's
-    total becomes the new total, while a score the grader typed is kept. A released grade that
-    changes is a correction the learner is told about, with ``reason``.
+    total becomes the new total, while a score the grader typed is kept, capped at the new
+    maximum. A released grade that changes is a correction the learner is told about, with
+    ``reason``. A new maximum must be applied when grades exist, since a grade left out of the
+    old maximum would count differently from every other.
     """
     question = Question.objects.select_for_update().get(pk=question.pk)
     old_rubric = list(question.rubric or [])
@@ -670,35 +698,47 @@ def edit_rubric(*, question: Question, by, criteria: list[dict], apply_to_grades
                            "points": int(item["points"])})
     if not new_rubric and not old_rubric:
         raise GradingError("Add at least one criterion.")
+    old_max = question.max_score
+    new_max = old_max if max_score is None else max_score
+    if new_max < 1:
+        raise GradingError("The maximum score must be at least 1.")
+    graded = Grade.objects.filter(submission__question=question)
+    if new_max != old_max and not apply_to_grades and graded.exists():
+        raise GradingError(f"A new maximum changes what every grade is out of, so it must be "
+                           f"applied to the existing grades. Apply it, or keep the maximum at "
+                           f"{old_max}.")
     question.rubric = new_rubric
+    question.max_score = new_max
     question.save()
     edit = RubricEdit(change=RubricChange(
         question=question, changed_by=by, old_rubric=old_rubric, new_rubric=question.rubric,
-        applied=apply_to_grades, reason=reason.strip(),
+        applied=apply_to_grades, reason=reason.strip(), old_max_score=old_max,
+        new_max_score=new_max,
     ))
     if apply_to_grades:
         snapshot = from_question(question).snapshot()
         ids = [c["id"] for c in snapshot]
-        grades = Grade.objects.filter(submission__question=question).select_for_update()
-        for grade in grades.order_by("pk"):
+        most = Decimal(new_max)
+        maximum_note = (f" The question is now out of {new_max} instead of {old_max}."
+                        if new_max != old_max else "")
+        for grade in graded.select_for_update().order_by("pk"):
             met = [cid for cid in ids if cid in set(grade.criteria_met or [])]
             followed = grade.score == _rubric_total(grade.rubric, grade.criteria_met,
                                                     grade.max_score)
-            score = _rubric_total(snapshot, met, grade.max_score) if followed else min(
-                grade.score, grade.max_score
-            )
-            if (grade.rubric, list(grade.criteria_met), grade.score) == (snapshot, met, score):
+            score = _rubric_total(snapshot, met, most) if followed else min(grade.score, most)
+            if (grade.rubric, list(grade.criteria_met), grade.score, grade.max_score) == (
+                    snapshot, met, score, most):
                 continue
             old = _snapshot(grade)
             changes: dict[str, Any] = {"rubric": snapshot, "criteria_met": met, "score": score,
-                                       "updated_at": timezone.now()}
+                                       "max_score": most, "updated_at": timezone.now()}
             if grade.released:
                 changes["seen_at"] = None
             Grade.objects.filter(pk=grade.pk).update(version=F("version") + 1, **changes)
             grade.refresh_from_db()
             action = GradeChange.Action.CORRECTED if grade.released else GradeChange.Action.RUBRIC
-            _audit(grade, action=action, by=by, old=old,
-                   reason=f"Rubric changed: {reason.strip()}")
+            _audit(grade, action=action, by=by, old=old, reason=f"Rubric changed: "
+                   f"{reason.strip()}{maximum_note}")
             if grade.released:
                 edit.released_changed += 1
             else:

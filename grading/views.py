@@ -100,7 +100,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "query": query,
-        "counts": queue_counts(assessments),
+        "counts": queue_counts(assessments, section=filters.get("section", "")),
         "can_release": request.user.has_perms(RELEASE),
     }
     if request.htmx and request.htmx.target == "queue-results":
@@ -351,9 +351,9 @@ def saved_notice(submission: Submission, result: services.SaveResult, *, regrade
                  released: bool = False) -> str:
     who = anonymity.name(submission)
     if result.regrade_drafted:
-        return (f"Saved your answer to {who}'s regrade request as a draft; {who} sees nothing "
-                "new until you return it.")
-    if regrade:
+        notice = (f"Saved your answer to {who}'s regrade request as a draft; {who} sees nothing "
+                  "new until you return it.")
+    elif regrade:
         notice = f"Answered {who}'s regrade request and returned the grade."
     elif released:
         notice = f"Saved and released {who}'s grade ({result.grade.score.normalize():f})."
@@ -364,6 +364,8 @@ def saved_notice(submission: Submission, result: services.SaveResult, *, regrade
         notice += f" The same grade went to {count} identical submission{'s' * (count != 1)}."
     if result.group_skipped:
         notice += f" {result.group_skipped} already released were left alone."
+        if regrade:
+            notice += " Correct those one by one if the regrade applies to them too."
     if result.group_kept:
         notice += " Drafts by other graders were kept: " + "; ".join(
             others_label(grade) for grade in result.group_kept
@@ -464,12 +466,14 @@ def release_all(request: HtmxHttpRequest) -> HttpResponse:
         )
     _, filters = queue_filters(request)
     if request.method != "POST" or request.POST.get("confirm") != "yes":
-        drafts = list(services.drafts_of(assessment))
+        section = filters.get("section", "")
+        drafts = list(services.drafts_of(assessment, section))
         anonymity.label_all(grade.submission for grade in drafts)
         context = {
             "assessment": assessment,
             "drafts": drafts,
-            "ungraded": services.ungraded_count(assessment),
+            "section": chosen_section(request)[0] if section else None,
+            "ungraded": services.ungraded_count(assessment, section),
             "query": filter_query(filters),
             "schedule_form": ScheduleReleaseForm(),
         }
@@ -480,7 +484,8 @@ def release_all(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, "400.html", {
             "reason": "The list of grades to release was damaged. Open the page again."
         }, status=400)
-    report = services.release_all(assessment=assessment, by=request.user, listed=listed)
+    report = services.release_all(assessment=assessment, by=request.user, listed=listed,
+                                  section=filters.get("section", ""))
     title = shorten(assessment.title)
     count = len(report.released)
     if count:
@@ -772,7 +777,8 @@ def rubric_context(question: Question, *, formset=None, form=None, error: str = 
             for n, c in enumerate(rubric, start=1)
         ])
     if form is None:
-        form = RubricEditForm(initial={"digest": services.rubric_digest(rubric)},
+        form = RubricEditForm(initial={"digest": services.rubric_digest(rubric),
+                                       "max_score": question.max_score},
                               drafts=drafts, released=released)
     return {
         "question": question,
@@ -796,7 +802,8 @@ def rubric(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         return render(request, "grading/rubric.html", rubric_context(question))
     drafts, released = services.grades_on(question)
     formset = CriterionFormSet(request.POST)
-    form = RubricEditForm(request.POST, drafts=drafts, released=released)
+    form = RubricEditForm(request.POST, initial={"max_score": question.max_score},
+                          drafts=drafts, released=released)
     if not (formset.is_valid() and form.is_valid()):
         return render(request, "grading/rubric.html",
                       rubric_context(question, formset=formset, form=form), status=422)
@@ -805,7 +812,7 @@ def rubric(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             question=question, by=request.user,
             criteria=cast(BaseCriterionFormSet, formset).criteria(),
             apply_to_grades=form.apply_to_grades, reason=form.cleaned_data["reason"],
-            expected_digest=form.cleaned_data["digest"],
+            expected_digest=form.cleaned_data["digest"], max_score=form.cleaned_data["max_score"],
         )
     except services.GradingError as exc:
         # The grader's rows stay in the form; the digest moves on to the rubric now stored.
@@ -813,7 +820,8 @@ def rubric(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         post = request.POST.copy()
         post["digest"] = services.rubric_digest(list(question.rubric or []))
         drafts, released = services.grades_on(question)
-        form = RubricEditForm(post, drafts=drafts, released=released)
+        form = RubricEditForm(post, initial={"max_score": question.max_score},
+                              drafts=drafts, released=released)
         form.is_valid()
         return render(request, "grading/rubric.html", rubric_context(
             question, formset=CriterionFormSet(request.POST), form=form, error=str(exc),

@@ -1,5 +1,7 @@
 """Anonymous grading per question: graders see a pseudonym until the grade is released."""
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
@@ -136,3 +138,55 @@ def test_a_correction_permission_matrix(client, learner, make_user, instructor):
     assert client_for(instructor).post(url, data).status_code == 302
     grade.refresh_from_db()
     assert grade.score == 7
+
+
+def read_csv(response) -> list[dict[str, str]]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_gradebook_and_exports_pair_no_name_with_an_anonymous_draft(writer, instructor):
+    question = make_question(max_score=10)
+    GradingOptions.objects.create(question=question, anonymous=True)
+    submission = make_submission(writer, question)
+    result = services.save_grade(submission=submission, grader=instructor, score=Decimal("7.5"),
+                                 criteria=[], feedback="Hidden draft note", expected_version=0)
+    client = client_for(instructor)
+    alias = anonymity.pseudonym(submission)
+    column = f"question {question.slug} (out of 10)"
+
+    page = client.get(reverse("grading:gradebook")).content.decode()
+    assert NAME in page and "7.5" not in page and "cell-hidden" in page
+    row = next(r for r in read_csv(client.get(reverse("grading:gradebook_csv")))
+               if r["username"] == NAME)
+    assert row[column] == "" and row[f"question {question.slug} status"] == (
+        "draft hidden until release")
+    assert row["total"] == "0" and row["draft grades"] == "1"
+    exported = read_csv(client.get(reverse("grading:submissions_csv")))
+    assert [(r["username"], r["name"], r["email"], r["score"]) for r in exported] == [
+        (alias, "", "", "7.5")]
+    assert NAME not in "".join(str(r) for r in exported)
+
+    services.release_grade(grade=result.grade, by=instructor)
+    page = client.get(reverse("grading:gradebook")).content.decode()
+    assert NAME in page and "7.5" in page and "cell-hidden" not in page
+    row = next(r for r in read_csv(client.get(reverse("grading:gradebook_csv")))
+               if r["username"] == NAME)
+    assert row[column] == "7.5" and row[f"question {question.slug} status"] == "released"
+    exported = read_csv(client.get(reverse("grading:submissions_csv")))
+    assert [r["username"] for r in exported] == [NAME]
+
+
+def test_a_gradebook_sorted_by_an_anonymous_column_follows_released_scores_only(
+        make_user, instructor):
+    question = make_question(max_score=10)
+    GradingOptions.objects.create(question=question, anonymous=True)
+    low, high = make_user("amy-low"), make_user("bob-high")
+    for learner, score in ((low, "2"), (high, "9")):
+        services.save_grade(submission=make_submission(learner, question), grader=instructor,
+                            score=Decimal(score), criteria=[], feedback="", expected_version=0)
+    sort = f"-q-{question.slug}"
+    page = client_for(instructor).get(reverse("grading:gradebook"), {"sort": sort})
+    text = page.content.decode()
+    # Draft scores would put bob first; hidden, both are blank and name order stays.
+    assert text.index("amy-low") < text.index("bob-high")

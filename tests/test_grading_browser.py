@@ -341,3 +341,47 @@ def test_a_refused_save_keeps_the_text_and_a_correction_reaches_the_learner(
     expect(page.locator(".grade-score")).to_contain_text("7")
     screenshot(page, "grading-learner-sees-correction-1280")
     assert not page.js_errors
+
+
+def test_a_new_maximum_reaches_released_grades_and_anonymous_drafts_stay_hidden(
+        page, screenshot, question, django_user_model):
+    learner = django_user_model.objects.get(username="learner")
+    instructor = django_user_model.objects.get(username="instructor")
+    submission = make_submission(learner, question, answer="Sync: the shopper waits.")
+    grade = services.save_grade(submission=submission, grader=instructor, score=Decimal(10),
+                                criteria=["c1", "c2", "c3"], feedback="", expected_version=0)
+    services.release_grade(grade=grade.grade, by=instructor)
+    writer = django_user_model.objects.create_user("quiet-writer", password="x" * 12)
+    services.set_anonymous(question=question, by=instructor, anonymous=True)
+    services.save_grade(submission=make_submission(writer, question), grader=instructor,
+                        score=Decimal("6.5"), criteria=[], feedback="", expected_version=0)
+
+    log_in(page, "instructor")
+    page.goto(f"/grading/rubrics/{question.slug}/")
+    page.get_by_label("Maximum score").fill("8")
+    page.get_by_label(re.compile("Keep the existing grades")).check()
+    page.get_by_label("What changed, and why").fill("The third point is now a bonus.")
+    page.get_by_role("button", name="Save the rubric").click()
+    expect(page.get_by_text("must be applied to the existing grades")).to_be_visible()
+    expect(page.get_by_label("Maximum score")).to_have_value("8")
+    page.get_by_label(re.compile("Apply the change")).check()
+    page.get_by_role("button", name="Save the rubric").click()
+    expect(page.get_by_text(re.compile("Rubric saved and applied"))).to_be_visible()
+    expect(page.get_by_text("Maximum score: 10 → 8")).to_be_visible()
+    both_widths(page, screenshot, "rubric-maximum")
+
+    page.goto("/grading/gradebook/")
+    row = page.get_by_role("row", name=re.compile("quiet-writer"))
+    expect(row.get_by_text("hidden", exact=True)).to_be_visible()
+    expect(row).not_to_contain_text("6.5")
+    both_widths(page, screenshot, "gradebook-anonymous")
+    log_out(page)
+
+    log_in(page, "learner")
+    page.goto(f"/grading/mine/{submission.pk}/")
+    expect(page.locator(".grade-score")).to_have_text(re.compile(r"8\s+out of 8"))
+    expect(page.locator(".grade-corrected")).to_contain_text("10 → 8")
+    expect(page.locator(".grade-corrected")).to_contain_text("now out of 8 instead of 10")
+    screenshot(page, "grading-learner-new-maximum-1280")
+    # The refused save answered 422, which the browser reports; nothing else may.
+    assert [e for e in page.js_errors if "status of 422" not in e] == []

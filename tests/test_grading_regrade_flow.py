@@ -190,3 +190,36 @@ def test_written_answers_are_never_grouped(learner, make_user):
     first = make_submission(learner, question, answer="Same words.")
     make_submission(make_user("copy"), question, answer="Same words.")
     assert not services.identical_submissions(first).exists()
+
+
+def test_a_drafted_regrade_answer_can_go_to_identical_answers_still_unreleased(make_user,
+                                                                              instructor):
+    question = make_question(rubric=[])
+    desk = GradingDesk()
+    handed = {}
+    for name in ("asker", "waiting", "returned"):
+        payload = {"workflow": "Shop", "rows": ROWS, "proposal": "", "critical_sync_hops": 1}
+        receipt, _ = desk.hand_in(learner=make_user(name), item=question, answer="Shop",
+                                  payload=payload)
+        handed[name] = Submission.objects.get(pk=receipt.pk)
+    for name in ("asker", "returned"):
+        grade = services.save_grade(submission=handed[name], grader=instructor,
+                                    score=Decimal(6), criteria=[], feedback="First look.",
+                                    expected_version=0).grade
+        services.release_grade(grade=grade, by=instructor)
+    asker = handed["asker"]
+    services.request_regrade(submission=asker, learner=asker.learner, reason="Look again.")
+    grade = Grade.objects.get(submission=asker)
+    response = client_for(instructor).post(
+        reverse("grading:grade", args=[asker.pk]),
+        {"score": "8", "feedback": "Second look.", "version": grade.version, "action": "save",
+         "regrade_answer": "Two more points.", "apply_to_group": "on"}, follow=True)
+    text = response.content.decode()
+    assert "regrade request as a draft" in text
+    assert "The same grade went to 1 identical submission." in text
+    assert "1 already released were left alone." in text
+    copied = Grade.objects.get(submission=handed["waiting"])
+    assert (copied.score, copied.released, copied.feedback_markdown) == (
+        Decimal(8), False, "Second look.")
+    assert Grade.objects.get(submission=handed["returned"]).score == 6
+    assert Grade.objects.get(submission=asker).score == 6  # still a draft on the request

@@ -39,7 +39,7 @@ def rows(question: Question, *, extra=(), remove=()) -> dict:
     data = {"form-TOTAL_FORMS": str(len(criteria) + len(extra)),
             "form-INITIAL_FORMS": str(len(criteria)), "form-MIN_NUM_FORMS": "0",
             "form-MAX_NUM_FORMS": "1000",
-            "digest": services.rubric_digest(criteria)}
+            "digest": services.rubric_digest(criteria), "max_score": str(question.max_score)}
     for n, c in enumerate(criteria):
         data |= {f"form-{n}-id": c["id"], f"form-{n}-label": c["label"],
                  f"form-{n}-points": str(c["points"]), f"form-{n}-ORDER": str(n + 1)}
@@ -300,3 +300,79 @@ def test_the_migration_turns_positions_into_ids_keeping_each_grades_meaning(make
     executor.migrate(executor.loader.graph.leaf_nodes())
     # Seen through today's code, the grade still means what it meant.
     assert Grade.objects.get(pk=grade.pk).labels(["c1", "c3"]) == ["First", "Third"]
+
+
+def test_a_new_maximum_is_applied_to_every_grade_and_recorded(instructor, instructor_client,
+                                                               make_user):
+    question = make_question()  # out of 10: criteria of 4, 3 and 3 points
+    full = grade(make_submission(make_user("full"), question), instructor, score=10,
+                 criteria=["c1", "c2", "c3"], release=True)
+    typed = grade(make_submission(make_user("typed"), question), instructor, score=5,
+                  criteria=["c1"])
+    url = reverse("grading:rubric", args=[question.slug])
+    response = instructor_client.post(url, {**rows(question), "max_score": "8",
+                                            "existing": "apply", "reason": "Shorter task."},
+                                      follow=True)
+    assert "1 draft and 1 released grade changed" in response.content.decode()
+    question.refresh_from_db()
+    assert question.max_score == 8
+    full.refresh_from_db()
+    typed.refresh_from_db()
+    # The rubric's total is capped at the new maximum; a typed score within it is kept.
+    assert (full.score, full.max_score) == (Decimal(8), Decimal(8))
+    assert (typed.score, typed.max_score) == (Decimal(5), Decimal(8))
+    change = RubricChange.objects.get()
+    assert (change.old_max_score, change.new_max_score) == (10, 8)
+    assert "Maximum score: 10 → 8" in change.summary()
+    audit = full.changes.order_by("-pk").first()
+    assert audit.action == "corrected" and "now out of 8 instead of 10" in audit.reason
+    gradebook = instructor_client.get(reverse("grading:gradebook")).content.decode()
+    assert "(out of 8)" in gradebook
+
+
+def test_a_new_maximum_cannot_leave_existing_grades_out_of_the_old_one(
+        instructor, instructor_client, learner):
+    question = make_question()
+    kept = grade(make_submission(learner, question), instructor, score=9,
+                 criteria=["c1"])
+    response = instructor_client.post(
+        reverse("grading:rubric", args=[question.slug]),
+        {**rows(question), "max_score": "12", "existing": "keep", "reason": "Bigger."})
+    assert response.status_code == 422
+    text = response.content.decode()
+    assert "must be applied to the existing grades" in text and 'value="12"' in text
+    question.refresh_from_db()
+    kept.refresh_from_db()
+    assert question.max_score == 10 and kept.max_score == 10
+    assert not RubricChange.objects.exists()
+    with pytest.raises(services.GradingError, match="keep the maximum at 10"):
+        services.edit_rubric(question=question, by=instructor, criteria=question.rubric,
+                             apply_to_grades=False, reason="x", max_score=12,
+                             expected_digest=services.rubric_digest(question.rubric))
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("0", "greater than or equal to 1"),
+    ("many", "Enter a whole number."),
+    ("", "Give the question&#x27;s maximum score."),
+    ("5000", "less than or equal to 1000"),
+])
+def test_a_bad_maximum_is_a_form_error(instructor_client, value, message):
+    question = make_question()
+    response = instructor_client.post(reverse("grading:rubric", args=[question.slug]),
+                                      {**rows(question), "max_score": value, "reason": "x"})
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    question.refresh_from_db()
+    assert question.max_score == 10
+
+
+def test_without_grades_the_maximum_just_changes(instructor_client):
+    question = make_question()
+    response = instructor_client.post(reverse("grading:rubric", args=[question.slug]),
+                                      {**rows(question), "max_score": "20", "reason": "More."})
+    assert response.status_code == 302
+    question.refresh_from_db()
+    assert question.max_score == 20
+    page = instructor_client.get(reverse("grading:rubric", args=[question.slug])).content
+    assert b'name="max_score" value="20"' in page

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.demo import create_demo_accounts
 from grading import services
-from grading.models import Grade, GradeChange, Submission
+from grading.models import Claim, Grade, GradeChange, GradingOptions, RubricChange, Submission
 from tests.grading_factories import make_question, make_submission
 
 pytestmark = pytest.mark.django_db
@@ -159,6 +159,36 @@ def test_the_admin_shows_hand_ins_read_only(submission, staff):
     assert response.status_code == 403
     assert Submission.objects.get(pk=submission.pk).answer == submission.answer
     assert client.get(reverse("admin:grading_submission_add")).status_code == 403
+
+
+def test_the_admin_shows_rubric_history_claims_and_grading_options(submission, staff,
+                                                                   instructor):
+    client = client_for(staff)
+    question = submission.question
+    services.edit_rubric(question=question, by=instructor, criteria=question.rubric,
+                         apply_to_grades=False, reason="Out of twelve now.", max_score=12,
+                         expected_digest=services.rubric_digest(question.rubric))
+    change = RubricChange.objects.get()
+    page = client.get(reverse("admin:grading_rubricchange_change", args=[change.pk]))
+    assert page.status_code == 200 and "Maximum score: 10 → 12" in page.content.decode()
+    assert client.get(reverse("admin:grading_rubricchange_add")).status_code == 403
+    assert client.post(reverse("admin:grading_rubricchange_delete", args=[change.pk]),
+                       {"post": "yes"}).status_code == 403
+
+    assert services.claim(submission=submission, grader=instructor)
+    claim = Claim.objects.get()
+    listing = client.get(reverse("admin:grading_claim_changelist")).content.decode()
+    assert instructor.username in listing
+    assert client.get(reverse("admin:grading_claim_add")).status_code == 403
+    # Freeing a stuck submission is what the admin is for.
+    client.post(reverse("admin:grading_claim_delete", args=[claim.pk]), {"post": "yes"})
+    assert not Claim.objects.exists()
+
+    added = client.post(reverse("admin:grading_gradingoptions_add"),
+                        {"question": question.pk, "anonymous": "on"})
+    assert added.status_code == 302
+    options = GradingOptions.objects.get()
+    assert options.anonymous and options.changed_by == staff
 
 
 # Correcting a released grade on the grading page -------------------------------------------

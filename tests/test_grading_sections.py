@@ -243,3 +243,31 @@ def test_admin_lists_due_dates_and_keeps_scheduled_releases_read_only(cohorts, c
     assert client.get("/admin/grading/extension/").status_code == 200
     assert client.get("/admin/grading/scheduledrelease/").status_code == 200
     assert client.get("/admin/grading/scheduledrelease/add/").status_code == 403
+
+
+def test_queue_counts_and_release_all_keep_to_the_chosen_section(cohorts, instructor_client,
+                                                                 instructor):
+    spring_a, _, question = cohorts
+    for submission in Submission.objects.filter(question=question):
+        services.save_grade(submission=submission, grader=instructor, score=Decimal(5),
+                            criteria=[], feedback="", expected_version=0)
+    page = instructor_client.get(reverse("grading:queue"),
+                                 {"section": "spring-a", "status": "all"}).content.decode()
+    assert "1 draft<" in page and "3 drafts" not in page
+    assert "Release 1 draft…" in page and "section=spring-a" in page
+    everyone = instructor_client.get(reverse("grading:queue"), {"status": "all"}).content
+    assert b"3 drafts" in everyone
+
+    key = from_question(question).key
+    confirm = instructor_client.get(reverse("grading:release_all"),
+                                    {"assessment": key, "section": "spring-a"}).content.decode()
+    assert "Release 1 draft grade of" in confirm and "in Spring A?" in confirm
+    grade = Submission.objects.get(question=question, learner__username="ada").grade
+    response = instructor_client.post(
+        f"{reverse('grading:release_all')}?section=spring-a",
+        {"assessment": key, "confirm": "yes", "grade": f"{grade.pk}:{grade.version}"},
+        follow=True)
+    text = response.content.decode()
+    assert "Released 1 grade" in text and "saved after you confirmed" not in text
+    released = Submission.objects.filter(question=question, grade__released=True)
+    assert usernames(released) == {"ada"}
