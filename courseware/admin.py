@@ -48,8 +48,8 @@ class LessonAdmin(admin.ModelAdmin):
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["slug", "lesson", "kind", "max_score"]
-    list_filter = ["kind", "lesson"]
+    list_display = ["slug", "lesson", "kind", "max_score", "retired"]
+    list_filter = ["kind", "lesson", "retired"]
 
 
 class QuickCheckOptionInline(admin.TabularInline):
@@ -59,7 +59,8 @@ class QuickCheckOptionInline(admin.TabularInline):
 
 @admin.register(QuickCheck)
 class QuickCheckAdmin(admin.ModelAdmin):
-    list_display = ["slug", "lesson", "multiple"]
+    list_display = ["slug", "lesson", "multiple", "deciding_question"]
+    list_filter = ["lesson", "deciding_question"]
     inlines = [QuickCheckOptionInline]
 
 

@@ -38,6 +38,7 @@ class QuickCheckKind(cards.CardKind):
         return {
             check.slug: cards.ItemInfo(
                 title=check.prompt, lesson_id=check.lesson_id,
+                questions=(check.deciding_question,) if check.deciding_question else (),
                 url=f"{check.lesson.get_absolute_url()}#check-{check.slug}",
             )
             for check in checks

@@ -41,7 +41,7 @@ def item_context(own: Checkpoint, position: int, **extra) -> dict:
     kind = cards.get(entry["kind"])
     if kind is None:
         raise Http404("This item is no longer part of the course.")
-    return {"checkpoint": own, "kind": kind, "position": position,
+    return {"checkpoint": own, "kind": kind, "position": position, "answered": position,
             "number": position + 1, "count": len(own.items), **extra}
 
 
@@ -99,7 +99,9 @@ def answer_checkpoint(request: HtmxHttpRequest, pk: int, position: int) -> HttpR
                                                checked=checked)
     item = kind.feedback(ref, stored.answer, learner=request.user, variant=variant)
     own.refresh_from_db()
+    # The progress bar counts this item once it is graded.
     return render_item(request, {**context, "mode": "feedback", "item": item, "stored": stored,
+                                 "answered": position + 1,
                                  "last": position + 1 >= len(own.items)})
 
 

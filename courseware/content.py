@@ -59,7 +59,7 @@ def _read_lesson(slug: str) -> Read | None:
     if lesson is None:
         return None
     return (
-        lesson, tuple(lesson.questions.all()),
+        lesson, tuple(lesson.questions.filter(retired=False)),
         tuple(lesson.quick_checks.prefetch_related("options")),
         # Only those whose type is registered: a type whose app is gone cannot draw numbers.
         tuple(p for p in lesson.problems.all() if p.problem_type is not None),

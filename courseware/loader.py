@@ -14,15 +14,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
 from django.db import transaction
+from django.db.models import Model
 
 from courseware import embeds, figures, problems
 from courseware.models import (
+    DECIDING_QUESTIONS,
     ContentSource,
     Course,
     Lesson,
@@ -80,14 +83,22 @@ class LoadReport:
     # Rows whose files changed since the last load (or were never loaded before).
     refreshed: set[str] = field(default_factory=set)
     unchanged: int = 0
+    # Rows no longer in the files: deleted, or retired where stored work refers to them.
+    removed: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated)
+        return bool(self.created or self.updated or self.removed or self.retired)
 
     def lines(self) -> list[str]:
         lines = [f"created {name}" for name in self.created]
         lines += [f"updated {name}" for name in self.updated]
+        lines += [f"removed {name}: no longer in the content files" for name in self.removed]
+        lines += [
+            f"retired {name}: no longer in the content files, and kept hidden from learners "
+            "because stored work or grading refers to it" for name in self.retired
+        ]
         lines += [
             f"kept {name}: edited in the admin, and its file has not changed" for name in self.kept
         ]
@@ -342,6 +353,16 @@ def read_questions(path: Path, lesson_slugs: set[str], plan: Plan) -> None:
         if not multiple and right != 1:
             raise ContentError(path, f"{where}: a single-choice check needs exactly one correct "
                                      "option")
+        deciding = item.get("deciding_question")
+        if deciding is not None and (
+            not isinstance(deciding, int) or isinstance(deciding, bool)
+            or deciding not in DECIDING_QUESTIONS
+        ):
+            raise ContentError(
+                path, f"{where}: deciding_question {deciding!r} is not one of the deciding "
+                      f"questions {DECIDING_QUESTIONS[0]} to {DECIDING_QUESTIONS[-1]}; leave it "
+                      "out for a check that practises none of them"
+            )
         plan.quick_checks.append(
             {
                 "slug": require_slug(path, item.get("slug"), f"{where} slug"),
@@ -351,6 +372,7 @@ def read_questions(path: Path, lesson_slugs: set[str], plan: Plan) -> None:
                 "multiple": multiple,
                 "explanation": str(item.get("explanation", "")).strip(),
                 "hint": require(path, item, "hint").strip(),
+                "deciding_question": deciding,
                 "options": parsed,
             }
         )
@@ -379,23 +401,30 @@ def read_problems(path: Path, data: dict, lesson_slugs: set[str], plan: Plan) ->
         )
 
 
-def digest(values: dict, extra: Any = None) -> str:
+def digest(values: dict, extra: Any = None, *, optional: Collection[str] = ()) -> str:
+    """The digest of a row's values; ``optional`` fields count only when they are set."""
     def plain(value: Any) -> Any:
         return f"{type(value).__name__}:{value.pk}" if hasattr(value, "pk") else value
 
-    data = {name: plain(value) for name, value in values.items()}
+    data = {
+        name: plain(value) for name, value in values.items()
+        if not (name in optional and value is None)
+    }
     return hashlib.sha256(
         json.dumps([data, extra], sort_keys=True, default=str).encode()
     ).hexdigest()
 
 
-def sync(model, lookup: dict, values: dict, label: str, report: LoadReport, extra: Any = None):
+def sync(model, lookup: dict, values: dict, label: str, report: LoadReport, extra: Any = None,
+         *, optional: Collection[str] = ()):
     """Create or update one row, touching the database only when something differs.
 
     The file's version wins only when the file changed since it was last loaded, so an
     instructor's edit in the admin survives reloads until someone edits the file itself.
+    ``optional`` names fields added to the files after rows were first loaded: left blank,
+    they leave a row's digest as it was, so the row is not taken for an edited file.
     """
-    source_digest = digest(values, extra)
+    source_digest = digest(values, extra, optional=optional)
     source = ContentSource.objects.filter(label=label).first()
     file_changed = source is None or source.digest != source_digest
     if file_changed:
@@ -449,17 +478,23 @@ def apply(plan: Plan) -> LoadReport:
         # A file names criteria by label; matching them to the stored ones keeps their ids.
         stored = Question.objects.filter(slug=question["slug"]).values_list("rubric", flat=True)
         values["rubric"] = with_ids(values["rubric"], list(stored.first() or []))
-        sync(
+        label = f"question {question['slug']}"
+        saved = sync(
             Question, {"slug": question["slug"]},
-            {**values, "lesson": lessons[question["lesson"]]},
-            f"question {question['slug']}", report,
+            {**values, "lesson": lessons[question["lesson"]]}, label, report,
         )
+        if saved.retired:
+            # Back in the files: asked again, with the work handed in before it was retired.
+            saved.retired = False
+            saved.save(update_fields=["retired"])
+            report.updated.append(f"{label} back in the course")
+    remove_stale_questions(plan, report)
     for check in plan.quick_checks:
         values = {k: v for k, v in check.items() if k not in {"slug", "lesson", "options"}}
         label = f"quick check {check['slug']}"
         quick_check = sync(
             QuickCheck, {"slug": check["slug"]}, {**values, "lesson": lessons[check["lesson"]]},
-            label, report, extra=check["options"],
+            label, report, extra=check["options"], optional={"deciding_question"},
         )
         current = [
             {"key": o.key, "text": o.text, "correct": o.correct, "feedback": o.feedback}
@@ -481,6 +516,38 @@ def apply(plan: Plan) -> LoadReport:
             f"problem {problem['slug']}", report,
         )
     return report
+
+
+def references(obj: Model) -> list[str]:
+    """The models whose rows refer to this row ("app.model"), from every installed app's
+    foreign keys, one-to-one and many-to-many fields, so an app added above is covered too."""
+    return [
+        relation.related_model._meta.label_lower
+        for relation in obj._meta.related_objects
+        if relation.related_model._base_manager.filter(**{relation.field.name: obj}).exists()
+    ]
+
+
+def remove_stale_questions(plan: Plan, report: LoadReport) -> None:
+    """Questions of the files' lessons that the files no longer have: deleted when nothing
+    refers to them, retired (kept, hidden from learners) when anything does, so no learner's
+    answer, grade or regrade request and no instructor's setting is lost with them."""
+    stale = (
+        Question.objects.filter(lesson__slug__in=[lesson["slug"] for lesson in plan.lessons])
+        .exclude(slug__in=[question["slug"] for question in plan.questions])
+        .order_by("slug")
+    )
+    for question in stale:
+        label = f"question {question.slug}"
+        if references(question):
+            if not question.retired:
+                question.retired = True
+                question.save(update_fields=["retired"])
+                report.retired.append(label)
+            continue
+        question.delete()
+        ContentSource.objects.filter(label=label).delete()
+        report.removed.append(label)
 
 
 def load(root: Path | None = None) -> LoadReport:

@@ -6,6 +6,10 @@ from courseware import embeds, problems
 from courseware.rendering import render_markdown
 from courseware.rubrics import with_ids
 
+# The five deciding questions of the decision-procedure lesson, which the course cites by number.
+# Their wording comes from the app that grades against them (courseware.cards.name_questions).
+DECIDING_QUESTIONS = (1, 2, 3, 4, 5)
+
 
 class ContentSource(models.Model):
     """The digest of what a content file said when it was last loaded, per loaded row."""
@@ -95,6 +99,13 @@ class Question(models.Model):
     # Grades name the criteria they met by id, so ids never change or get reused.
     rubric = models.JSONField(default=list, blank=True)
     max_score = models.PositiveIntegerField(default=10)
+    # No longer in the content files, but kept because learners' work or grading refers to it:
+    # its grades stay in the gradebook while learners are no longer asked it.
+    retired = models.BooleanField(
+        default=False,
+        help_text="Set by the course loader when the question leaves the content files while "
+                  "work refers to it; a retired question is not shown to learners.",
+    )
 
     class Meta:
         ordering = ["lesson__module__order", "lesson__order", "order"]
@@ -122,9 +133,26 @@ class QuickCheck(models.Model):
     hint = models.TextField(
         blank=True, help_text="Shown after a wrong first try, before the second."
     )
+    # Blank for a check about something the five questions do not decide, such as latency
+    # arithmetic: it then counts for its lesson's mastery only.
+    deciding_question = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        choices=[(number, f"Question {number}") for number in DECIDING_QUESTIONS],
+        help_text="The deciding question this check practises, if it practises one.",
+    )
 
     class Meta:
         ordering = ["lesson__module__order", "lesson__order", "order"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(deciding_question__isnull=True)
+                | models.Q(deciding_question__gte=DECIDING_QUESTIONS[0],
+                           deciding_question__lte=DECIDING_QUESTIONS[-1]),
+                name="quick_check_deciding_question_1_to_5",
+                violation_error_message="A quick check practises one of deciding questions 1 "
+                                        "to 5, or none.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.prompt[:80]

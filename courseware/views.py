@@ -149,10 +149,26 @@ def complete_lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return redirect(target.get_absolute_url())
 
 
+RETIRED_REASON = (
+    "This question has left the course, so it takes no new answers. What you handed in for it "
+    "earlier, and any grade it got, are kept."
+)
+
+
+def retired_question(request: HtmxHttpRequest) -> HttpResponse:
+    # A form posted by htmx shows a plain-text reason in its own error box, not a page.
+    if request.htmx:
+        return HttpResponse(RETIRED_REASON, status=410, content_type="text/plain; charset=utf-8")
+    return render(request, "400.html", {"status": 410, "heading": "No longer part of the course",
+                                        "reason": RETIRED_REASON}, status=410)
+
+
 @require_POST
 def answer_question(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     version = content_version()
     question = get_object_or_404(Question.objects.select_related("lesson"), slug=slug)
+    if question.retired:
+        return retired_question(request)
     anchor = f"{question.lesson.get_absolute_url()}#question-{question.slug}"
     form = AnswerForm(request.POST)
     if not request.user.is_authenticated:

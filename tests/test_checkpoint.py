@@ -118,3 +118,12 @@ def test_a_tampered_checkpoint_answer_is_a_400(learner_client, learner, course):
     response = learner_client.post(item_url(own, 0), {"choice": ["nope"], "instance": "x"})
     assert response.status_code == 400
     assert not CheckpointAnswer.objects.exists()
+
+
+def test_the_progress_bar_counts_an_item_once_it_is_graded(learner_client, learner, course):
+    own, _ = services.start_checkpoint(learner=learner)
+    asked = learner_client.get(own.get_absolute_url()).content.decode()
+    assert 'aria-valuenow="0"' in asked
+    graded = learner_client.post(item_url(own, 0), right_data(learner, own, 0, right=True),
+                                 headers=HTMX).content.decode()
+    assert 'aria-valuenow="1"' in graded

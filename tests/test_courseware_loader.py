@@ -1,8 +1,10 @@
 import io
+import uuid
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from courseware import loader
 from courseware.loader import ContentError, load
@@ -163,6 +165,18 @@ def test_changed_options_are_replaced(content):
          CHECK.format(extra=HINT, options=A.replace("true", '"yes"') + B + C),
          "'correct' must be true or false"),
         ("course.yaml", "slug: Bad Slug\ntitle: T\nmodules: []\n", "is not a slug"),
+        ("basics/questions.yaml",
+         CHECK.format(extra=HINT + "    deciding_question: 7\n", options=A + B + C),
+         "deciding_question 7 is not one of the deciding questions 1 to 5"),
+        ("basics/questions.yaml",
+         CHECK.format(extra=HINT + "    deciding_question: 0\n", options=A + B + C),
+         "deciding_question 0 is not one of the deciding questions 1 to 5"),
+        ("basics/questions.yaml",
+         CHECK.format(extra=HINT + "    deciding_question: three\n", options=A + B + C),
+         "deciding_question 'three' is not one of the deciding questions"),
+        ("basics/questions.yaml",
+         CHECK.format(extra=HINT + "    deciding_question: true\n", options=A + B + C),
+         "deciding_question True is not one of the deciding questions"),
     ],
 )
 @pytest.mark.django_db
@@ -292,3 +306,165 @@ def test_a_bad_problem_entry_stops_the_load_with_its_reason(content, slug, lesso
     with pytest.raises(ContentError, match=reason):
         load(content)
     assert not Problem.objects.exists()
+
+
+# Deciding questions of quick checks ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_quick_check_names_the_deciding_question_it_practises(content):
+    path = content / "basics" / "questions.yaml"
+    path.write_text(QUESTIONS.replace("    hint: Ask", "    deciding_question: 1\n    hint: Ask"))
+    load(content)
+    assert QuickCheck.objects.get(slug="pick-one").deciding_question == 1
+    assert not load(content).changed
+    path.write_text(QUESTIONS)
+    assert load(content).updated == ["quick check pick-one"]
+    assert QuickCheck.objects.get(slug="pick-one").deciding_question is None
+
+
+def test_a_blank_deciding_question_leaves_a_rows_digest_as_it_was():
+    # Rows loaded before checks could name a question are not taken for edited files, so an
+    # admin edit of theirs survives the first load that knows the field.
+    values = {"prompt": "Which style waits?", "hint": "Think."}
+    blank = {**values, "deciding_question": None}
+    assert loader.digest(blank, optional={"deciding_question"}) == loader.digest(values)
+    tagged = {**values, "deciding_question": 2}
+    assert loader.digest(tagged, optional={"deciding_question"}) != loader.digest(values)
+
+
+def test_the_course_tags_only_checks_that_apply_a_deciding_question(course_checks):
+    tagged = {check["slug"]: check["deciding_question"] for check in course_checks
+              if check["deciding_question"] is not None}
+    assert set(tagged.values()) <= {1, 2, 3, 4, 5}
+    assert tagged["reset-email-question"] == 3 and tagged["chain-of-three"] == 5
+    assert tagged["audit-must-not-be-lost"] == 4 and tagged["comment-spam-score"] == 1
+    # Arithmetic is practised for its own sake, not as one of the five questions.
+    assert not any(check["lesson"] == "latency-math" for check in course_checks
+                   if check["slug"] in tagged)
+
+
+# Questions that left the files ---------------------------------------------------------------
+
+
+def courseware_rows() -> dict[str, dict]:
+    from courseware.models import ContentSource, QuickCheckOption
+    from tests.course_copy import all_rows
+
+    return {model.__name__: all_rows(model) for model in (
+        ContentSource, Lesson, Question, QuickCheck, QuickCheckOption, Problem)}
+
+
+def old_question(lesson: Lesson, slug: str) -> Question:
+    """A check-yourself question as an earlier version of the files left it in the database."""
+    from courseware.models import ContentSource
+
+    question = Question.objects.create(
+        lesson=lesson, slug=slug, order=9, prompt="Work out the chain's failure rate by hand.",
+        model_answer_markdown="1 − 0.99³.", rubric=[{"label": "Right number", "points": 10}],
+    )
+    ContentSource.objects.create(label=f"question {slug}", digest="0" * 64)
+    return question
+
+
+@pytest.mark.django_db
+def test_a_question_no_longer_in_the_files_is_removed_and_nothing_else_changes(content):
+    load(content)
+    before = courseware_rows()
+    old_question(Lesson.objects.get(slug="first"), "chain-arithmetic")
+    report = load(content)
+    assert report.removed == ["question chain-arithmetic"] and report.changed
+    assert "removed question chain-arithmetic: no longer in the content files" in report.lines()
+    assert report.created == report.updated == report.retired == []
+    assert courseware_rows() == before
+    assert not load(content).changed
+
+
+@pytest.mark.django_db
+def test_a_dropped_question_with_work_handed_in_is_retired_with_its_grades(
+        content, learner, client):
+    from django.utils import timezone
+
+    from courseware import handins
+    from grading.models import Grade, Submission
+
+    load(content)
+    stale = old_question(Lesson.objects.get(slug="first"), "fan-out-tail")
+    submission = Submission.objects.create(learner=learner, question=stale, answer="63%.",
+                                           status=Submission.Status.GRADED)
+    Grade.objects.create(submission=submission, score=7, max_score=10, released=True,
+                         released_at=timezone.now())
+    grades = list(Grade.objects.values())
+    submissions = list(Submission.objects.values())
+    before = courseware_rows()
+
+    report = load(content)
+    assert report.retired == ["question fan-out-tail"] and report.removed == []
+    stale.refresh_from_db()
+    assert stale.retired
+    after = courseware_rows()
+    assert after["Question"].pop(stale.pk)["retired"] is True
+    before["Question"].pop(stale.pk)
+    assert after == before
+    assert list(Grade.objects.values()) == grades
+    assert list(Submission.objects.values()) == submissions
+    # The learner still finds the released grade through the seam the course reads it from.
+    receipt = handins.desk().latest(learner=learner, items=[stale])[stale.pk]
+    assert receipt.score == 7
+    assert not load(content).changed
+
+    # Learners are no longer asked it, and an answer posted to it is refused with the reason.
+    client.force_login(learner)
+    page = client.get(stale.lesson.get_absolute_url()).content.decode()
+    assert "question-why-chains-hurt" in page and "question-fan-out-tail" not in page
+    assert "Work out the chain" not in page
+    response = client.post(reverse("courseware:answer_question", args=[stale.slug]),
+                           {"answer": "New answer", "token": str(uuid.uuid4())})
+    assert response.status_code == 410
+    assert "has left the course" in response.content.decode()
+    response = client.post(reverse("courseware:answer_question", args=[stale.slug]),
+                           {"answer": "New answer", "token": str(uuid.uuid4())},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 410 and response["Content-Type"].startswith("text/plain")
+    assert Submission.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_retired_question_that_comes_back_to_the_files_is_asked_again(content, learner):
+    from grading.models import Submission
+
+    load(content)
+    question = Question.objects.get(slug="why-chains-hurt")
+    Submission.objects.create(learner=learner, question=question, answer="They multiply.")
+    path = content / "basics" / "questions.yaml"
+    path.write_text(QUESTIONS[QUESTIONS.index("quick_checks:"):])
+    assert load(content).retired == ["question why-chains-hurt"]
+    path.write_text(QUESTIONS)
+    report = load(content)
+    assert report.updated == ["question why-chains-hurt back in the course"]
+    assert not Question.objects.get(slug="why-chains-hurt").retired
+
+
+@pytest.mark.django_db
+def test_the_replaced_questions_of_an_old_database_leave_on_the_next_load(learner):
+    from grading.models import Submission
+
+    load()
+    lesson = Lesson.objects.get(slug="check-yourself")
+    before = courseware_rows()
+    old_question(lesson, "chain-arithmetic")
+    answered = old_question(lesson, "fan-out-tail")
+    Submission.objects.create(learner=learner, question=answered, answer="About 63%.")
+    report = load()
+    assert report.removed == ["question chain-arithmetic"]
+    assert report.retired == ["question fan-out-tail"]
+    assert not Question.objects.filter(slug="chain-arithmetic").exists()
+    after = courseware_rows()
+    assert after["Question"].pop(answered.pk)["retired"] is True
+    after["ContentSource"] = {
+        pk: row for pk, row in after["ContentSource"].items()
+        if row["label"] != "question fan-out-tail"
+    }
+    assert after == before
+    assert Question.objects.filter(lesson=lesson, retired=False).count() == \
+        len([q for q in loader.read_content().questions if q["lesson"] == "check-yourself"])

@@ -125,3 +125,72 @@ def test_instructors_see_the_classs_mastery_per_question_from_learners_only(
 
 def test_a_learner_cannot_see_the_class_statistics(learner_client, course):
     assert learner_client.get(reverse("grading:statistics")).status_code in (302, 403)
+
+
+# Quick checks that name the deciding question they practise ---------------------------------
+
+
+def by_question(learner) -> dict[int, tuple[int, int]]:
+    return {number: (figure.right, figure.total)
+            for number, figure in mastery.learner_mastery(learner).by_question.items()}
+
+
+def test_first_tries_at_tagged_quick_checks_move_their_questions_mastery(
+        learner_client, learner, course):
+    hops = QuickCheck.objects.get(slug="count-the-hops")
+    chain = QuickCheck.objects.get(slug="chain-of-three")
+    assert hops.deciding_question == chain.deciding_question == 5
+    answer_check(learner_client, hops, right=True)
+    assert by_question(learner) == {5: (1, 1)}
+    answer_check(learner_client, chain, right=False)
+    answer_check(learner_client, chain, right=True)  # the second try does not count
+    assert by_question(learner) == {5: (1, 2)}
+    assert mastery.learner_mastery(learner).by_question[5].percent == 50
+    # The lessons count as before.
+    figures = mastery.learner_mastery(learner)
+    assert figures.by_lesson[chain.lesson_id].total == 1
+    assert figures.by_lesson[hops.lesson_id].total == 1
+
+
+def test_a_review_of_a_tagged_quick_check_counts_for_its_question(learner_client, learner,
+                                                                  course):
+    check = QuickCheck.objects.get(slug="reset-email-question")
+    assert check.deciding_question == 3
+    answer_check(learner_client, check, right=False)
+    assert by_question(learner) == {3: (0, 1)}
+    card = ReviewCard.objects.get(learner=learner, ref=check.slug)
+    review(learner_client, card, {"choice": [check.options.get(correct=True).key]})
+    assert by_question(learner) == {3: (1, 1)}
+
+
+def test_an_untagged_quick_check_counts_for_its_lesson_and_no_question(learner_client, learner,
+                                                                        check):
+    assert check.deciding_question is None
+    answer_check(learner_client, check, right=False)
+    figures = mastery.learner_mastery(learner)
+    assert figures.by_question == {}
+    assert (figures.by_lesson[check.lesson_id].total, figures.overall.total) == (1, 1)
+
+
+def test_the_progress_panel_shows_a_tagged_checks_question(learner_client, course):
+    check = QuickCheck.objects.get(slug="audit-must-not-be-lost")
+    answer_check(learner_client, check, right=True)
+    page = learner_client.get(reverse("courseware:home")).content.decode()
+    row = page[page.index('data-question="4"'):]
+    row = row[:row.index("</li>")]
+    assert "100%" in row and "(1/1)" in row
+    other = page[page.index('data-question="1"'):]
+    assert "not met yet" in other[:other.index("</li>")]
+
+
+def test_a_checkpoint_answer_on_a_tagged_check_counts_for_its_question(learner, course):
+    from courseware import checkpoint
+    from courseware.models import Checkpoint, CheckpointAnswer
+
+    own = Checkpoint.objects.create(
+        learner=learner, items=[{"kind": "quick-check", "ref": "comment-spam-score"}]
+    )
+    answer = CheckpointAnswer.objects.create(checkpoint=own, position=0, correct=False,
+                                             answer={"selected": ["async-q4"]})
+    assert checkpoint.standing(own, [answer]).by_question[1].total == 1
+    assert by_question(learner) == {1: (0, 1)}
