@@ -217,6 +217,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Critical Path <noreply@localhost>")
+# A notification the mail server refuses is tried this many times, waiting 60 s, 120 s, … between.
+NOTIFICATION_ATTEMPTS = int(os.environ.get("NOTIFICATION_ATTEMPTS", "5"))
+NOTIFICATION_BACKOFF_SECONDS = int(os.environ.get("NOTIFICATION_BACKOFF_SECONDS", "60"))
 # A password-reset link works for a day (Django's default is three); the mail says so.
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
@@ -380,6 +383,8 @@ LOGGING["loggers"]["critical_path.cache"] = {"level": "WARNING"}
 # LTI 1.3: how long the platform's key set stays cached, and the time limit of every call to a
 # platform (key set, token, score, roster), so a hung platform holds no worker for long.
 LTI_KEYSET_CACHE_SECONDS = int(os.environ.get("LTI_KEYSET_CACHE_SECONDS", "300"))
+# A launch signed with a key the cached set lacks fetches the set again, at most this often.
+LTI_KEYSET_REFETCH_SECONDS = int(os.environ.get("LTI_KEYSET_REFETCH_SECONDS", "10"))
 LTI_HTTP_TIMEOUT_SECONDS = float(os.environ.get("LTI_HTTP_TIMEOUT_SECONDS", "10"))
 # Where platforms reach the tool, for the addresses `manage.py lti_add_platform` prints.
 LTI_TOOL_URL = os.environ.get("LTI_TOOL_URL", "http://localhost:8000")

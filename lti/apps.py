@@ -6,7 +6,8 @@ class LtiConfig(AppConfig):
     verbose_name = "LTI tool"
 
     # Given to the Instructors group (see accounts.roles).
-    instructor_permissions = ["view_scorepost", "change_scorepost"]
+    instructor_permissions = ["view_scorepost", "change_scorepost", "view_courselink",
+                              "change_courselink"]
 
     def ready(self) -> None:
         from django.db.models.signals import post_save

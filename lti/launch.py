@@ -26,6 +26,7 @@ from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch,
 from pylti1p3.deployment import Deployment
 from pylti1p3.exception import LtiException, OIDCException
 
+from lti import keysets
 from lti.models import UsedNonce
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -72,7 +73,29 @@ class TimeoutSession(requests.Session):
 
 class StrictToolConfig(DjangoToolConfig):
     """django-lti's registration lookup, without its habit of creating a deployment the first
-    time an unknown deployment id launches: an unknown deployment is refused."""
+    time an unknown deployment id launches: an unknown deployment is refused.
+
+    Given a ``key_set``, the registrations it finds check signatures against it instead of
+    fetching the platform's key set themselves (lti.keysets keeps that one cached).
+    """
+
+    def __init__(self, registration_uuid: Any = None, key_set: dict[str, Any] | None = None):
+        super().__init__(registration_uuid)
+        self.key_set = key_set
+
+    def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Any:
+        return self._with_keys(super().find_registration_by_issuer(iss, *args, **kwargs))
+
+    def find_registration_by_params(self, iss: str, client_id: str, *args: Any,
+                                    **kwargs: Any) -> Any:
+        return self._with_keys(
+            super().find_registration_by_params(iss, client_id, *args, **kwargs)
+        )
+
+    def _with_keys(self, registration: Any) -> Any:
+        if registration is not None and self.key_set is not None:
+            registration.set_key_set(self.key_set)
+        return registration
 
     def find_deployment(self, iss: str, deployment_id: str) -> Any:
         return self._find(registration__issuer=iss, deployment_id=deployment_id)
@@ -202,11 +225,11 @@ def check_launch(request: HttpRequest) -> CheckedLaunch:
             )
         raise CookiesBlocked(params.get("login", {}), registration)
     _check_claims_present(unverified)
+    kid = str(jwt.get_unverified_header(id_token).get("kid") or "")
     message_launch = DjangoMessageLaunch(
-        request, StrictToolConfig(), launch_data_storage=storage(),
-        requests_session=TimeoutSession(),
+        request, StrictToolConfig(key_set=keysets.key_set(registration, kid)),
+        launch_data_storage=storage(), requests_session=TimeoutSession(),
     )
-    message_launch.set_public_key_caching(storage(), settings.LTI_KEYSET_CACHE_SECONDS)
     message_launch.set_jwt_verify_options({"verify_aud": False})
     try:
         message_launch.validate()

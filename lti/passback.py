@@ -63,12 +63,19 @@ def line_items_for(grade: Grade) -> list[tuple[LtiLineItem, LtiUser]]:
     return [(item, lti_users[item.context.deployment.registration_id]) for item in items]
 
 
-def queue_posts(*, grade: Grade) -> list[ScorePost]:
-    """Queue a post of the grade as it is now to each of its line items."""
+def queue_posts(*, grade: Grade, look_up: bool = True) -> list[ScorePost]:
+    """Queue a post of the grade as it is now to each of its line items.
+
+    With ``look_up``, platform courses of the learner whose line item for it is not known yet
+    are asked for one in the background (lti.line_items), which posts there once found.
+    """
+    from lti import line_items
     from lti.tasks import post_score
 
     if not grade.released:
         return []
+    if look_up:
+        line_items.queue_lookups(grade)
     posts = []
     for line_item, lti_user in line_items_for(grade):
         post, _ = ScorePost.objects.get_or_create(

@@ -10,6 +10,7 @@ the gradebook lists them and their first launch finds it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -58,11 +59,14 @@ def enroll_launcher(*, context: LtiContext, user: object, roles: list[str]) -> N
         courseware.enroll(section=section, user=user, role=section_role(roles))
 
 
-def sync(context_id: int) -> int:
+def sync(context_id: int, attempt: int = 1) -> int:
     """Make the section match the platform's roster; returns how many members it has, or -1
-    when the platform would not give it (the section stays as it was; the next instructor
-    launch tries again)."""
+    when the platform would not give it. The section then stays as it was, the sync is tried
+    again with backoff, and after the last try the error waits on the instructors' page,
+    where "Sync now" (or the next instructor launch) starts again."""
+    from lti.passback import backoff
     from lti.services import account_for
+    from lti.tasks import sync_roster
 
     context = LtiContext.objects.select_related("deployment__registration").get(pk=context_id)
     if not context.memberships_url:
@@ -75,7 +79,13 @@ def sync(context_id: int) -> int:
     try:
         members = service.get_members()
     except (LtiException, OSError) as error:
-        CourseLink.objects.filter(context=context).update(last_error=str(error)[:2000])
+        retrying = attempt < settings.LTI_PASSBACK_ATTEMPTS
+        note = f"Try {attempt}: {error}"[:1900]
+        if retrying:
+            note += " (trying again by itself)"
+            sync_roster.using(run_after=timezone.now() + backoff(attempt)).enqueue(
+                context_id, attempt + 1)
+        CourseLink.objects.filter(context=context).update(last_error=note)
         return -1
     section = section_for(context)
     if section is None:

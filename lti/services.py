@@ -24,7 +24,7 @@ from lti.launch import (
     CheckedLaunch,
     is_instructor_role,
 )
-from lti.models import Placement
+from lti.models import CourseLink, Placement
 
 
 @dataclass(frozen=True)
@@ -63,14 +63,19 @@ def sign_in_from_launch(*, checked: CheckedLaunch) -> SignedIn:
         context = launch.context
         roster.enroll_launcher(context=context, user=user, roles=checked.roles)
         if instructor and context.memberships_url:
-            from lti.tasks import sync_roster
-
-            sync_roster.enqueue(context.pk)
+            queue_roster_sync(context=context)
     target = targets.home()
     if checked.message_type == RESOURCE_LAUNCH:
         target = _placement_target(checked)
     return SignedIn(user=user, lti_user=lti_user, target=target, instructor=instructor,
                     created=created)
+
+
+def queue_roster_sync(*, context: Any) -> None:
+    from lti.tasks import sync_roster
+
+    CourseLink.objects.filter(context=context).update(last_error="")
+    sync_roster.enqueue(context.pk)
 
 
 def account_for(lti_user: LtiUser) -> Any:

@@ -76,7 +76,7 @@ def catalogue() -> list[Target]:
     found: list[Target] = [home()]
     for lesson in Lesson.objects.in_order():
         found.append(Target("lesson", lesson.slug, lesson.title, lesson.get_absolute_url()))
-        for question in lesson.questions.all():
+        for question in lesson.questions.filter(retired=False):
             url = f"{lesson.get_absolute_url()}#question-{question.slug}"
             found.append(Target("question", question.slug, _short(question.prompt), url,
                                 f"q-{question.slug}", Decimal(question.max_score)))

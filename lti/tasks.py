@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from lti import passback, roster
+from lti import line_items, passback, roster
 
 
 @task()
@@ -13,5 +13,10 @@ def post_score(post_id: int, generation: int) -> str:
 
 
 @task()
-def sync_roster(context_id: int) -> int:
-    return roster.sync(context_id)
+def sync_roster(context_id: int, attempt: int = 1) -> int:
+    return roster.sync(context_id, attempt)
+
+
+@task()
+def find_line_item(context_id: int, grade_id: int, attempt: int) -> str:
+    return line_items.find(context_id, grade_id, attempt)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("deep-link/", deep_linking.pick, name="deep_link"),
     path("passbacks/", views.passbacks, name="passbacks"),
     path("passbacks/<int:pk>/retry/", views.retry_passback, name="retry_passback"),
+    path("rosters/<int:pk>/sync/", views.sync_roster, name="sync_roster"),
 ]

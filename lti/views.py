@@ -20,7 +20,7 @@ from lti_tool.models import Key, LtiRegistration
 
 from lti import deep_linking, framing, passback, services
 from lti.launch import CookiesBlocked, LaunchRefused, check_launch, login_redirect
-from lti.models import ScorePost
+from lti.models import CourseLink, ScorePost
 
 log = logging.getLogger("critical_path.security")
 
@@ -94,6 +94,8 @@ def passbacks(request: HttpRequest) -> HttpResponse:
         counts[row["status"]] = row["n"]
     return render(request, "lti/passbacks.html", {
         "dead": ScorePost.objects.needing_attention()[:200], "counts": counts,
+        "links": CourseLink.objects.select_related("context", "section").order_by(
+            "section__title", "pk"),
     })
 
 
@@ -108,4 +110,20 @@ def retry_passback(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         passback.retry(post=post)
         messages.success(request, "Queued again: it is sent in the background.")
+    return redirect("lti:passbacks")
+
+
+@require_POST
+@login_required
+def sync_roster(request: HttpRequest, pk: int) -> HttpResponse:
+    """Read a platform course's roster again now, in the background."""
+    if not request.user.has_perm("lti.change_courselink"):
+        raise PermissionDenied("Only instructors may sync a course roster.")
+    link = get_object_or_404(CourseLink.objects.select_related("context", "section"), pk=pk)
+    if not link.context.memberships_url:
+        messages.error(request, "This platform course offers no roster to read.")
+    else:
+        services.queue_roster_sync(context=link.context)
+        messages.success(request, f"Reading the roster of {link.section.title} again: the "
+                                  "section is updated in the background.")
     return redirect("lti:passbacks")

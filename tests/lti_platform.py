@@ -68,6 +68,9 @@ class Platform:
     # Seconds to wait before answering the token or score endpoints (to outlast a timeout).
     delay: float = 0.0
     tokens: set[str] = field(default_factory=set)
+    keyset_fetches: int = 0
+    # The course's line items (gradebook columns), as the line-items service lists them.
+    line_items: list[dict[str, Any]] = field(default_factory=list)
     # When set, the score endpoint alone answers with this status (the token is granted).
     score_status: int = 0
     # For a browser: the tool's login address its course page frames, and the claims the
@@ -79,6 +82,10 @@ class Platform:
     def __post_init__(self) -> None:
         self.private_key, self.public_jwk = new_key()
         self._lock = threading.Lock()
+
+    def rotate_key(self) -> None:
+        """Sign with a new key from now on, publishing only it, as a platform rotating does."""
+        self.private_key, self.public_jwk = new_key()
 
     # Addresses -------------------------------------------------------------------------------
 
@@ -96,6 +103,15 @@ class Platform:
 
     def lineitem_url(self, name: str) -> str:
         return f"{self.base_url}/{self.context_id}/lineitems/{name}"
+
+    @property
+    def lineitems_url(self) -> str:
+        return f"{self.base_url}/{self.context_id}/lineitems"
+
+    def add_line_item(self, name: str, **values: Any) -> dict[str, Any]:
+        item = {"id": self.lineitem_url(name), "label": name, "scoreMaximum": 10, **values}
+        self.line_items.append(item)
+        return item
 
     @property
     def memberships_url(self) -> str:
@@ -149,13 +165,17 @@ class Platform:
         return jwt.encode(claims, key or self.private_key, algorithm="RS256",
                           headers={"kid": kid or self.public_jwk["kid"]})
 
-    def ags_claim(self, lineitem: str) -> dict[str, Any]:
-        return {"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
-            "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+    def ags_claim(self, lineitem: str = "", *, manage: bool = True) -> dict[str, Any]:
+        """The grades-service claim; without ``lineitem``, as a link that is not graded has."""
+        scope = "lineitem" if manage else "lineitem.readonly"
+        endpoint: dict[str, Any] = {
+            "scope": [f"https://purl.imsglobal.org/spec/lti-ags/scope/{scope}",
                       "https://purl.imsglobal.org/spec/lti-ags/scope/score"],
-            "lineitems": f"{self.base_url}/{self.context_id}/lineitems",
-            "lineitem": lineitem,
-        }}
+            "lineitems": self.lineitems_url,
+        }
+        if lineitem:
+            endpoint["lineitem"] = lineitem
+        return {"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": endpoint}
 
     # Serving ---------------------------------------------------------------------------------
 
@@ -205,12 +225,22 @@ class Platform:
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
                 if path == "/jwks":
+                    platform.keyset_fetches += 1
                     self._send(200, {"keys": [platform.public_jwk]})
                 elif path == "/course":
                     self._html(platform.course_page())
                 elif path == "/auth":
                     query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
                     self._html(platform.auth_answer(query))
+                elif path == urlsplit(platform.lineitems_url).path:
+                    failure = platform._take_failure()
+                    if failure:
+                        self._send(failure, {"error": "platform trouble"})
+                    elif not self._authorised():
+                        self._send(401, {"error": "no token"})
+                    else:
+                        self._send(200, platform.line_items,
+                                   "application/vnd.ims.lis.v2.lineitemcontainer+json")
                 elif path == urlsplit(platform.memberships_url).path:
                     if not self._authorised():
                         self._send(401, {"error": "no token"})
@@ -241,6 +271,14 @@ class Platform:
                     platform.tokens.add(token)
                     self._send(200, {"access_token": token, "token_type": "Bearer",
                                      "expires_in": 3600, "scope": form.get("scope", "")})
+                elif path == urlsplit(platform.lineitems_url).path:
+                    if not self._authorised():
+                        self._send(401, {"error": "no token"})
+                        return
+                    item = {**json.loads(body),
+                            "id": platform.lineitem_url(f"made-{len(platform.line_items) + 1}")}
+                    platform.line_items.append(item)
+                    self._send(201, item, "application/vnd.ims.lis.v2.lineitem+json")
                 elif path.endswith("/scores"):
                     if platform.score_status:
                         self._send(platform.score_status, {"error": "score refused"})

@@ -85,3 +85,36 @@ def test_a_browser_that_drops_the_frame_cookie_sees_the_way_out_not_a_loop(page,
     # Still the same page: nothing sent the frame round again.
     expect(frame.get_by_role("heading", level=1)).to_contain_text("kept this page")
     screenshot(page, "lti-framed-cookies")
+
+
+def fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_the_new_window_finishes_the_launch_and_fits_a_phone(page, cross_site, screenshot):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{cross_site.base_url}/course")
+    link = page.frame_locator("#tool").get_by_role("link",
+                                                    name="Open Critical Path in a new window")
+    with page.context.expect_page() as opened:
+        link.click()
+    window = opened.value
+    # A window of its own keeps the login's cookie: the launch completes there.
+    expect(window.get_by_role("heading", level=1)).to_contain_text("The two styles")
+    expect(window.locator("form[action$='/logout/'] button")).to_have_count(1)
+    window.set_viewport_size({"width": 390, "height": 844})
+    assert fits(window)
+    screenshot(window, "lti-new-window-lesson-390", full_page=False)
+    assert page.js_errors == []
+
+
+def test_a_refused_launch_is_a_styled_page_that_fits_a_phone(page, live_server, cross_site,
+                                                            screenshot):
+    page.set_viewport_size({"width": 390, "height": 844})
+    login = cross_site.tool_login_url
+    response = page.goto(f"{login}?iss=https://evil.example&login_hint=x")
+    assert response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_text("issuer this platform was not registered with")).to_be_visible()
+    assert fits(page)
+    screenshot(page, "lti-refused-390")

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from lti_tool.models import Key, LtiDeployment, LtiRegistration, LtiUser
 
@@ -224,6 +225,34 @@ def test_a_bad_id_token_is_refused_by_name_and_creates_nothing(client, course, t
     assert not LtiUser.objects.exists() and not UsedNonce.objects.exists()
     assert LtiDeployment.objects.count() == 1
     assert "_auth_user_id" not in client.session
+
+
+def test_a_rotated_platform_key_is_fetched_at_once_and_made_up_key_ids_fetch_nothing(
+        client, course, tool_urls, platform):
+    assert launch(client, tool_urls, platform).status_code == 302
+    assert platform.keyset_fetches == 1
+    assert launch(Client(), tool_urls, platform, sub="learner-2").status_code == 302
+    assert platform.keyset_fetches == 1  # the cached set served the second launch
+    platform.rotate_key()
+    # Signed with a key the cached set lacks: the set is fetched again, not refused for minutes.
+    assert launch(Client(), tool_urls, platform, sub="learner-3").status_code == 302
+    assert platform.keyset_fetches == 2
+    for n in range(3):
+        forged = launch(Client(), tool_urls, platform, sub=f"forger-{n}",
+                        sign=lambda c: platform.sign(c, kid="made-up"))
+        assert forged.status_code == 403 and "signature" in forged.context["problem"]
+    # The set was fetched a moment ago, so made-up ids are checked against the cached one.
+    assert platform.keyset_fetches == 2
+
+
+def test_a_key_set_that_cannot_be_fetched_is_a_named_refusal(client, course, tool_urls,
+                                                              platform, registration):
+    registration.keyset_url = platform.base_url + "/no-such-keyset"
+    registration.save()
+    response = launch(client, tool_urls, platform)
+    assert response.status_code == 403
+    assert "key set could not be fetched" in response.context["problem"]
+    assert not LtiUser.objects.exists()
 
 
 def test_a_replayed_launch_is_refused(client, course, tool_urls, platform):

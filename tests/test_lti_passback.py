@@ -7,6 +7,7 @@ import io
 import time
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -15,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from lti_tool.models import LtiLineItem, LtiUser
+from lti_tool.models import LtiContext, LtiLineItem, LtiUser
 
 from grading import services as grading
 from grading.models import Grade
@@ -245,3 +246,90 @@ def test_a_stale_task_leaves_the_work_to_the_newer_one(lms_learner, question, in
     assert passback.attempt(post.pk, post.generation - 1) == "superseded"
     assert passback.attempt(post.pk, post.generation) == "sent"
     assert Grade.objects.get(pk=grade.pk).released
+
+
+# Line items no launch has named -------------------------------------------------------------
+
+
+def reader(client, tool_urls, platform, question, *, manage: bool = True):
+    """A learner who only ever opened the lesson from the platform, never the graded link."""
+    response = launch(client, tool_urls, platform, claims=lambda c: {
+        **c, LTI + "custom": {"target": f"lesson:{question.lesson.slug}"},
+        **platform.ags_claim(manage=manage),
+    })
+    assert response.status_code == 302
+    client.logout()
+    assert not LtiLineItem.objects.exists()
+    return LtiUser.objects.get(sub="learner-1").auth_user
+
+
+def place(tool_urls, platform, question) -> None:
+    """The instructor opens the question's placed link once; the platform sent no line item."""
+    response = launch(Client(), tool_urls, platform, sub="teacher-1",
+                      roles=["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+                      claims=lambda c: {
+                          **c, LTI + "custom": {"target": f"question:{question.slug}"},
+                          LTI + "resource_link": {"id": "link-2", "title": "Question"},
+                          **platform.ags_claim(),
+                      })
+    assert response.status_code == 302
+
+
+def test_a_line_item_only_the_platform_knows_is_looked_up_and_scored(
+        client, tool_urls, platform, question, instructor):
+    learner = reader(client, tool_urls, platform, question)
+    platform.add_line_item("column-7", resourceId=f"q-{question.slug}", scoreMaximum=10)
+    release(make_submission(learner, question), instructor)
+    assert platform.scores == []  # nothing asked during the release itself
+    run_worker()
+    item = LtiLineItem.objects.get()
+    assert item.url == platform.lineitem_url("column-7")
+    assert item.resource_id == f"q-{question.slug}"
+    [score] = platform.scores
+    assert score.path == "/course-101/lineitems/column-7/scores"
+    assert score.body["scoreGiven"] == 7.0
+    assert ScorePost.objects.get().status == ScorePost.Status.SENT
+    assert len(platform.line_items) == 1  # found, not made again
+
+
+def test_a_placed_activity_without_a_line_item_gets_one_made_for_its_link(
+        client, tool_urls, platform, question, instructor):
+    learner = reader(client, tool_urls, platform, question)
+    place(tool_urls, platform, question)
+    release(make_submission(learner, question), instructor)
+    run_worker()
+    [made] = platform.line_items
+    assert made["resourceId"] == f"q-{question.slug}" and made["resourceLinkId"] == "link-2"
+    assert made["scoreMaximum"] == 10 and made["tag"] == "critical-path"
+    [score] = platform.scores
+    assert score.path == urlsplit(made["id"]).path + "/scores"
+    assert LtiLineItem.objects.get().resource_link.id_on_platform == "link-2"
+
+
+@pytest.mark.parametrize("case", ["not placed", "may not manage"])
+def test_nothing_is_made_for_an_activity_not_placed_or_without_the_right_to_manage(
+        client, tool_urls, platform, question, instructor, case):
+    learner = reader(client, tool_urls, platform, question)
+    if case == "may not manage":
+        place(tool_urls, platform, question)
+        LtiContext.objects.update(can_manage_lineitems=False, can_query_lineitems=True)
+    release(make_submission(learner, question), instructor)
+    run_worker()
+    assert platform.line_items == [] and platform.scores == []
+    assert not ScorePost.objects.exists()
+    [result] = DBTaskResult.objects.filter(task_path="lti.tasks.find_line_item")
+    assert result.return_value == "none"
+
+
+def test_a_failing_line_item_service_is_tried_again_then_given_up(
+        client, tool_urls, platform, question, instructor, fast_retries):
+    learner = reader(client, tool_urls, platform, question)
+    platform.add_line_item("column-7", resourceId=f"q-{question.slug}")
+    platform.fail(503, 2)
+    release(make_submission(learner, question), instructor)
+    for _ in range(3):
+        run_worker()
+    # Two failures, then the third try found it and the score went out.
+    assert [s.path for s in platform.scores] == ["/course-101/lineitems/column-7/scores"]
+    results = DBTaskResult.objects.filter(task_path="lti.tasks.find_line_item")
+    assert sorted(r.return_value for r in results) == ["found", "retrying", "retrying"]

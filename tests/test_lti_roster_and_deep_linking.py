@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 import jwt
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 from jwt.algorithms import RSAAlgorithm
 from lti_tool.models import LtiUser
 
@@ -149,3 +151,47 @@ def test_a_roster_the_platform_will_not_give_leaves_the_section_as_it_was(
     run_worker()
     assert Section.objects.get().memberships.count() == 1
     assert "500" in CourseLink.objects.get().last_error
+
+
+def test_a_failing_roster_is_tried_again_then_synced_from_the_page(
+        client, course, tool_urls, platform, settings):
+    settings.LTI_PASSBACK_BACKOFF_SECONDS = 0
+    settings.LTI_PASSBACK_ATTEMPTS = 2
+    platform.members = [member("teacher-1", "Grace Hopper", [INSTRUCTOR]),
+                        member("learner-2", "Alan Turing", [LEARNER])]
+    platform.fail(500, 10)
+    launch(client, tool_urls, platform, sub="teacher-1", roles=[INSTRUCTOR])
+    run_worker()  # the second try is due at once here, so one batch runs both
+    tries = DBTaskResult.objects.filter(task_path="lti.tasks.sync_roster")
+    assert [(r.args_kwargs["args"], r.return_value) for r in tries.order_by("enqueued_at")] == [
+        ([link_context()], -1), ([link_context(), 2], -1)]
+    link = CourseLink.objects.get()
+    assert link.last_error.startswith("Try 2:") and "trying again" not in link.last_error
+    assert link.synced_at is None
+
+    page = client.get(reverse("lti:passbacks")).content.decode()
+    assert "Course rosters" in page and "Try 2:" in page
+    platform.fail(0, 0)
+    response = client.post(reverse("lti:sync_roster", args=[link.pk]), follow=True)
+    assert "Reading the roster of Distributed Systems 101 again" in response.content.decode()
+    run_worker()
+    link.refresh_from_db()
+    assert link.synced_at is not None and link.last_error == ""
+    assert Section.objects.get().memberships.count() == 2
+
+
+def link_context() -> int:
+    return CourseLink.objects.get().context_id
+
+
+def test_syncing_a_roster_by_role(client, learner, course, tool_urls, platform):
+    launch(client, tool_urls, platform, sub="teacher-1", roles=[INSTRUCTOR])
+    link = CourseLink.objects.get()
+    url = reverse("lti:sync_roster", args=[link.pk])
+    assert Client().post(url).status_code == 302  # to the login page
+    learner_client = Client()
+    learner_client.force_login(learner)
+    assert learner_client.post(url).status_code == 403
+    assert client.post(url).status_code == 302
+    assert client.post(reverse("lti:sync_roster", args=[999])).status_code == 404
+    assert client.get(url).status_code == 405

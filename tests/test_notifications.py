@@ -4,10 +4,12 @@ Django's e-mail backend, each kind switched off by its own setting."""
 from __future__ import annotations
 
 import io
+import smtplib
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -150,3 +152,53 @@ def test_the_settings_page(learner, instructor):
     staff = Client()
     staff.force_login(instructor)
     assert "regrade_requested" in staff.get(url).context["form"].fields
+
+
+class FlakyBackend(BaseEmailBackend):
+    """A mail server that refuses the first ``failures`` messages, then delivers."""
+
+    failures = 0
+
+    def send_messages(self, messages):
+        if FlakyBackend.failures > 0:
+            FlakyBackend.failures -= 1
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        mail.outbox.extend(messages)
+        return len(messages)
+
+
+@pytest.fixture
+def flaky_mail(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
+    settings.NOTIFICATION_BACKOFF_SECONDS = 0
+    settings.NOTIFICATION_ATTEMPTS = 3
+    return FlakyBackend
+
+
+def test_a_mail_server_that_refuses_is_tried_again_until_it_delivers(learner, instructor,
+                                                                     flaky_mail):
+    flaky_mail.failures = 2
+    submission = make_submission(learner, make_question(max_score=10))
+    grading.save_and_release(submission=submission, grader=instructor, score=Decimal("7"),
+                             criteria=[], feedback="", expected_version=0)
+    run_worker()  # the retries are due at once here, so one batch runs all three tries
+    [message] = mail.outbox
+    assert message.to == ["ada@example.org"]
+    tries = DBTaskResult.objects.filter(task_path="notifications.tasks.send_notification")
+    assert sorted(t.return_value for t in tries) == [False, False, True]
+
+
+def test_a_mail_server_that_never_delivers_is_given_up_after_the_last_try(
+        learner, instructor, flaky_mail, caplog):
+    flaky_mail.failures = 10
+    submission = make_submission(learner, make_question(max_score=10))
+    grade = grading.save_and_release(submission=submission, grader=instructor,
+                                     score=Decimal("7"), criteria=[], feedback="",
+                                     expected_version=0).grade
+    run_worker()
+    assert mail.outbox == []
+    assert DBTaskResult.objects.filter(
+        task_path="notifications.tasks.send_notification").count() == 3
+    assert "Gave up on a grade_released e-mail" in caplog.text
+    grade.refresh_from_db()
+    assert grade.released  # the grade never depends on the mail
