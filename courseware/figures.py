@@ -12,11 +12,15 @@ again, at the figure's anchor) and the htmx request (only the drawing).
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.http import QueryDict
 
 MARKER = re.compile(r"^\[\[figure ([a-z0-9]+(?:-[a-z0-9]+)*)\]\]$", re.MULTILINE)
@@ -71,3 +75,17 @@ def split(html: str) -> list[Part]:
         name = pieces[index + 1] if index + 1 < len(pieces) else ""
         parts.append(Part(html=pieces[index], figure=name))
     return parts
+
+
+FRAME_TEMPLATE = "courseware/_figure.html"
+
+
+def source_digest(figure: Figure) -> str:
+    """A digest of everything a figure's drawing is made from besides its inputs and the
+    content: its templates and the module that computes it. A drawing kept in the shared cache
+    under it is never served by a release that draws the figure differently."""
+    folders = [Path(folder) for folder in settings.TEMPLATES[0]["DIRS"]]
+    sources = [Path(inspect.getfile(figure.context))]
+    for name in (FRAME_TEMPLATE, figure.template):
+        sources += [folder / name for folder in folders if (folder / name).is_file()]
+    return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]

@@ -1,3 +1,4 @@
+import json
 import logging
 import uuid
 from typing import cast
@@ -8,12 +9,23 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from config.http import HtmxHttpRequest
-from courseware import content, embeds, figures, handins, mastery, problems, services
+from courseware import (
+    content,
+    embeds,
+    figures,
+    handins,
+    mastery,
+    problems,
+    services,
+    versioning,
+)
 from courseware.checks import learner_order, state_of
 from courseware.forms import AnswerForm, NewNumbersForm, ProblemAnswerForm, QuickCheckForm
 from courseware.models import Problem, ProblemAnswer, ProblemInstance, Question, QuickCheck
@@ -78,7 +90,7 @@ def lesson_context(request: HtmxHttpRequest, entry: content.LessonContent) -> di
         "checks": quick_check_entries(request, entry.quick_checks),
         "problems": problem_entries(request, entry.problems),
     }
-    context["body_parts"] = body_parts(request, lesson)
+    context["body_parts"] = body_parts(request, lesson, entry.version)
     embed = embeds.get(lesson.embed)
     if embed is not None:
         context.update(embed.context(request), embed_template=embed.template)
@@ -88,26 +100,40 @@ def lesson_context(request: HtmxHttpRequest, entry: content.LessonContent) -> di
     return context
 
 
-def figure_entry(request: HtmxHttpRequest, lesson, name: str) -> dict | None:
+def figure_html(request: HtmxHttpRequest, lesson, name: str, *, part: str = "",
+                version: str | None = None) -> str | None:
+    """A figure drawn for this request's inputs (only its ``part``, if named), or None for an
+    unknown figure. A drawing depends on nothing but its inputs, the content and its code, so
+    each is drawn once for every server and kept in the shared cache."""
     figure = figures.get(name)
     if figure is None:
         return None
-    return {
-        "figure": figure,
-        "fig": figure.context(request.GET),
-        "figure_action": lesson.get_absolute_url(),
-        "figure_endpoint": reverse("courseware:figure", args=[lesson.slug, name]),
-    }
+    template = f"{figures.FRAME_TEMPLATE}#{part}" if part else figures.FRAME_TEMPLATE
+
+    def draw() -> str:
+        return render_to_string(template, {
+            "figure": figure,
+            "fig": figure.context(request.GET),
+            "figure_action": lesson.get_absolute_url(),
+            "figure_endpoint": reverse("courseware:figure", args=[lesson.slug, name]),
+        })
+
+    inputs = json.dumps(sorted(request.GET.lists()))
+    html = versioning.read_through(
+        f"figure:{lesson.slug}:{name}:{part}:{figures.source_digest(figure)}:{inputs}", draw,
+        version=version)
+    return mark_safe(html)  # noqa: S308 - rendered by our own template, escaped there
 
 
-def body_parts(request: HtmxHttpRequest, lesson) -> list[dict]:
+def body_parts(request: HtmxHttpRequest, lesson, version: str | None = None) -> list[dict]:
     """The lesson's body cut at its figures, each figure drawn for this request's inputs."""
     parts = []
     for part in figures.split(lesson.body_html):
-        entry = figure_entry(request, lesson, part.figure) if part.figure else None
-        if part.figure and entry is None:
+        html = figure_html(request, lesson, part.figure, version=version) if part.figure \
+            else None
+        if part.figure and html is None:
             logger.warning("lesson %s places an unknown figure %r", lesson.slug, part.figure)
-        parts.append({"html": part.html, "figure": entry})
+        parts.append({"html": part.html, "figure": html})
     return parts
 
 
@@ -121,10 +147,10 @@ def figure(request: HtmxHttpRequest, slug: str, name: str) -> HttpResponse:
     if not request.htmx:
         query = request.GET.urlencode()
         return redirect(f"{lesson.get_absolute_url()}{'?' + query if query else ''}#fig-{name}")
-    found = figure_entry(request, lesson, name)
+    found = figure_html(request, lesson, name, part="out")
     if found is None:
         raise Http404("No such figure")
-    return render(request, "courseware/_figure.html#out", found)
+    return HttpResponse(found)
 
 
 @require_safe

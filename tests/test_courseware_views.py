@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.roles import INSTRUCTORS
 from config.context_processors import is_instructor
-from courseware import figures, versioning
+from courseware import figures, lesson_figures, versioning
 from courseware.models import (
     ContentSource,
     Lesson,
@@ -428,11 +428,37 @@ def test_a_lesson_is_read_once_and_kept_under_the_content_version(
     # The kept body places a figure; the figure is drawn for this request's inputs.
     kept_lesson.body_html = "<p>The kept body.</p>\n<p>[[figure request-timeline]]</p>"
     cache.set(content_key(f"lesson:{lesson.slug}"), (kept_lesson, questions, checks, problems))
-    # A visitor's page reads the version, the kept content and the lesson's drills: no query of
-    # lessons, questions or options.
-    with django_assert_max_num_queries(3):
-        page = lesson_page(client, lesson.slug, {"timeline-callee_ms": "900"})
+    page = lesson_page(client, lesson.slug, {"timeline-callee_ms": "900"})
     assert "The kept body." in page and "The user waits 940 ms" in page
+    # Once drawn for these inputs, a visitor's page reads the version, the kept content, the
+    # lesson's drills and the kept drawing: no query of lessons, questions or options.
+    with django_assert_max_num_queries(4):
+        again = lesson_page(client, lesson.slug, {"timeline-callee_ms": "900"})
+    assert drawing(again) == drawing(page)
+
+
+def drawing(page: str) -> str:
+    return re.search(r'<figure class="lesson-figure".*?</figure>', page, re.S).group()
+
+
+def test_a_figure_is_drawn_once_per_set_of_inputs(client, course, monkeypatch):
+    lesson = Lesson.objects.get(slug="two-styles")
+    url = reverse("courseware:figure", args=[lesson.slug, "request-timeline"])
+    inputs = {"timeline-callee_ms": "700"}
+    first = lesson_page(client, lesson.slug, inputs)
+    fragment = client.get(url, inputs, headers={"HX-Request": "true"}).content.decode()
+    assert "The user waits 740 ms" in first and "The user waits 740 ms" in fragment
+    assert "<form" not in fragment  # only the drawing comes back to htmx
+
+    def refuse(**kwargs):
+        raise AssertionError("the figure was computed again")
+
+    monkeypatch.setattr(lesson_figures, "request_timeline", refuse)
+    assert drawing(lesson_page(client, lesson.slug, inputs)) == drawing(first)
+    assert client.get(url, inputs, headers={"HX-Request": "true"}).content.decode() == fragment
+    # New inputs are a new drawing.
+    with pytest.raises(AssertionError, match="computed again"):
+        lesson_page(client, lesson.slug, {"timeline-callee_ms": "650"})
 
 
 def test_an_edit_is_shown_at_once_although_the_old_content_is_kept(client, course):
