@@ -3,7 +3,9 @@
 Plain Python: the geometry and the figures are computed here and the template only draws them,
 so the same picture (and its text alternative) serves the live preview, the feedback and tests.
 Sync arrows are solid, async ones dashed, calls not decided yet dotted; the sync calls the user
-waits behind, the critical path, are highlighted and numbered in the text alternative.
+waits behind, the critical path, are highlighted and numbered in the text alternative. A drill's
+design comes from its key and the choices made; a learner's own workflow from its rows, whose
+structure alone decides the path.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from drills import grading
+from drills import grading, workflow
 
 LANE_WIDTH = 124
 TOP = 56
@@ -70,6 +72,10 @@ class Diagram:
     hop_failure: float
     hop_p99_ms: int
     undecided: int
+    # False where nobody knows the hops' latency or failure rate: only hops and path are shown.
+    figures: bool = True
+    # Rows that do not name two different services yet, so have no arrow.
+    left_out: int = 0
 
     @property
     def path(self) -> tuple[Arrow, ...]:
@@ -112,6 +118,9 @@ class Diagram:
             text += f" Not waited for: {', '.join(rest)}."
         if self.undecided:
             text += f" {self.undecided} call{'s' if self.undecided != 1 else ''} not decided yet."
+        if self.left_out:
+            text += (f" {self.left_out} interaction{'s' if self.left_out != 1 else ''} not drawn "
+                     "yet: each needs two different services.")
         return text
 
 
@@ -165,4 +174,50 @@ def draw(items: Sequence[grading.KeyItem], choices: Mapping[str, str], *, entry:
         width=2 * MARGIN + LANE_WIDTH * len(lanes), height=y + MARGIN,
         hops=grading.count_critical_sync_hops(items, decided), hop_failure=hop_failure,
         hop_p99_ms=hop_p99_ms, undecided=sum(1 for i in items if i.key not in decided),
+    )
+
+
+def draw_workflow(rows: Sequence[workflow.Row], *, title: str = "Your design") -> Diagram:
+    """The diagram of a learner's own workflow from its rows as typed, numbered as the rows are.
+
+    The path is the one ``workflow.on_path`` finds in the rows' structure. Nothing is known about
+    the learner's services, so the diagram carries no latency or failure figures. A service
+    named twice with different capitals or spaces is one lane.
+    """
+    lanes_by_name: dict[str, str] = {}
+
+    def lane(name: str) -> str:
+        return lanes_by_name.setdefault(name.casefold(), name)
+
+    drawn = [(index, row) for index, row in enumerate(rows)
+             if row is not None and workflow.is_drawn(row)]
+    calls = [(index, row, lane(workflow.text_of(row, "caller")),
+              lane(workflow.text_of(row, "callee"))) for index, row in drawn]
+    lanes = tuple(Lane(name, MARGIN + LANE_WIDTH // 2 + i * LANE_WIDTH)
+                  for i, name in enumerate(lanes_by_name.values()))
+    x = {item.name: item.x for item in lanes}
+    waited = workflow.on_path(rows)
+    arrows: list[Arrow] = []
+    y = TOP + ROW // 2
+    undecided = 0
+    for index, row, caller, callee in calls:
+        entry = bool(row.get("entry"))
+        style = str(row.get("style") or "")
+        if entry:
+            # The user's request always waits; the form says so if it is marked otherwise.
+            style = grading.SYNC
+        elif style not in grading.CHOICES:
+            style = UNDECIDED
+            undecided += 1
+        arrows.append(Arrow(
+            index + 1, caller, callee, style, y, x[caller], x[callee],
+            waited_for=index in waited and style == grading.SYNC, entry=entry,
+        ))
+        y += ROW
+    left_out = sum(1 for row in rows if not workflow.is_blank(row) and not workflow.is_drawn(row))
+    return Diagram(
+        title=title, lanes=lanes, arrows=tuple(arrows),
+        width=2 * MARGIN + LANE_WIDTH * len(lanes), height=y + MARGIN,
+        hops=workflow.count_hops(rows), hop_failure=grading.HOP_FAILURE_RATE, hop_p99_ms=0,
+        undecided=undecided, figures=False, left_out=left_out,
     )

@@ -197,7 +197,6 @@ class WorkflowRowForm(forms.Form):
             "max_length": "Keep the reason to %(limit_value)d characters (it has %(show_value)d).",
         },
     )
-    critical = forms.BooleanField(label="On the user's critical path", required=False)
     after = forms.IntegerField(
         label="Made while handling interaction (number; blank: the user's request)",
         required=False, min_value=1, max_value=50,
@@ -210,6 +209,14 @@ class WorkflowRowForm(forms.Form):
         widget=forms.CheckboxInput(attrs={"aria-describedby": "entry-help"}),
     )
 
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        caller, callee = data.get("caller", ""), data.get("callee", "")
+        if caller and callee and caller.casefold() == callee.casefold():
+            self.add_error("callee", "A call goes from one service to another: name the service "
+                           "that is called, not the caller again.")
+        return data
+
     def focus(self) -> None:
         """Put the cursor in this row's first box when the page loads."""
         self.fields["caller"].widget.attrs["autofocus"] = True
@@ -219,6 +226,7 @@ ROW_FIELDS = tuple(WorkflowRowForm.base_fields)
 
 
 class BaseWorkflowRowFormSet(BaseFormSet):
+    structure_problems: list[workflow.Problem] = []
     default_error_messages = {
         **BaseFormSet.default_error_messages,
         "too_few_forms": "Add at least one interaction to your workflow.",
@@ -239,35 +247,44 @@ class BaseWorkflowRowFormSet(BaseFormSet):
         super().clean()
         if any(form.errors for form in self.forms):
             return
-        rows = self.rows()
-        problems = workflow.structure_errors(rows)
-        for index, row in enumerate(rows):
-            if row.get("entry") and row.get("style") != grading.SYNC:
-                problems.append(f"Interaction {index + 1} is the user's own request, which "
-                                "always waits for its reply: mark it sync.")
-        if problems:
-            raise forms.ValidationError(problems)
+        # Checked on the rows as the learner numbered them, empty ones included, so that every
+        # message names the numbers on the page; each shows on the rows it is about.
+        self.structure_problems = workflow.structure_errors(self.numbered_rows())
+        for problem in self.structure_problems:
+            for index in problem.rows:
+                self.forms[index].add_error(problem.field, problem.message)
+
+    def numbered_rows(self) -> list[dict | None]:
+        """The cleaned rows in the order shown; None for a row left empty or marked for removal."""
+        deleted = set(map(id, self.deleted_forms))
+        return [
+            {name: form.cleaned_data[name] for name in ROW_FIELDS}
+            if form.has_changed() and id(form) not in deleted else None
+            for form in self.forms
+        ]
+
+    def remove_marked(self) -> tuple[list[dict], list[int]]:
+        """The rows as typed, without validating them, less those marked for removal.
+
+        Every "made while handling" number follows the row it named to its new place; the new
+        numbers of rows whose own call was removed come back too (see ``workflow.compact``).
+        """
+        return workflow.compact([
+            None if form["DELETE"].value() else {name: form[name].value() for name in ROW_FIELDS}
+            for form in self.forms
+        ])
 
     def typed_rows(self) -> list[dict]:
         """The rows as they were typed, without validating them, less those marked for removal."""
-        return [
-            {name: form[name].value() for name in ROW_FIELDS}
-            for form in self.forms
-            if not form["DELETE"].value()
-        ]
+        return self.remove_marked()[0]
 
     def removed_index(self) -> int | None:
         """The first row marked for removal, where the cursor goes once it is gone."""
         return next((i for i, form in enumerate(self.forms) if form["DELETE"].value()), None)
 
     def rows(self) -> list[dict]:
-        """The filled-in rows of a valid formset, in order."""
-        deleted = set(map(id, self.deleted_forms))
-        return [
-            {name: form.cleaned_data[name] for name in ROW_FIELDS}
-            for form in self.forms
-            if form.has_changed() and id(form) not in deleted
-        ]
+        """The filled-in rows of a valid formset, in order, numbered without the empty ones."""
+        return workflow.compact(self.numbered_rows())[0]
 
 
 WorkflowRowFormSet = formset_factory(
@@ -339,6 +356,7 @@ def validate_workflow(form: WorkflowForm, formset: BaseWorkflowRowFormSet) -> bo
 
 # Short names for the top-of-form summary, where the field's own label would be too long.
 SUMMARY_NAMES = {"name": "Workflow name", "proposal": "Which hop to make async"}
+ROW_SUMMARY_NAMES = {"after": "Made while handling", "exchange": "What is exchanged"}
 
 
 def error_summary(form: WorkflowForm, formset) -> list[tuple[str, str]]:
@@ -354,13 +372,25 @@ def error_summary(form: WorkflowForm, formset) -> list[tuple[str, str]]:
     for error in formset.non_form_errors():
         target = rows[0]["caller"].id_for_label if rows else f"id_{formset.prefix}-0-caller"
         items.append((str(error), target))
+    # A problem shared by several rows (a cycle) is listed once, at its first row.
+    structural = {problem.message for problem in getattr(formset, "structure_problems", [])}
+    shown: set[str] = set()
     for number, row in enumerate(rows, start=1):
         for name, errors in row.errors.items():
             field = row.fields.get(name)
             if field is None:
                 continue
-            items.append((f"Interaction {number}, {field.label or name.title()}: {errors[0]}",
-                          row[name].id_for_label))
+            if errors[0] in structural:
+                # These already name their rows.
+                if errors[0] in shown:
+                    continue
+                shown.add(errors[0])
+                message = errors[0]
+            else:
+                label = ROW_SUMMARY_NAMES.get(name) or field.label or name.title()
+                message = f"Interaction {number}, {label}: {errors[0]}"
+            # A group of radios has no single id to jump to: its first radio stands for it.
+            items.append((message, row[name].id_for_label or f"{row[name].auto_id}_0"))
     for error in form.errors.get("proposal", []):
         items.append((f"{SUMMARY_NAMES['proposal']}: {error}", form["proposal"].id_for_label))
     return items

@@ -1,3 +1,4 @@
+import dataclasses
 import uuid
 
 from django.contrib import messages
@@ -365,28 +366,49 @@ def attempt(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 
 def own_context(request: HtmxHttpRequest, *, form: WorkflowForm, formset, rows: list[dict],
                 **extra) -> dict:
-    hops = workflow.count_hops(rows)
     submissions = []
     question = services.own_workflow_question()
     if request.user.is_authenticated and question is not None and handins.is_open():
-        submissions = handins.desk().recent(learner=request.user, item=question, limit=10)
+        submissions = [
+            shown_from_rows(receipt) for receipt in
+            handins.desk().recent(learner=request.user, item=question, limit=10)
+        ]
     return {
         "form": form,
         "formset": formset,
-        "hops": hops,
-        "over_limit": workflow.over_limit(hops),
         "max_rows": MAX_OWN_ROWS,
         "row_count": formset.total_form_count(),
         "question_missing": question is None,
         "submissions": submissions,
-        "max_sync_hops": grading.MAX_SYNC_HOPS,
+        **own_design(rows),
         **extra,
     }
 
 
+def own_design(rows: list[dict]) -> dict:
+    """The hop count and the drawing of the rows as typed, or what keeps them from being drawn."""
+    problems = workflow.structure_errors(rows)
+    hops = workflow.count_hops(rows)
+    return {
+        "hops": hops,
+        "over_limit": workflow.over_limit(hops),
+        "max_sync_hops": grading.MAX_SYNC_HOPS,
+        "problems": problems,
+        "row_problems": workflow.problems_by_row(problems),
+        "diagram": None if problems else diagram.draw_workflow(rows),
+    }
+
+
+def shown_from_rows(receipt: handins.Receipt) -> handins.Receipt:
+    """A hand-in with its path worked out from its rows' structure, as every page shows it."""
+    text = workflow.payload_text(receipt.payload)
+    return receipt if text is None else dataclasses.replace(receipt, answer=text)
+
+
 def render_builder(request: HtmxHttpRequest, context: dict, status: int = 200) -> HttpResponse:
     if request.htmx:
-        return render(request, "drills/own_workflow.html#builder", context)
+        # The drawing sits outside the form, in the side column: it comes along out of band.
+        return render(request, "drills/own_workflow.html#builder", {**context, "design_oob": True})
     return render(request, "drills/own_workflow.html", context, status=status)
 
 
@@ -447,18 +469,31 @@ def own_add_row(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def own_update(request: HtmxHttpRequest) -> HttpResponse:
     formset = row_formset(request.POST)
-    rows, removed = formset.typed_rows(), formset.removed_index()
+    (rows, orphans), removed = formset.remove_marked(), formset.removed_index()
     focus = None if removed is None or not rows else min(removed, len(rows) - 1)
-    return redraw_builder(request, WorkflowForm(request.POST).typed(), rows, focus=focus)
+    notice = ""
+    if orphans:
+        numbers = " and ".join(str(n) for n in orphans)
+        plural = len(orphans) > 1
+        notice = (f"Interaction{'s' if plural else ''} {numbers} {'were' if plural else 'was'} "
+                  "made while handling the one you removed, so now "
+                  f"{'they hang' if plural else 'it hangs'} off the user's request. Give "
+                  f"{'them' if plural else 'it'} another number if that is not right.")
+    return redraw_builder(request, WorkflowForm(request.POST).typed(), rows, focus=focus,
+                          notice=notice)
 
 
 @require_POST
 def own_preview(request: HtmxHttpRequest) -> HttpResponse:
-    hops = workflow.count_hops(row_formset(request.POST).typed_rows())
-    return render(request, "drills/own_workflow.html#hop-count", {
-        "hops": hops, "over_limit": workflow.over_limit(hops),
-        "max_sync_hops": grading.MAX_SYNC_HOPS,
-    })
+    """The learner's design drawn from the rows as typed; nothing is checked or stored.
+
+    Over htmx the hop count comes back with the drawing out of band. Without JavaScript the
+    builder is drawn again with the rows kept and the drawing beside them.
+    """
+    rows = row_formset(request.POST).typed_rows()
+    if request.htmx:
+        return render(request, "drills/own_workflow.html#live", own_design(rows))
+    return redraw_builder(request, WorkflowForm(request.POST).typed(), rows, focus=None)
 
 
 @require_POST
@@ -472,6 +507,9 @@ def own_hand_in(request: HtmxHttpRequest) -> HttpResponse:
         shown = formset if formset.total_form_count() else row_formset()
         context = own_context(request, form=form, formset=shown, rows=formset.typed_rows(),
                               invalid=True, errors=errors)
+        if formset.structure_problems:
+            # Already on the rows' own fields, as form errors.
+            context["row_problems"] = {}
         return render_builder(request, context, status=422)
     rows = formset.rows()
     draft = {"name": form.cleaned_data["name"], "rows": rows,

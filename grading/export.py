@@ -143,6 +143,6 @@ def submission_row(submission: Submission, anonymous: set[int] | None = None) ->
         _when(grade.released_at) if grade else "",
         grade.graded_by.username if grade and grade.graded_by else "",
         "; ".join(grade.labels(grade.criteria_met)) if grade else "",
-        submission.answer,
+        submission.shown_answer,
         grade.feedback_markdown if grade else "",
     ]

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from courseware.models import Question, Section
 from courseware.rendering import render_markdown
+from drills import workflow
 from drills.models import Attempt, Drill
 
 
@@ -119,6 +120,14 @@ class Submission(models.Model):
         if self.question_id:
             return Decimal(self.answered_question.max_score)
         return Decimal(self.drill_attempt.total)
+
+    @property
+    def shown_answer(self) -> str:
+        """The answer as every page shows it. An own workflow is written out again from its
+        rows, so one handed in while the builder still let a tick set the path shows the path
+        its structure gives, as newer ones do."""
+        text = workflow.payload_text(self.payload) if isinstance(self.payload, dict) else None
+        return text or self.answer
 
     @property
     def released_grade(self):

@@ -140,6 +140,12 @@ def test_the_own_workflow_builder(open_page, width):
     page.goto("/drills/own/")
     assert_accessible(page, "own-workflow builder")
 
+    page.locator("#id_rows-0-caller").fill("Web")
+    page.locator("#id_rows-0-callee").fill("Orders")
+    page.locator("label[for='id_rows-0-style_0']").click()
+    expect(page.locator("#own-design .design-arrow")).to_have_count(1)
+    assert_accessible(page, "own-workflow builder with its design drawn")
+
     page.get_by_role("button", name="Add an interaction").click()
     expect(page.locator("#id_rows-1-caller")).to_be_focused()
     page.locator("#id_rows-1-caller").fill("Orders")

@@ -146,11 +146,25 @@ def test_learner_completes_a_drill_retries_and_sees_the_history(page, screenshot
     assert page.js_errors == []
 
 
+def box_top(locator) -> float:
+    box = locator.bounding_box()
+    assert box is not None, "not laid out"
+    return box["y"]
+
+
 def test_a_drill_works_on_a_phone(page, screenshot):
     page.set_viewport_size(PHONE)
     page.goto("/drills/request-a-ride/")
     screenshot(page, "drill-form-390", full_page=False)
+    screenshot(page, "drill-form-full-390")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # The choices come before the drawing of the design, which follows the form.
+    first_choice = page.locator(".interaction-list .btn-choice").first
+    drawing = page.locator("#design-live")
+    assert box_top(first_choice) < box_top(drawing)
+    assert box_top(page.get_by_role("button", name="Check my answers")) < box_top(drawing)
+    drawing.scroll_into_view_if_needed()
+    screenshot(page, "drill-design-390", full_page=False)
     for key in ["rides-payments", "rides-fraud", "rides-dispatch", "dispatch-locations",
                 "dispatch-offer", "dispatch-rider-push", "rides-marketplace"]:
         choose(page, key, "sync", slug="request-a-ride")
@@ -281,30 +295,56 @@ def test_own_workflow_is_built_with_htmx_and_handed_in(page, screenshot):
     page.goto("/drills/own/")
     page.get_by_label("Name your workflow").fill("Check in for a flight")
 
-    def fill_row(index, caller, callee, style, why, critical):
+    def fill_row(index, caller, callee, style, why, after=""):
         page.locator(f"#id_rows-{index}-caller").fill(caller)
         page.locator(f"#id_rows-{index}-callee").fill(callee)
         page.locator(f"label[for='id_rows-{index}-style_{0 if style == 'sync' else 1}']").click()
         page.locator(f"#id_rows-{index}-justification").fill(why)
-        if critical:
-            page.locator(f"#id_rows-{index}-critical").check()
+        if after:
+            page.locator(f"#id_rows-{index}-after").fill(after)
+            # A text or number box reports its change when the cursor leaves it.
+            page.keyboard.press("Tab")
 
-    fill_row(0, "Check-in", "Bookings", "sync", "Must find the booking", True)
+    design = page.locator("#own-design")
+    expect(design).to_contain_text("Name the two services of an interaction")
+    fill_row(0, "Check-in", "Bookings", "sync", "Must find the booking")
     counter = page.locator("#hop-count")
     expect(counter).to_contain_text("1 sync hop on the critical path")
+    # The drawing follows each change, from the rows' structure alone.
+    expect(design.locator(".design-waited:not(.design-entry)")).to_have_count(1)
+    expect(design).to_contain_text("The user waits behind 1 sync call: 1. Check-in → Bookings.")
     page.get_by_role("button", name="Add an interaction").click()
     expect(page.locator("#id_rows-1-caller")).to_be_focused()
     expect(page.locator("#id_rows-TOTAL_FORMS")).to_have_value("2")
     expect(page.locator("#own-add")).to_contain_text("2 of at most 20")
-    fill_row(1, "Check-in", "Seats", "sync", "The passenger picks a seat", True)
+    fill_row(1, "Check-in", "Seats", "sync", "The passenger picks a seat")
     page.get_by_role("button", name="Add an interaction").click()
-    fill_row(2, "Check-in", "Loyalty", "sync", "Show the status on the pass", True)
+    fill_row(2, "Check-in", "Loyalty", "sync", "Show the status on the pass")
     expect(counter).to_contain_text("3 sync hops on the critical path")
     expect(counter).to_contain_text("more than 2")
     page.get_by_role("button", name="Add an interaction").click()
-    fill_row(3, "Check-in", "Analytics", "async", "Bookkeeping", False)
+    fill_row(3, "Check-in", "Analytics", "async", "Bookkeeping")
+    expect(design.locator(".design-arrow")).to_have_count(4)
+    expect(design.locator(".design-async")).to_have_count(1)
+    expect(design).to_contain_text("no made-up latency or failure figures")
     expect(page.locator("#id_rows-0-caller")).to_have_value("Check-in")
     screenshot(page, "drill-own-1280")
+    # Beside the form on a wide screen: the drawing starts level with the builder.
+    assert box_top(design) < box_top(page.get_by_role("button", name="Hand in for grading"))
+    assert design.bounding_box()["x"] > page.locator("#own-form").bounding_box()["x"] + 400
+
+    # A cycle cannot be drawn; the drawing says which rows to fix, and comes back once fixed.
+    fill_row(3, "Check-in", "Analytics", "async", "Bookkeeping", after="4")
+    expect(design).to_contain_text("cannot be drawn until this is fixed")
+    expect(design).to_contain_text("Interaction 4 is made while handling itself")
+    expect(design.locator("svg")).to_have_count(0)
+    expect(counter).to_contain_text("not counted until the rows named")
+    screenshot(page, "drill-own-cycle-1280", full_page=False)
+    design.get_by_role("link", name=re.compile("^Interaction 4 is made")).click()
+    expect(page.locator("#id_rows-3-after")).to_be_focused()
+    page.locator("#id_rows-3-after").fill("")
+    page.locator("#id_rows-3-justification").focus()
+    expect(design.locator(".design-arrow")).to_have_count(4)
 
     page.get_by_role("button", name="Hand in for grading").click()
     errors = page.locator("#own-errors")
@@ -336,6 +376,26 @@ def test_own_workflow_is_built_with_htmx_and_handed_in(page, screenshot):
     assert page.js_errors == []
 
 
+def test_on_a_phone_the_builder_shows_the_rows_before_the_drawing(page, screenshot):
+    page.set_viewport_size(PHONE)
+    page.goto("/drills/own/")
+    page.get_by_label("Name your workflow").fill("Order a pizza")
+    page.locator("#id_rows-0-caller").fill("App")
+    page.locator("#id_rows-0-callee").fill("Orders")
+    page.locator("label[for='id_rows-0-style_0']").click()
+    design = page.locator("#own-design")
+    expect(design.locator(".design-arrow")).to_have_count(1)
+    first_control = page.locator("#id_rows-0-caller")
+    assert box_top(first_control) < box_top(design)
+    assert box_top(page.get_by_role("button", name="Hand in for grading")) < box_top(design)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "drill-own-rows-390", full_page=False)
+    design.scroll_into_view_if_needed()
+    screenshot(page, "drill-own-design-390", full_page=False)
+    screenshot(page, "drill-own-full-390")
+    assert page.js_errors == []
+
+
 def test_own_workflow_works_without_javascript(browser, live_server, live_course, screenshot):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False,
                                   viewport=PHONE)
@@ -358,6 +418,13 @@ def test_own_workflow_works_without_javascript(browser, live_server, live_course
     expect(page.locator("#id_rows-0-callee")).to_have_value("Kitchen")
     page.locator("label[for='id_rows-0-style_1']").click()
     page.locator("#id_rows-0-justification").fill("The kitchen can pick it up a moment later")
+    # Without JavaScript the drawing is made on request, and the page opens at it.
+    page.get_by_role("button", name="Draw my design").click()
+    expect(page).to_have_url(re.compile(r"/drills/own/preview/#own-design-heading$"))
+    expect(page.locator("#own-design")).to_contain_text("Orders → Kitchen")
+    expect(page.locator("#own-design-heading")).to_be_in_viewport()
+    expect(page.locator("#id_rows-0-callee")).to_have_value("Kitchen")
+    screenshot(page, "drill-own-nojs-drawn-390", full_page=False)
     page.get_by_role("button", name="Hand in for grading").click()
     expect(page.get_by_text("Your workflow was handed in.")).to_be_visible()
     rows = Submission.objects.get(learner__username="learner").payload["rows"]

@@ -473,10 +473,10 @@ ADD_URL = "/drills/own/rows/add/"
 PREVIEW_URL = "/drills/own/preview/"
 
 
-def row(caller="Orders", callee="Payments", style="sync", why="The user waits", critical=True,
-        exchange="", entry=False) -> dict:
+def row(caller="Orders", callee="Payments", style="sync", why="The user waits", exchange="",
+        entry=False, after="") -> dict:
     return {"caller": caller, "callee": callee, "exchange": exchange, "style": style,
-            "justification": why, "critical": critical, "entry": entry}
+            "justification": why, "entry": entry, "after": after}
 
 
 def own_data(rows, name="Check in", proposal="", **extra) -> dict:
@@ -484,7 +484,7 @@ def own_data(rows, name="Check in", proposal="", **extra) -> dict:
             "rows-TOTAL_FORMS": str(len(rows)), "rows-INITIAL_FORMS": "0"}
     for index, values in enumerate(rows):
         for key, value in values.items():
-            if key in {"critical", "entry"}:
+            if key == "entry":
                 if value:
                     data[f"rows-{index}-{key}"] = "on"
             else:
@@ -592,19 +592,20 @@ def test_add_row_stops_at_twenty(client, own_question):
     assert "at most 20 interactions" in html and 'name="rows-20-caller"' not in html
 
 
-def test_preview_returns_the_hop_count_only(client, own_question):
+def test_preview_returns_the_hop_count_and_the_drawing_only(client, own_question):
     rows = [row(), row(callee="Pay"), row(callee="Stock"), row(style="async")]
     response = client.post(PREVIEW_URL, own_data(rows), **HTMX)
     html = response.content.decode()
     assert html.lstrip().startswith('<div class="hop-counter hop-counter-over">')
-    assert "<form" not in html
+    assert "<form" not in html and "<html" not in html
+    assert '<div id="own-design" hx-swap-oob="innerHTML">' in html
     assert "3</span> sync hops on the critical path" in html and "more than 2" in html
 
 
 def test_own_workflow_lands_in_the_queue_awaiting_grading(learner_client, learner, own_question):
     rows = [row(caller="Web", callee="Orders", exchange="Place the order", entry=True),
             row(),
-            row(caller="Orders", callee="E-mail", style="async", why="Can wait", critical=False)]
+            row(caller="Orders", callee="E-mail", style="async", why="Can wait")]
     response = learner_client.post(HAND_IN_URL, own_data(rows, name="Checkout"))
     assert response.status_code == 302
     assert response["Location"] == f"{OWN_URL}?handed_in={Submission.objects.get().pk}"
@@ -615,7 +616,7 @@ def test_own_workflow_lands_in_the_queue_awaiting_grading(learner_client, learne
     assert submission.payload["critical_sync_hops"] == 1
     assert submission.payload["rows"][0] == {
         "caller": "Web", "callee": "Orders", "exchange": "Place the order", "style": "sync",
-        "justification": "The user waits", "critical": True, "entry": True, "after": None,
+        "justification": "The user waits", "entry": True, "after": None,
     }
     assert "1. Web → Orders (Place the order): SYNC, the user's own request, not counted" \
         in submission.answer
@@ -647,14 +648,14 @@ def test_own_workflow_with_no_rows_is_a_form_error(learner_client, own_question)
 
 
 def test_blank_rows_do_not_count_as_interactions(learner_client, own_question):
-    blank = row(caller="", callee="", style="", why="", critical=False)
+    blank = row(caller="", callee="", style="", why="")
     response = learner_client.post(HAND_IN_URL, own_data([blank, blank]))
     assert response.status_code == 422
     assert "Add at least one interaction" in response.content.decode()
 
 
 def test_own_workflow_with_more_than_twenty_rows_is_a_form_error(learner_client, own_question):
-    rows = [row(callee=f"S{i}", critical=False) for i in range(21)]
+    rows = [row(callee=f"S{i}") for i in range(21)]
     response = learner_client.post(HAND_IN_URL, own_data(rows))
     assert response.status_code == 422
     assert "at most 20 interactions" in response.content.decode()
@@ -929,7 +930,7 @@ def test_an_entry_row_keeps_a_long_chain_under_the_limit(learner_client, own_que
 
 
 def test_an_empty_hand_in_keeps_one_blank_row_to_type_into(learner_client, own_question):
-    blank = row(caller="", callee="", style="", why="", critical=False)
+    blank = row(caller="", callee="", style="", why="")
     response = learner_client.post(HAND_IN_URL, own_data([blank], name=""))
     assert response.status_code == 422
     page = html.unescape(response.content.decode())
@@ -1368,7 +1369,7 @@ def test_own_workflow_hops_follow_which_call_is_made_while_handling_which():
     [
         ({1: "7"}, "Interaction 2 is made while handling interaction 7, which does not exist."),
         ({0: "2", 1: "1"}, "Interactions 1, 2 are each made while handling another of them"),
-        ({0: "1"}, "Interactions 1 are each made while handling another of them"),
+        ({0: "1"}, "Interaction 1 is made while handling itself, so it is never started."),
     ],
 )
 def test_a_broken_structure_is_a_form_error_naming_the_rows(client, own_question, afters,

@@ -770,3 +770,22 @@ def test_missing_or_bad_version_is_reported(instructor_client, submission):
         assert response.status_code == 422
         assert "This form is out of date" in response.content.decode()
     assert not Grade.objects.exists()
+
+
+def test_an_own_workflow_handed_in_under_the_old_tick_shows_the_path_its_rows_give(
+        learner, instructor):
+    question = make_question(rubric=[])
+    rows = [{"caller": "Web", "callee": "Orders", "exchange": "place", "style": "sync",
+             "justification": "The user waits.", "after": "", "critical": False}]
+    submission = Submission.objects.create(
+        learner=learner, question=question,
+        answer="Workflow: Shop\n\n1. Web → Orders (place): SYNC, off the critical path",
+        payload={"workflow": "Shop", "rows": rows, "proposal": ""},
+    )
+    client = Client()
+    client.force_login(instructor)
+    page = client.get(reverse("grading:grade", args=[submission.pk])).content.decode()
+    assert "SYNC, on the critical path" in page and "off the critical path" not in page
+    client.force_login(learner)
+    mine = client.get(reverse("grading:my_submission", args=[submission.pk])).content.decode()
+    assert "SYNC, on the critical path" in mine

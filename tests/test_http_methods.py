@@ -36,7 +36,7 @@ def hand_in_work(user) -> None:
         "name": "Check in", "token": uuid.uuid4(), "hand_in": "1",
         "rows-TOTAL_FORMS": "1", "rows-INITIAL_FORMS": "0",
         "rows-0-caller": "Web", "rows-0-callee": "Bookings", "rows-0-style": "sync",
-        "rows-0-justification": "The passenger waits", "rows-0-critical": "on",
+        "rows-0-justification": "The passenger waits",
     })
 
 
@@ -81,6 +81,7 @@ def real_kwargs(route: sitemap.Route, user) -> dict:
         # No platform is registered there: the refusal page.
         "lti:login": lambda: {"registration_uuid": uuid.UUID(int=1)},
         "lti:retry_passback": lambda: {"pk": 1},
+        "lti:sync_roster": lambda: {"pk": 1},
         "grading:schedule_release": lambda: {"pk": submission.pk},
         "grading:cancel_release": lambda: {"pk": 1},
         "grading:remove_due_date": lambda: {"pk": 1},

@@ -8,7 +8,8 @@ register = template.Library()
 
 @register.filter
 def get_item(mapping: dict, key):
-    return mapping.get(key)
+    # A template may hand in a value that is missing from its context, which renders as "".
+    return mapping.get(key) if isinstance(mapping, dict) else None
 
 
 @register.filter
