@@ -396,6 +396,8 @@ def own_design(rows: list[dict]) -> dict:
         "problems": problems,
         "row_problems": workflow.problems_by_row(problems),
         "diagram": None if problems else diagram.draw_workflow(rows),
+        # For what upper apps add beside the drawing (the outage lab's link).
+        "design_rows": rows,
     }
 
 

@@ -25,3 +25,4 @@ class SimulatorConfig(AppConfig):
         problems.register(P99_SUM)
         slots.fill("home-actions", "simulator/_home_actions.html")
         slots.fill("drill-result", "simulator/_drill_result.html")
+        slots.fill("own-design", "simulator/_own_design.html")

@@ -36,12 +36,23 @@ def lab_context(query: QueryDict, *, action: str) -> dict[str, Any]:
     data.update({name: query.get(name, "") for name in LabForm.base_fields if name in query})
     note = None
     design = query.get("design", "")[:outage_workflows.MAX_DESIGN_LENGTH]
+    own = outage_workflows.is_own(design)
+    if own and data["workflow"] != outage_workflows.OWN:
+        # Kept along, so the learner can come back to their own workflow from another one.
+        run_with = ""
+    else:
+        run_with = design
     try:
-        workflow = outage_workflows.get(data["workflow"], design)
+        workflow = outage_workflows.get(data["workflow"], run_with)
     except outage_workflows.DesignError as exc:
-        # Run the drill as the key has it, and say why the learner's own design is not shown.
-        note = f"Your design could not be read ({exc}), so the lab shows the drill's two designs."
-        design = ""
+        if data["workflow"] == outage_workflows.OWN:
+            note = f"Your workflow could not be read ({exc}), so the lab shows the worked example."
+            data["workflow"] = outage_workflows.CHECKOUT
+        else:
+            # Run the drill as the key has it, and say why the learner's design is not shown.
+            note = (f"Your design could not be read ({exc}), so the lab shows the drill's two "
+                    "designs.")
+        design, own = "", False
         workflow = outage_workflows.get(data["workflow"])
     data["design"] = design
     services = list(workflow.services if workflow else outage.worked_example().services)
@@ -51,7 +62,7 @@ def lab_context(query: QueryDict, *, action: str) -> dict[str, Any]:
             note = (f"{data['service']} is not part of {workflow.title}, so the lab shows "
                     f"{services[0]}.")
         data["service"] = services[0]
-    form = LabForm(data, workflows=outage_workflows.choices(), services=services)
+    form = LabForm(data, workflows=outage_workflows.choices(own=own), services=services)
     form.fields["workflow"].error_messages["invalid_choice"] = (
         "Pick one of the listed workflows."
     )

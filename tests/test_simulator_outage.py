@@ -676,3 +676,80 @@ def test_lab_says_when_a_design_does_not_fit(client, course):
     assert "the all-synchronous design fails 6,000 requests" in readings(html)["failed"]
     html = unescape(client.get(LAB, {"design": "orders-payments:s"}).content.decode())
     assert "takes no design of your own" in html
+
+
+# A learner's own workflow ------------------------------------------------------------------
+
+OWN_ROWS = [
+    {"caller": "Phone", "callee": "Gateway", "style": "sync", "entry": True, "after": ""},
+    {"caller": "Gateway", "callee": "Bookings", "style": "sync", "after": ""},
+    {"caller": "Gateway", "callee": "Mailer", "style": "async", "after": ""},
+    None,  # an emptied row keeps the numbers of the rows after it
+    {"caller": "Mailer", "callee": "Templates", "style": "sync", "after": "3"},
+]
+
+
+def test_an_own_workflow_runs_its_design_beside_the_all_synchronous_one():
+    design = outage_workflows.encode_rows(OWN_ROWS)
+    assert design.startswith("own:")
+    workflow = outage_workflows.get("own", design)
+    assert (workflow.entry, workflow.services) == ("Gateway", ("Bookings", "Mailer", "Templates"))
+    mine, everything = workflow.designs
+    # The path comes from the structure: Templates is called behind the async Mailer message.
+    assert mine.waits_on == {"Bookings"} and mine.uses_broker
+    assert everything.waits_on == {"Bookings", "Mailer", "Templates"}
+    assert not everything.uses_broker
+
+
+@pytest.mark.parametrize(("design", "message"), [
+    ("own:not json", "not a list of interactions"),
+    ("own:[]", "not a list of interactions"),
+    ('own:[["A","B"]]', "interaction 1 is not caller, callee, style and number"),
+    ('own:[["A","B","x",""]]', "interaction 1 is marked neither sync nor async"),
+    ('own:[["A","B","s","2"],["B","C","s","1"]]', "a cycle"),
+    ('own:[["A","B","e",""]]', "names no call between two services"),
+    ("", "no workflow of your own came with the link"),
+])
+def test_an_own_workflow_that_cannot_be_read_is_refused_with_the_reason(design, message):
+    with pytest.raises(outage_workflows.DesignError, match=message):
+        outage_workflows.get("own", design)
+
+
+@pytest.mark.django_db
+def test_the_lab_runs_an_own_workflow_and_keeps_it_across_workflows(client, course):
+    design = outage_workflows.encode_rows(OWN_ROWS)
+    html = unescape(client.get(LAB, {"workflow": "own", "service": "Mailer",
+                                     "design": design}).content.decode())
+    text = readings(html)
+    assert "your design fails none" in text["failed"]
+    assert "the all-synchronous design fails 6,000 requests" in text["failed"]
+    assert '<option value="own" selected>Your own workflow</option>' in html
+    # Switching to a drill keeps the workflow in the form, so the learner can come back to it.
+    html = unescape(client.get(LAB, {"workflow": "place-an-order", "service": "Inventory",
+                                     "design": design}).content.decode())
+    assert "could not be read" not in html and "the answer key's design" in html
+    assert '<option value="own">Your own workflow</option>' in html
+
+
+@pytest.mark.django_db
+def test_a_damaged_own_workflow_shows_the_worked_example_and_says_why(client, course):
+    response = client.get(LAB, {"workflow": "own", "design": "own:[[1,2,3]]"})
+    assert response.status_code == 200
+    html = unescape(response.content.decode())
+    assert "Your workflow could not be read (interaction 1 is not caller" in html
+    assert '<option value="checkout" selected>' in html and readings(html)
+
+
+@pytest.mark.django_db
+def test_the_builder_links_the_design_to_the_lab(client, course):
+    data = {"rows-TOTAL_FORMS": "2", "rows-INITIAL_FORMS": "0", "name": "Booking",
+            "rows-0-caller": "Gateway", "rows-0-callee": "Bookings", "rows-0-style": "sync",
+            "rows-0-justification": "The user waits.", "rows-0-after": "",
+            "rows-1-caller": "Gateway", "rows-1-callee": "Mailer", "rows-1-style": "async",
+            "rows-1-justification": "Later is fine.", "rows-1-after": ""}
+    preview = client.post(reverse("drills:own_preview"), data, headers={"HX-Request": "true"})
+    html = unescape(preview.content.decode())
+    link = search(r'href="(/simulator/outage/\?workflow=own&design=[^"]+)"', html).group(1)
+    lab = unescape(client.get(link).content.decode())
+    assert '<option value="own" selected>' in lab
+    assert "Bookings" in lab and "Mailer" in lab

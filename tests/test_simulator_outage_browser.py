@@ -139,3 +139,25 @@ def test_hop_simulator_redraws_the_histogram(page, screenshot):
     page.locator("#path").scroll_into_view_if_needed()
     screenshot(page, "simulator-path-desktop", full_page=False)
     assert page.js_errors == []
+
+
+def test_a_learner_breaks_their_own_workflow_from_the_builder(page, screenshot):
+    page.goto("/drills/own/")
+    for index, (callee, style) in enumerate((("Bookings", 0), ("Mailer", 1))):
+        if index:
+            page.get_by_role("button", name="Add an interaction").click()
+        page.locator(f"#id_rows-{index}-caller").fill("Gateway")
+        page.locator(f"#id_rows-{index}-callee").fill(callee)
+        page.locator(f"label[for='id_rows-{index}-style_{style}']").click()
+        page.locator(f"#id_rows-{index}-justification").fill("A reason.")
+    link = page.get_by_role("link", name="Break this design in the outage lab")
+    expect(link).to_have_attribute("href", re.compile("Mailer"))
+    link.click()
+    expect(page.get_by_label("Workflow")).to_have_value("own")
+    page.get_by_label("Service that fails").select_option("Mailer")
+    failed = page.locator("#outage-failed-reading")
+    expect(failed).to_contain_text("your design fails none")
+    expect(failed).to_contain_text("the all-synchronous design fails 6,000 requests")
+    charts_drawn(page)
+    screenshot(page, "outage-own-workflow")
+    assert page.js_errors == []

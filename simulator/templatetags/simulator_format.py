@@ -11,6 +11,12 @@ register = template.Library()
 
 
 @register.filter
+def own_lab_design(rows: Any) -> str:
+    """A builder's rows as the outage lab's ``design`` query value."""
+    return outage_workflows.encode_rows(rows or [])
+
+
+@register.filter
 def percent(value: float) -> str:
     """A probability as a percentage with three significant figures."""
     return report.percent(value)
