@@ -26,7 +26,7 @@ HISTORY_FIELDS = ("changed_at", "action", "changed_by", "old_score", "new_score"
 
 
 class RecordAdmin(admin.ModelAdmin):
-    """A record written by the grading workflow: shown, never added, edited or deleted here."""
+    """A record the site writes (a hand-in, a grade's history): shown here, never changed."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -39,21 +39,12 @@ class RecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(RecordAdmin):
     """Learners' hand-ins, to read: what a learner handed in is never edited by anyone else."""
 
     list_display = ["question", "attempt", "learner", "status", "created_at"]
     list_filter = ["status", "question"]
     search_fields = ["learner__username", "answer"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class GradeChangeInline(admin.TabularInline):

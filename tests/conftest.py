@@ -153,6 +153,19 @@ def page(browser, live_server, live_course):
 
 
 @pytest.fixture
+def nojs_page(browser, live_server, live_course):
+    """A page in a browser with JavaScript switched off, as some learners use the site."""
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False,
+                                  viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.js_errors = []
+    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def screenshot():
     ARTIFACTS.mkdir(exist_ok=True)
 

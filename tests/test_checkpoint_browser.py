@@ -118,13 +118,6 @@ def test_a_learner_takes_the_whole_checkpoint_and_sees_what_to_review(page, scre
     assert page.js_errors == []
 
 
-def test_the_whole_checkpoint_works_without_javascript(browser, live_server, live_course,
-                                                       screenshot):
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False,
-                                  viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    try:
-        journey(page, screenshot, "nojs")
-    finally:
-        context.close()
+def test_the_whole_checkpoint_works_without_javascript(nojs_page, screenshot):
+    journey(nojs_page, screenshot, "nojs")
+    assert nojs_page.js_errors == []

@@ -78,15 +78,9 @@ def test_missed_items_come_back_in_review_and_mastery_moves(page, screenshot, wi
     assert page.js_errors == []
 
 
-def test_review_works_without_javascript(browser, live_server, live_course, screenshot):
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False,
-                                  viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    try:
-        journey(page, screenshot, "nojs")
-    finally:
-        context.close()
+def test_review_works_without_javascript(nojs_page, screenshot):
+    journey(nojs_page, screenshot, "nojs")
+    assert nojs_page.js_errors == []
 
 
 @pytest.mark.parametrize("width", [1280, 390])
