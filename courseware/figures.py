@@ -47,11 +47,14 @@ class Part:
 
 
 _figures: dict[str, Figure] = {}
+# Each figure's sources, digested once as it is registered: they change only with a release.
+_digests: dict[str, str] = {}
 
 
 def register(figure: Figure) -> None:
     """Called by an app's ready(); the name is what lesson files write in their markers."""
     _figures[figure.name] = figure
+    _digests[figure.name] = _digest_sources(figure)
 
 
 def get(name: str) -> Figure | None:
@@ -84,6 +87,10 @@ def source_digest(figure: Figure) -> str:
     """A digest of everything a figure's drawing is made from besides its inputs and the
     content: its templates and the module that computes it. A drawing kept in the shared cache
     under it is never served by a release that draws the figure differently."""
+    return _digests[figure.name]
+
+
+def _digest_sources(figure: Figure) -> str:
     folders = [Path(folder) for folder in settings.TEMPLATES[0]["DIRS"]]
     sources = [Path(inspect.getfile(figure.context))]
     for name in (FRAME_TEMPLATE, figure.template):

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from typing import cast
 
 from django import forms
@@ -226,7 +227,8 @@ ROW_FIELDS = tuple(WorkflowRowForm.base_fields)
 
 
 class BaseWorkflowRowFormSet(BaseFormSet):
-    structure_problems: list[workflow.Problem] = []
+    # Set by clean(); a formset never cleaned has found none.
+    structure_problems: Sequence[workflow.Problem] = ()
     default_error_messages = {
         **BaseFormSet.default_error_messages,
         "too_few_forms": "Add at least one interaction to your workflow.",

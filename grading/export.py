@@ -118,11 +118,12 @@ def submission_rows(filters: dict, chunk_size: int = 500) -> Iterator[list]:
         yield submission_row(submission, anonymous)
 
 
-def submission_row(submission: Submission, anonymous: set[int] | None = None) -> list:
+def submission_row(submission: Submission, anonymous: set[int]) -> list:
+    """One submission's row; ``anonymous`` holds the questions graded anonymously."""
     assessment = for_submission(submission)
     grade = getattr(submission, "grade", None)
     learner = submission.learner
-    if anonymity.hidden(submission, anonymous or set()):
+    if anonymity.hidden(submission, anonymous):
         who = [anonymity.pseudonym(submission), "", ""]
     else:
         who = [learner.username, learner.get_full_name(), learner.email]

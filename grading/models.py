@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from courseware.models import Question, Section
+from courseware.models import Question, Section, SectionMembership
 from courseware.rendering import render_markdown
 from drills import workflow
 from drills.models import Attempt, Drill
@@ -17,6 +17,12 @@ class SubmissionQuerySet(models.QuerySet):
 
     def for_learner(self, user) -> "SubmissionQuerySet":
         return self.filter(learner=user)
+
+    def in_section(self, slug: str) -> "SubmissionQuerySet":
+        """The hand-ins of the learners in the sections called ``slug``; all when it is blank."""
+        if not slug:
+            return self
+        return self.filter(learner_id__in=SectionMembership.objects.learner_ids_in(slug))
 
     def for_questions(self) -> "SubmissionQuerySet":
         return self.filter(question__isnull=False)
@@ -151,6 +157,13 @@ class GradeQuerySet(models.QuerySet):
 
     def drafts(self) -> "GradeQuerySet":
         return self.filter(released=False)
+
+    def in_section(self, slug: str) -> "GradeQuerySet":
+        """The grades of the learners in the sections called ``slug``; all when it is blank."""
+        if not slug:
+            return self
+        return self.filter(
+            submission__learner_id__in=SectionMembership.objects.learner_ids_in(slug))
 
     def unseen_by(self, user) -> "GradeQuerySet":
         """Released grades the learner has not opened yet."""

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Now
 
-from courseware.models import Lesson, SectionMembership
+from courseware.models import Lesson
 from grading import anonymity
 from grading.assessments import Assessment, all_assessments
-from grading.models import Claim, RegradeRequest, Submission
+from grading.models import Claim, RegradeRequest, Submission, SubmissionQuerySet
 
 
 def assessment_choices(assessments: list[Assessment]) -> list:
@@ -26,7 +26,7 @@ def assessment_choices(assessments: list[Assessment]) -> list:
     return choices
 
 
-def queue_queryset() -> QuerySet:
+def queue_queryset() -> SubmissionQuerySet:
     open_regrades = RegradeRequest.objects.open().filter(submission=OuterRef("pk"))
     identical = (
         Submission.objects.filter(fingerprint=OuterRef("fingerprint"))
@@ -61,12 +61,12 @@ def _active_claims() -> QuerySet:
     return Claim.objects.filter(submission=OuterRef("pk"), expires_at__gt=Now())
 
 
-def free_for(queryset: QuerySet, grader) -> QuerySet:
+def free_for(queryset: SubmissionQuerySet, grader) -> SubmissionQuerySet:
     """Leave out what other graders hold; what this grader holds stays."""
     return queryset.filter(Q(held_by_id__isnull=True) | Q(held_by_id=grader.pk))
 
 
-def apply_filters(queryset: QuerySet, filters: dict) -> QuerySet:
+def apply_filters(queryset: SubmissionQuerySet, filters: dict) -> SubmissionQuerySet:
     key = filters.get("assessment") or ""
     if key.startswith("l-"):
         queryset = queryset.filter(
@@ -86,11 +86,7 @@ def apply_filters(queryset: QuerySet, filters: dict) -> QuerySet:
         queryset = queryset.filter(learner__username=filters["learner"]).exclude(
             anonymity.hidden_q()
         )
-    if filters.get("section"):
-        queryset = queryset.filter(
-            learner_id__in=SectionMembership.objects.learner_ids_in(filters["section"])
-        )
-    return queryset
+    return queryset.in_section(filters.get("section") or "")
 
 
 def in_walk_order(current: Submission | None, filters: dict, grader=None) -> list[Submission]:
@@ -146,13 +142,8 @@ def queue_counts(assessments: list[Assessment] | None = None,
     by_key: dict[tuple[str, int], QueueCount] = {
         ("d" if a.is_drill else "q", a.pk): QueueCount(assessment=a) for a in assessments
     }
-    submissions = Submission.objects.all()
-    if section:
-        submissions = submissions.filter(
-            learner_id__in=SectionMembership.objects.learner_ids_in(section)
-        )
     rows = (
-        submissions.order_by()
+        Submission.objects.in_section(section).order_by()
         .values(*_assessment_columns())
         .annotate(
             awaiting=Count("pk", filter=Q(status=Submission.Status.AWAITING), distinct=True),

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from courseware.models import Question, Section, SectionMembership
+from courseware.models import Question, Section
 from courseware.rendering import render_markdown
 from courseware.rubrics import next_id
 from drills.models import Attempt
@@ -141,21 +141,16 @@ def save_grade(
     criteria = assessment.known(criteria)
     regrade = RegradeRequest.objects.open().filter(submission=submission).first()
     grade = Grade.objects.filter(submission=submission).select_related("graded_by").first()
+    # What this save writes, and what identical submissions take when grouped.
+    written = {"score": score, "max_score": assessment.max_score, "criteria_met": criteria,
+               "rubric": assessment.snapshot(), "feedback_markdown": feedback}
 
     if grade is None:
         if expected_version != 0:
             raise GradingError("This grade no longer exists. Reload the page and grade again.")
         try:
             with transaction.atomic():
-                grade = Grade.objects.create(
-                    submission=submission,
-                    score=score,
-                    max_score=assessment.max_score,
-                    criteria_met=criteria,
-                    rubric=assessment.snapshot(),
-                    feedback_markdown=feedback,
-                    graded_by=grader,
-                )
+                grade = Grade.objects.create(submission=submission, graded_by=grader, **written)
         except IntegrityError:
             # Someone else created the grade between our read and our write.
             raise GradeConflict(Grade.objects.get(submission=submission)) from None
@@ -171,11 +166,8 @@ def save_grade(
             if apply_to_group:
                 # The other learners' grades are not under regrade: where still unreleased,
                 # they take the corrected grade as an ordinary draft.
-                drafted = _copyable(grade, score=score, criteria=criteria, feedback=feedback,
-                                    max_score=assessment.max_score,
-                                    rubric=assessment.snapshot())
                 result.group_updated, result.group_skipped, result.group_kept = _grade_group(
-                    submission, drafted, by=grader, replace_others=replace_others
+                    submission, written, by=grader, replace_others=replace_others
                 )
             return result
         if regrade is not None and not regrade_answer.strip():
@@ -183,11 +175,7 @@ def save_grade(
         old = _snapshot(grade)
         now = timezone.now()
         changes = {
-            "score": score,
-            "max_score": assessment.max_score,
-            "criteria_met": criteria,
-            "rubric": assessment.snapshot(),
-            "feedback_markdown": feedback,
+            **written,
             "feedback_html": render_markdown(feedback).html,
             "graded_by": grader,
             "updated_at": now,
@@ -223,7 +211,7 @@ def save_grade(
     result = SaveResult(grade=grade, created=created)
     if apply_to_group:
         result.group_updated, result.group_skipped, result.group_kept = _grade_group(
-            submission, _copyable(grade), by=grader, replace_others=replace_others
+            submission, written, by=grader, replace_others=replace_others
         )
     return result
 
@@ -371,20 +359,6 @@ def others_drafts(submission: Submission, grader):
     )
 
 
-def _copyable(grade: Grade, **changed: Any) -> dict[str, Any]:
-    """The parts of a grade that identical submissions take, with ``changed`` in place."""
-    values = {
-        "score": grade.score,
-        "max_score": grade.max_score,
-        "criteria_met": list(grade.criteria_met),
-        "rubric": list(grade.rubric),
-        "feedback_markdown": grade.feedback_markdown,
-    }
-    renamed = {"criteria": "criteria_met", "feedback": "feedback_markdown"}
-    values.update({renamed.get(name, name): value for name, value in changed.items()})
-    return values
-
-
 def _grade_group(source: Submission, values: dict[str, Any], *, by,
                  replace_others: bool = False) -> tuple[list[Grade], int, list[Grade]]:
     """Copy a grade onto every identical submission whose grade is not released yet.
@@ -465,11 +439,7 @@ def grades_of(assessment: Assessment, section: str = ""):
         grades = grades.filter(submission__attempt__drill_id=assessment.pk)
     else:
         grades = grades.filter(submission__question_id=assessment.pk)
-    if section:
-        grades = grades.filter(
-            submission__learner_id__in=SectionMembership.objects.learner_ids_in(section)
-        )
-    return grades.order_by("submission__created_at", "pk")
+    return grades.in_section(section).order_by("submission__created_at", "pk")
 
 
 def drafts_of(assessment: Assessment, section: str = ""):
@@ -479,11 +449,7 @@ def drafts_of(assessment: Assessment, section: str = ""):
 
 def ungraded_count(assessment: Assessment, section: str = "") -> int:
     """Hand-ins of one question or drill that nobody has graded yet."""
-    submissions = Submission.objects.filter(grade__isnull=True)
-    if section:
-        submissions = submissions.filter(
-            learner_id__in=SectionMembership.objects.learner_ids_in(section)
-        )
+    submissions = Submission.objects.filter(grade__isnull=True).in_section(section)
     if assessment.is_drill:
         return submissions.filter(attempt__drill_id=assessment.pk).count()
     return submissions.filter(question_id=assessment.pk).count()

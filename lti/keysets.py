@@ -19,6 +19,8 @@ from lti_tool.models import LtiRegistration
 
 from lti import launch
 
+UNFETCHED = "The platform's key set could not be fetched to check the signature."
+
 
 def key_set(registration: LtiRegistration, kid: str) -> dict[str, Any]:
     """The platform's key set, fetched again if it lacks ``kid`` (and was not just fetched)."""
@@ -44,9 +46,7 @@ def fetch(url: str) -> dict[str, Any]:
         response.raise_for_status()
         keys = response.json()
     except (requests.RequestException, ValueError) as error:
-        raise launch.LaunchRefused("The platform's key set could not be fetched to check the "
-                            "signature.", str(error)) from error
+        raise launch.LaunchRefused(UNFETCHED, str(error)) from error
     if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):
-        raise launch.LaunchRefused("The platform's key set could not be fetched to check the "
-                            "signature.", "Its answer holds no list of keys.")
+        raise launch.LaunchRefused(UNFETCHED, "Its answer holds no list of keys.")
     return keys

@@ -315,9 +315,6 @@ def _named(message: str) -> LaunchRefused:
             "The id_token's signature does not match the platform's published key set.",
             message,
         )
-    if "error during fetch" in lowered or "must be json" in lowered:
-        return LaunchRefused("The platform's key set could not be fetched to check the "
-                             "signature.", message)
     if "deployment" in lowered:
         return LaunchRefused("The deployment id of this launch is not registered with the tool.")
     if "nonce" in lowered:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import logging
 
 import requests
-from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
 from lti_tool.lti_core.constants import AgsScope
 from lti_tool.models import LtiContext, LtiLineItem
 from pylti1p3.assignments_grades import AssignmentsGradesService
@@ -59,12 +57,6 @@ def queue_lookups(grade: Grade) -> int:
     return len(contexts)
 
 
-def target_name(key: str) -> str:
-    """The placement target of an assessment key: "q-x" is "question:x", "d-x" "drill:x"."""
-    kind, _, slug = key.partition("-")
-    return f"{'question' if kind == 'q' else 'drill'}:{slug}"
-
-
 def find(context_id: int, grade_id: int, attempt: int) -> str:
     """One try at finding (or making) the line item; what the task does."""
     from lti import passback
@@ -80,14 +72,11 @@ def find(context_id: int, grade_id: int, attempt: int) -> str:
         try:
             found = _look_up(context, key)
         except (LtiException, requests.RequestException, ValueError, KeyError) as error:
-            if attempt >= settings.LTI_PASSBACK_ATTEMPTS:
-                log.warning("No line item found for %s in %s after %s tries: %s", key,
-                            context.id_on_platform, attempt, error)
-                return "failed"
-            find_line_item.using(
-                run_after=timezone.now() + passback.backoff(attempt)
-            ).enqueue(context_id, grade_id, attempt + 1)
-            return "retrying"
+            if passback.try_again(find_line_item, attempt, context_id, grade_id):
+                return "retrying"
+            log.warning("No line item found for %s in %s after %s tries: %s", key,
+                        context.id_on_platform, attempt, error)
+            return "failed"
         if found is None:
             return "none"
     passback.queue_posts(grade=grade, look_up=False)
@@ -104,15 +93,13 @@ def _look_up(context: LtiContext, key: str) -> LtiLineItem | None:
                                  requests_session=TimeoutSession())
     service = AssignmentsGradesService(connector, {"scope": scopes,
                                                    "lineitems": context.lineitems_url})
-    item = service.find_lineitem_by_resource_id(key)
+    name = targets.name_of(key)
     placement = Placement.objects.filter(resource_link__context=context,
-                                         target=target_name(key)).select_related(
-        "resource_link").first()
-    if item is None:
-        target = targets.resolve(target_name(key))
-        if placement is None or target is None or not context.can_manage_lineitems:
-            # Not placed in that course: nothing there stands for it, and nothing should.
-            return None
+                                         target=name).select_related("resource_link").first()
+    target = targets.resolve(name) if placement else None
+    item: LineItem | None
+    if placement is not None and target is not None and context.can_manage_lineitems:
+        # Placed in that course: the column it stands for is found, or made for the link.
         item = service.find_or_create_lineitem(
             LineItem()
             .set_label(target.title[:255])
@@ -122,6 +109,11 @@ def _look_up(context: LtiContext, key: str) -> LtiLineItem | None:
             .set_tag(TAG),
             find_by="resource_id",
         )
+    else:
+        # Not placed there (or not ours to make): only a column the platform already has.
+        item = service.find_lineitem_by_resource_id(key)
+    if item is None:
+        return None
     stored, _ = LtiLineItem.objects.update_or_create(
         url=item.get_id(),
         defaults={

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -109,6 +110,15 @@ def backoff(attempt: int) -> timedelta:
     """The wait before the next try: doubling from the base, so a platform that is down for a
     while is asked less and less often."""
     return timedelta(seconds=settings.LTI_PASSBACK_BACKOFF_SECONDS * 2 ** (attempt - 1))
+
+
+def try_again(task: Any, attempt: int, *args: Any) -> bool:
+    """Queue ``task`` with ``args`` and the next attempt's number after this attempt's backoff;
+    False, queueing nothing, once ``attempt`` was the last try."""
+    if attempt >= settings.LTI_PASSBACK_ATTEMPTS:
+        return False
+    task.using(run_after=timezone.now() + backoff(attempt)).enqueue(*args, attempt + 1)
+    return True
 
 
 def attempt(post_id: int, generation: int) -> str:

@@ -10,7 +10,6 @@ the gradebook lists them and their first launch finds it.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -64,7 +63,7 @@ def sync(context_id: int, attempt: int = 1) -> int:
     when the platform would not give it. The section then stays as it was, the sync is tried
     again with backoff, and after the last try the error waits on the instructors' page,
     where "Sync now" (or the next instructor launch) starts again."""
-    from lti.passback import backoff
+    from lti.passback import try_again
     from lti.services import account_for
     from lti.tasks import sync_roster
 
@@ -79,12 +78,9 @@ def sync(context_id: int, attempt: int = 1) -> int:
     try:
         members = service.get_members()
     except (LtiException, OSError) as error:
-        retrying = attempt < settings.LTI_PASSBACK_ATTEMPTS
         note = f"Try {attempt}: {error}"[:1900]
-        if retrying:
+        if try_again(sync_roster, attempt, context_id):
             note += " (trying again by itself)"
-            sync_roster.using(run_after=timezone.now() + backoff(attempt)).enqueue(
-                context_id, attempt + 1)
         CourseLink.objects.filter(context=context).update(last_error=note)
         return -1
     section = section_for(context)

@@ -42,6 +42,12 @@ class Target:
         return bool(self.assessment_key)
 
 
+def name_of(assessment_key: str) -> str:
+    """The target that grades under ``assessment_key``: "q-x" is "question:x", "d-x" "drill:x"."""
+    kind, _, slug = assessment_key.partition("-")
+    return f"{'question' if kind == 'q' else 'drill'}:{slug}"
+
+
 def home() -> Target:
     return Target(kind=HOME, slug="", title="Critical Path", url=reverse("courseware:home"))
 

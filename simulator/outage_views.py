@@ -37,11 +37,8 @@ def lab_context(query: QueryDict, *, action: str) -> dict[str, Any]:
     note = None
     design = query.get("design", "")[:outage_workflows.MAX_DESIGN_LENGTH]
     own = outage_workflows.is_own(design)
-    if own and data["workflow"] != outage_workflows.OWN:
-        # Kept along, so the learner can come back to their own workflow from another one.
-        run_with = ""
-    else:
-        run_with = design
+    # An own workflow is kept along under another workflow, so the learner can come back to it.
+    run_with = "" if own and data["workflow"] != outage_workflows.OWN else design
     try:
         workflow = outage_workflows.get(data["workflow"], run_with)
     except outage_workflows.DesignError as exc:
