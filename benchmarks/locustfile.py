@@ -24,7 +24,9 @@ from http.cookiejar import Cookie, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from locust import FastHttpUser, between, constant, task
+import gevent
+from locust import FastHttpUser, between, constant, events, task
+from locust.env import Environment
 
 # A step of a real learner lands every 10 to 20 seconds.
 THINK_SECONDS = (10, 20)
@@ -55,6 +57,19 @@ SIMULATOR_LESSON: str = COHORT["simulator_lesson"]
 _next_learner = 0
 # Every page shows a signed-in learner the way out.
 SIGNED_IN_MARK = 'action="/accounts/logout/"'
+
+
+@events.init.add_listener
+def count_from_settled_cohort(environment: Environment, **kwargs: Any) -> None:
+    """Learners' statistics start again once the last to arrive has taken a first step, so a
+    cohort's figures are those of all its learners at work, not of the cohort filling up."""
+
+    def settled(user_count: int, **kwargs: Any) -> None:
+        runner = environment.runner
+        if runner is not None and runner.user_classes_count.get("Learner"):
+            gevent.spawn_later(THINK_SECONDS[1], environment.stats.reset_all)
+
+    environment.events.spawning_complete.add_listener(settled)
 
 
 def next_learner() -> dict[str, str]:
@@ -212,6 +227,9 @@ class Learner(SiteUser):
         self.lesson_url = ""
         self.lesson_forms: list[Form] = []
         self.simulator_defaults: list[tuple[str, str]] = []
+        # A learner joins a cohort already at work somewhere in a think, not all of them on the
+        # same second: otherwise each arrival adds a step to the steady rate while they spawn.
+        gevent.sleep(random.uniform(0, THINK_SECONDS[1]))
 
     def read(self, slug: str) -> None:
         self.lesson_url = f"/lessons/{slug}/"

@@ -46,6 +46,9 @@ OUTPUT = BASE_DIR / "benchmarks" / "output" / "load"
 LOCUSTFILE = BASE_DIR / "benchmarks" / "locustfile.py"
 LOCUST = str(Path(sys.executable).with_name("locust"))
 P99_LIMIT_MS = 100
+# A cohort is counted from when its last learner has taken a first step: the longest think of
+# benchmarks/locustfile.py after the last one starts.
+SETTLE_SECONDS = 20
 
 # (Locust user class, what it measures, least share of /healthz's requests/s it should reach)
 PAGES = [
@@ -420,7 +423,8 @@ def main() -> None:
             for size in cohorts:
                 ramp = size / args.spawn_rate
                 run = run_locust(f"cohort {size}", "Learner", users=size,
-                                 spawn_rate=args.spawn_rate, seconds=int(ramp) + args.hold,
+                                 spawn_rate=args.spawn_rate,
+                                 seconds=int(ramp) + SETTLE_SECONDS + args.hold,
                                  **common)
                 held = run.total.failures == 0 and run.total.p99 <= P99_LIMIT_MS
                 print(f"  {size} learners: p99 {run.total.p99:.0f} ms, "

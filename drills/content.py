@@ -88,7 +88,10 @@ def catalogue(version: str | None = None) -> list[Drill]:
 
 def drills_for_lesson(lesson_id: int, version: str | None = None) -> list[Drill]:
     """The drills that practise a lesson, in catalogue order, with their interaction counts."""
-    return [drill for drill in catalogue(version) if drill.lesson_id == lesson_id]
+    # Kept per lesson, so that each lesson page reads its own few drills, not the catalogue.
+    return read_through(f"drills:lesson:{lesson_id}", lambda: [
+        drill for drill in catalogue(version) if drill.lesson_id == lesson_id
+    ], version=version)
 
 
 def next_drill(drill: Drill) -> Drill | None:
