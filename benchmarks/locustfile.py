@@ -6,7 +6,7 @@ user class below in turn. To drive a server you prepared yourself:
     LOAD_COHORT=cohort.json locust -f benchmarks/locustfile.py --host http://127.0.0.1:8000 Learner
 
 The cohort file (written by run_load.py) names the learners, a signed-in session for each, their
-password, and the lessons and drills to visit.
+password, the lessons and drills to visit, and how long a learner thinks between steps.
 
 Every request carries what the TLS-terminating reverse proxy and a browser would add
 (X-Forwarded-Proto, Origin on POSTs), and forms that htmx would send go with htmx's headers, so
@@ -28,11 +28,6 @@ import gevent
 from locust import FastHttpUser, between, constant, events, task
 from locust.env import Environment
 
-# A step of a real learner lands every 10 to 20 seconds.
-THINK_SECONDS = (10, 20)
-# Steps a learner takes in an hour, about: a learner signs in again about once an hour, as a
-# session left unused for an hour ends.
-STEPS_PER_HOUR = 3600 // 15
 ANSWER = (
     "The caller waits on this reply, so each hop adds its latency and its failures to the "
     "user's request; I would keep it synchronous only where the user needs the answer now."
@@ -54,6 +49,11 @@ DRILLS: list[str] = COHORT["drills"]
 # The lessons that end with check-yourself questions.
 QUESTION_LESSONS: list[str] = COHORT["question_lessons"] or LESSONS
 SIMULATOR_LESSON: str = COHORT["simulator_lesson"]
+# How long a learner thinks between steps, at least and at most, as run_load.py sets it.
+THINK_SECONDS: tuple[int, int] = tuple(COHORT["think_seconds"])
+# Steps a learner takes in an hour, about: a learner signs in again about once an hour, as a
+# session left unused for an hour ends.
+STEPS_PER_HOUR = 3600 * 2 // sum(THINK_SECONDS)
 _next_learner = 0
 # Every page shows a signed-in learner the way out.
 SIGNED_IN_MARK = 'action="/accounts/logout/"'
@@ -66,7 +66,7 @@ def count_from_settled_cohort(environment: Environment, **kwargs: Any) -> None:
 
     def settled(user_count: int, **kwargs: Any) -> None:
         runner = environment.runner
-        if runner is not None and runner.user_classes_count.get("Learner"):
+        if runner is not None and runner.user_classes_count.get(Learner.__name__):
             gevent.spawn_later(THINK_SECONDS[1], environment.stats.reset_all)
 
     environment.events.spawning_complete.add_listener(settled)

@@ -18,6 +18,7 @@ Django creates and drops a ``test_<name>`` database on that server.
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -44,33 +45,33 @@ from courseware.models import Lesson  # noqa: E402
 VIEWS = 200
 
 
-def cost(client: Client, urls: list[str]) -> tuple[float, int]:
-    """CPU milliseconds per view over the URLs in turn, and the queries of one view."""
-    for url in urls:
-        assert client.get(url, secure=True).status_code == 200, url
+def cost(view: Callable[[int], object]) -> tuple[float, int]:
+    """CPU milliseconds per call of ``view(n)`` for n = 0, 1, …, and the queries of ``view(-1)``
+    (a page's last URL)."""
+    view(0)
     start = time.process_time()
     for n in range(VIEWS):
-        client.get(urls[n % len(urls)], secure=True)
+        view(n)
     per_view = (time.process_time() - start) / VIEWS * 1000
     with CaptureQueriesContext(connection) as queries:
-        client.get(urls[-1], secure=True)
+        view(-1)
     return per_view, len(queries)
 
 
-def frame_cost(user) -> tuple[float, int]:
-    """CPU milliseconds of base.html alone, with nothing in it: the header, navigation and
-    footer that every page of a signed-in learner carries, rendered without a request cycle."""
+def page(client: Client, urls: list[str]) -> Callable[[int], object]:
+    """The n-th view: the URLs in turn, each warmed up first."""
+    for url in urls:
+        assert client.get(url, secure=True).status_code == 200, url
+    return lambda n: client.get(urls[n % len(urls)], secure=True)
+
+
+def frame(user) -> Callable[[int], object]:
+    """base.html alone, with nothing in it: the header, navigation and footer that every page of
+    a signed-in learner carries, rendered without a request cycle."""
     request = RequestFactory().get("/", secure=True)
     request.user = user
     request.session = SessionStore()
-    render_to_string("base.html", {}, request)
-    start = time.process_time()
-    for _ in range(VIEWS):
-        render_to_string("base.html", {}, request)
-    per_view = (time.process_time() - start) / VIEWS * 1000
-    with CaptureQueriesContext(connection) as queries:
-        render_to_string("base.html", {}, request)
-    return per_view, len(queries)
+    return lambda n: render_to_string("base.html", {}, request)
 
 
 def main() -> None:
@@ -85,26 +86,23 @@ def main() -> None:
         learner = Client()
         user = get_user_model().objects.create_user("bench", password="x")
         learner.force_login(user)
-        pages: list[tuple[str, Client, list[str]]] = [
-            ("/healthz", anonymous, ["/healthz"]),
-            ("My submissions, none yet", learner, ["/grading/mine/"]),
-            ("password change form", learner, ["/accounts/password/"]),
-            ("/simulator/, default inputs", anonymous, ["/simulator/"]),
-            ("lesson, anonymous (each in turn)", anonymous, lessons),
-            ("lesson, signed in (each in turn)", learner, lessons),
-            ("simulator lesson, signed in", learner, ["/lessons/latency-math/"]),
+        views: list[tuple[str, Callable[[int], object]]] = [
+            ("/healthz", page(anonymous, ["/healthz"])),
+            ("My submissions, none yet", page(learner, ["/grading/mine/"])),
+            ("password change form", page(learner, ["/accounts/password/"])),
+            ("/simulator/, default inputs", page(anonymous, ["/simulator/"])),
+            ("lesson, anonymous (each in turn)", page(anonymous, lessons)),
+            ("lesson, signed in (each in turn)", page(learner, lessons)),
+            ("simulator lesson, signed in", page(learner, ["/lessons/latency-math/"])),
+            ("base.html alone, signed in", frame(user)),
         ]
         print(f"database: {connection.vendor}; cache: {caches['default'].__class__.__name__}; "
               f"{VIEWS} views a page\n")
         print(f"{'page':36} {'CPU ms/view':>12} {'queries':>8} {'× /healthz':>11}")
-        healthz = 0.0
-        for name, client, urls in pages:
-            per_view, queries = cost(client, urls)
-            healthz = healthz or per_view
+        costs = [(name, *cost(view)) for name, view in views]
+        healthz = costs[0][1]
+        for name, per_view, queries in costs:
             print(f"{name:36} {per_view:12.2f} {queries:8d} {healthz / per_view:11.2f}")
-        per_view, queries = frame_cost(user)
-        print(f"{'base.html alone, signed in':36} {per_view:12.2f} {queries:8d} "
-              f"{healthz / per_view:11.2f}")
     finally:
         teardown_databases(old, verbosity=0)
 

@@ -46,9 +46,10 @@ OUTPUT = BASE_DIR / "benchmarks" / "output" / "load"
 LOCUSTFILE = BASE_DIR / "benchmarks" / "locustfile.py"
 LOCUST = str(Path(sys.executable).with_name("locust"))
 P99_LIMIT_MS = 100
-# A cohort is counted from when its last learner has taken a first step: the longest think of
-# benchmarks/locustfile.py after the last one starts.
-SETTLE_SECONDS = 20
+# How long a learner of the journey thinks between steps, at least and at most; the cohort file
+# hands it to benchmarks/locustfile.py. A cohort is counted from the longest think after its last
+# learner starts, when every learner has taken a first step.
+THINK_SECONDS = (10, 20)
 
 # (Locust user class, what it measures, least share of /healthz's requests/s it should reach)
 PAGES = [
@@ -98,6 +99,7 @@ with open(path, "w") as handle:
         "question_lessons": questions,
         "simulator_lesson": with_simulator[0] if with_simulator else lessons[0],
         "drills": list(Drill.objects.order_by("order").values_list("slug", flat=True)),
+        "think_seconds": {think_seconds},
     }}, handle)
 """
 
@@ -321,7 +323,9 @@ def report_pages(runs: list[Run], connections: int, seconds: int) -> bool:
 
 
 def report_cohorts(runs: list[Run], hold: int) -> None:
-    print(f"\nLearner journey: each learner acts every 10-20 s; {hold} s measured per cohort\n")
+    low, high = THINK_SECONDS
+    print(f"\nLearner journey: each learner acts every {low}-{high} s; {hold} s measured per "
+          "cohort\n")
     rows = []
     held = None
     for run in runs:
@@ -405,7 +409,8 @@ def main() -> None:
         learners = max(max(cohorts) if "Learner" in wanted else 0, args.connections)
         print(f"creating {learners} learners with a session each …")
         code = CREATE_COHORT.format(
-            count=learners, password=secrets.token_urlsafe(16), path=str(cohort_file)
+            count=learners, password=secrets.token_urlsafe(16), path=str(cohort_file),
+            think_seconds=list(THINK_SECONDS),
         )
         subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=BASE_DIR,
                        env={**env, "DJANGO_DEBUG": "false"}, check=True, capture_output=True)
@@ -424,7 +429,7 @@ def main() -> None:
                 ramp = size / args.spawn_rate
                 run = run_locust(f"cohort {size}", "Learner", users=size,
                                  spawn_rate=args.spawn_rate,
-                                 seconds=int(ramp) + SETTLE_SECONDS + args.hold,
+                                 seconds=int(ramp) + THINK_SECONDS[1] + args.hold,
                                  **common)
                 held = run.total.failures == 0 and run.total.p99 <= P99_LIMIT_MS
                 print(f"  {size} learners: p99 {run.total.p99:.0f} ms, "
