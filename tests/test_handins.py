@@ -166,7 +166,23 @@ def test_load_course_reports_a_bad_file_from_any_loader(course, monkeypatch):
 # The move of submissions from courseware to grading --------------------------------------------
 
 
+@pytest.fixture
+def no_statement_timeout():
+    """Migrating the whole schema back and forth is no page view: on a busy machine one of its
+    statements may outlast the limit that keeps pages fast, and a cancelled one would leave this
+    worker's database half migrated for every later test."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("RESET statement_timeout")
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_statement_timeout")
 def test_moving_submissions_to_grading_keeps_every_row_and_id():
     before = [("courseware", "0003_content_source"), ("grading", "0001_initial"),
               ("drills", "0002_attempt_learner_best")]
