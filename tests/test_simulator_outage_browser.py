@@ -154,7 +154,10 @@ def test_a_learner_breaks_their_own_workflow_from_the_builder(page, screenshot):
     expect(link).to_have_attribute("href", re.compile("Mailer"))
     link.click()
     expect(page.get_by_label("Workflow")).to_have_value("own")
-    page.get_by_label("Service that fails").select_option("Mailer")
+    # The form answers a change only once htmx has started; the drawn charts say the page has.
+    charts_drawn(page)
+    with page.expect_response(lambda response: "/simulator/outage" in response.url):
+        page.get_by_label("Service that fails").select_option("Mailer")
     failed = page.locator("#outage-failed-reading")
     expect(failed).to_contain_text("your design fails none")
     expect(failed).to_contain_text("the all-synchronous design fails 6,000 requests")
