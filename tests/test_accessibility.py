@@ -46,7 +46,7 @@ def violations(page) -> list[dict]:
     page.wait_for_load_state("networkidle")
     # Leave no button half-way through its hover transition under the pointer.
     page.mouse.move(0, 0)
-    page.wait_for_function("document.getAnimations().every((a) => a.playState !== 'running')")
+    page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
     page.add_script_tag(path=str(AXE))
     return page.evaluate(
         """async () => {

@@ -15,8 +15,10 @@ INVALID = re.compile(r"\bis-invalid\b")
 
 
 def charts_drawn(page, count: int = 4) -> None:
+    # A function, not an expression: Playwright evals an expression again at every poll, and
+    # the site's Content Security Policy refuses eval once the first check has come back false.
     page.wait_for_function(
-        f"document.querySelectorAll('#simulator-results .js-plotly-plot').length === {count}"
+        f"() => document.querySelectorAll('#simulator-results .js-plotly-plot').length === {count}"
     )
 
 

@@ -28,8 +28,10 @@ DRAWN_Y = """([chart, trace]) => {
 
 
 def charts_drawn(page, count: int = 4) -> None:
+    # A function, not an expression: Playwright evals an expression again at every poll, and
+    # the site's Content Security Policy refuses eval once the first check has come back false.
     page.wait_for_function(
-        f"document.querySelectorAll('#outage-results .js-plotly-plot').length === {count}"
+        f"() => document.querySelectorAll('#outage-results .js-plotly-plot').length === {count}"
     )
 
 
@@ -103,7 +105,7 @@ def test_phone_views_of_the_lab_and_the_hop_simulator(page, screenshot):
     page.locator("#outage-queue").scroll_into_view_if_needed()
     screenshot(page, "outage-phone-queue", full_page=False)
     page.goto("/simulator/?samples=20000")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 5")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 5")
     page.locator("#chart-latency").scroll_into_view_if_needed()
     dock = page.locator(".simulator-dock")
     expect(dock).to_be_in_viewport()
@@ -122,7 +124,7 @@ def typed(page, field, value: str) -> None:
 
 def test_hop_simulator_redraws_the_histogram(page, screenshot):
     page.goto("/simulator/?samples=20000")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 5")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 5")
     reading = page.locator("#chart-histogram-reading")
     expect(reading).to_contain_text("against 450 ms by the sum of p99s")
     for index in range(3):
@@ -135,7 +137,7 @@ def test_hop_simulator_redraws_the_histogram(page, screenshot):
     expect(reading).to_contain_text("Retries make Inventory see")
     page.get_by_role("button", name="Add a hop").click()
     expect(page.get_by_label("Hop 4: Name")).to_have_value("Hop 4")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length === 5")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 5")
     page.locator("#path").scroll_into_view_if_needed()
     screenshot(page, "simulator-path-desktop", full_page=False)
     assert page.js_errors == []
